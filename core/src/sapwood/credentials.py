@@ -1,0 +1,307 @@
+"""Credential types (what a user passes) and providers (what a backend asks at run time).
+
+The same types serve a repository's store and each virtual chunk container. How each
+backend maps them: S3 and Tigris use the key pair and session token; Azure uses
+``access_key_id`` as the account name and ``secret_access_key`` as the account key, or
+``bearer_token`` for a SAS or OAuth token; GCS uses ``bearer_token``, or a service account
+named in the store's ``extra``.
+
+Secrets never appear in ``repr``, ``str``, logs or errors: every type here masks them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeAlias, runtime_checkable
+
+import msgspec
+
+from sapwood.errors import CredentialsError
+
+__all__ = [
+    "AnonymousCredentials",
+    "AnonymousProvider",
+    "CredentialProvider",
+    "Credentials",
+    "CredentialsSpec",
+    "ExpiringCredentials",
+    "FromEnvCredentials",
+    "FromEnvProvider",
+    "RefreshableCredentials",
+    "RefreshingProvider",
+    "ResolvedCredentials",
+    "StaticCredentials",
+    "StaticProvider",
+    "mask",
+]
+
+_MASK = "***"
+
+
+def mask(value: str | None) -> str | None:
+    """``"***"`` for any set secret, so a repr shows presence without the value."""
+    return None if value is None else _MASK
+
+
+class StaticCredentials(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Fixed credentials: a key pair (and session token), or a bearer token."""
+
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    bearer_token: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(access_key_id={self.access_key_id!r}, "
+            f"secret_access_key={mask(self.secret_access_key)!r}, "
+            f"session_token={mask(self.session_token)!r}, "
+            f"bearer_token={mask(self.bearer_token)!r})"
+        )
+
+    __str__ = __repr__
+
+
+class ExpiringCredentials(StaticCredentials, frozen=True, kw_only=True):
+    """Credentials that stop working at ``expiration`` (an aware datetime)."""
+
+    expiration: datetime
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, expiration={self.expiration.isoformat()!r})"
+
+    __str__ = __repr__
+
+    def expires_within(self, margin: timedelta, now: datetime | None = None) -> bool:
+        """True once ``now`` is within ``margin`` of the expiration."""
+        current = now or datetime.now(UTC)
+        expiration = self.expiration
+        if expiration.tzinfo is None:
+            expiration = expiration.replace(tzinfo=UTC)
+        return current + margin >= expiration
+
+
+class AnonymousCredentials(msgspec.Struct, frozen=True):
+    """No credentials: unsigned requests, for public buckets and emulators."""
+
+
+class FromEnvCredentials(msgspec.Struct, frozen=True):
+    """Read ``SAPWOOD_ACCESS_KEY_ID``, ``SAPWOOD_SECRET_ACCESS_KEY``, ``SAPWOOD_SESSION_TOKEN``
+    and ``SAPWOOD_BEARER_TOKEN``; when none is set, the backend's own environment variables
+    and default chain apply."""
+
+
+CredentialsFetcher: TypeAlias = Callable[
+    [],
+    "ExpiringCredentials | StaticCredentials | Awaitable[ExpiringCredentials | StaticCredentials]",
+]
+CredentialsRefresher: TypeAlias = Callable[
+    [ExpiringCredentials],
+    "ExpiringCredentials | StaticCredentials | Awaitable[ExpiringCredentials | StaticCredentials]",
+]
+
+
+@dataclass(frozen=True)
+class RefreshableCredentials:
+    """Credentials fetched by ``fetch_with`` and renewed before they expire.
+
+    ``fetch_with()`` returns the first credentials; ``refresh_with(old)`` renews them (when
+    not given, ``fetch_with`` is called again). Either may be sync or async. A refresh starts
+    once the current credentials are within ``refresh_margin`` of expiry; one caller performs
+    it while concurrent callers wait for its result.
+    """
+
+    fetch_with: CredentialsFetcher
+    refresh_with: CredentialsRefresher | None = None
+    refresh_margin: timedelta = timedelta(minutes=5)
+    name: str = "refreshable"
+
+    def __repr__(self) -> str:
+        fetch = getattr(self.fetch_with, "__qualname__", type(self.fetch_with).__name__)
+        return f"RefreshableCredentials(fetch_with={fetch}, refresh_margin={self.refresh_margin})"
+
+
+CredentialsSpec: TypeAlias = (
+    StaticCredentials
+    | ExpiringCredentials
+    | AnonymousCredentials
+    | FromEnvCredentials
+    | RefreshableCredentials
+)
+"""Anything a user may pass as ``store_credentials``."""
+
+ResolvedCredentials: TypeAlias = StaticCredentials | ExpiringCredentials | AnonymousCredentials
+Credentials = ResolvedCredentials
+
+
+@runtime_checkable
+class CredentialProvider(Protocol):
+    """What a backend asks for credentials, as often as it needs them.
+
+    ``credentials()`` returns what to sign with, ``AnonymousCredentials()`` for unsigned
+    requests, or ``None`` to let the backend use its own environment and default chain.
+    Providers are cheap to call repeatedly: they cache and refresh internally.
+    """
+
+    @property
+    def name(self) -> str:
+        """Shown in errors and logs (never with a secret)."""
+        ...
+
+    async def credentials(self) -> ResolvedCredentials | None:
+        """The credentials to use now."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticProvider:
+    """Serves one fixed set of credentials."""
+
+    spec: StaticCredentials
+    name: str = "static"
+
+    async def credentials(self) -> ResolvedCredentials | None:
+        if isinstance(self.spec, ExpiringCredentials) and self.spec.expires_within(timedelta(0)):
+            raise CredentialsError(
+                f"the {self.name} credentials expired at {self.spec.expiration.isoformat()}; "
+                "pass fresh credentials or use RefreshableCredentials"
+            )
+        return self.spec
+
+
+@dataclass(frozen=True)
+class AnonymousProvider:
+    """Serves anonymous (unsigned) access."""
+
+    name: str = "anonymous"
+
+    async def credentials(self) -> ResolvedCredentials | None:
+        return AnonymousCredentials()
+
+
+ENV_VARIABLES = {
+    "access_key_id": "SAPWOOD_ACCESS_KEY_ID",
+    "secret_access_key": "SAPWOOD_SECRET_ACCESS_KEY",
+    "session_token": "SAPWOOD_SESSION_TOKEN",
+    "bearer_token": "SAPWOOD_BEARER_TOKEN",
+}
+
+
+@dataclass(frozen=True)
+class FromEnvProvider:
+    """Reads ``SAPWOOD_*`` variables each call, so a changed environment takes effect."""
+
+    name: str = "env"
+
+    async def credentials(self) -> ResolvedCredentials | None:
+        values = {field_: os.environ.get(var) for field_, var in ENV_VARIABLES.items()}
+        if not any(values.values()):
+            return None
+        if bool(values["access_key_id"]) != bool(values["secret_access_key"]):
+            missing = (
+                "SAPWOOD_SECRET_ACCESS_KEY"
+                if values["access_key_id"]
+                else ("SAPWOOD_ACCESS_KEY_ID")
+            )
+            raise CredentialsError(f"{missing} is not set but its pair is; set both or neither")
+        return StaticCredentials(**{k: v for k, v in values.items() if v})
+
+
+Clock: TypeAlias = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RefreshingProvider:
+    """Serves :class:`RefreshableCredentials`, refreshing once per expiry for all callers."""
+
+    spec: RefreshableCredentials
+    clock: Clock = _utc_now
+    name: str = "refreshable"
+    refresh_count: int = 0
+    _current: ExpiringCredentials | StaticCredentials | None = None
+    _inflight: dict[int, asyncio.Future[ExpiringCredentials | StaticCredentials]] = field(
+        default_factory=dict
+    )
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def _fresh(self) -> ExpiringCredentials | StaticCredentials | None:
+        current = self._current
+        if current is None:
+            return None
+        if isinstance(current, ExpiringCredentials) and current.expires_within(
+            self.spec.refresh_margin, self.clock()
+        ):
+            return None
+        return current
+
+    async def credentials(self) -> ResolvedCredentials | None:
+        fresh = self._fresh()
+        if fresh is not None:
+            return fresh
+        loop_id = id(asyncio.get_running_loop())
+        with self._guard:
+            pending = self._inflight.get(loop_id)
+            leader = pending is None
+            if pending is None:
+                pending = asyncio.get_running_loop().create_future()
+                self._inflight[loop_id] = pending
+        if not leader:
+            return await asyncio.shield(pending)
+        try:
+            result = await self._call()
+        except BaseException as exc:
+            with self._guard:
+                self._inflight.pop(loop_id, None)
+            error = (
+                exc
+                if isinstance(exc, CredentialsError)
+                else CredentialsError(
+                    f"refreshing credentials with provider {self.spec.name!r} failed: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+            )
+            if not pending.done():
+                pending.set_exception(error)
+                pending.exception()  # followers may be absent: mark retrieved
+            if isinstance(exc, Exception):
+                raise error from exc
+            raise
+        self._current = result
+        self.refresh_count += 1
+        with self._guard:
+            self._inflight.pop(loop_id, None)
+        if not pending.done():
+            pending.set_result(result)
+        return result
+
+    async def _call(self) -> ExpiringCredentials | StaticCredentials:
+        previous = self._current
+        if self.spec.refresh_with is not None and isinstance(previous, ExpiringCredentials):
+            outcome: object = self.spec.refresh_with(previous)
+        else:
+            outcome = self.spec.fetch_with()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if not isinstance(outcome, StaticCredentials):
+            raise CredentialsError(
+                f"credentials provider {self.spec.name!r} returned {type(outcome).__name__}; "
+                "it must return StaticCredentials or ExpiringCredentials"
+            )
+        if isinstance(outcome, ExpiringCredentials) and outcome.expires_within(
+            timedelta(0), self.clock()
+        ):
+            raise CredentialsError(
+                f"credentials provider {self.spec.name!r} returned credentials that already "
+                f"expired at {outcome.expiration.isoformat()}"
+            )
+        return outcome
