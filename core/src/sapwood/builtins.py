@@ -19,8 +19,16 @@ from sapwood.credentials import (
     StaticCredentials,
     StaticProvider,
 )
-from sapwood.extensions import CredentialProviderType
+from sapwood.extensions import (
+    CacheType,
+    CredentialProviderType,
+    LimiterType,
+    MetricsBackendType,
+)
 from sapwood.hookspecs import hookimpl
+from sapwood.layer.cache import build_lru_cache, build_no_cache
+from sapwood.layer.limits import build_token_bucket_limiter
+from sapwood.layer.metrics import LoggingMetrics, MemoryMetrics, NoopMetrics
 
 
 @hookimpl
@@ -65,5 +73,43 @@ def sapwood_register_credential_providers(
             spec_type=RefreshableCredentials,
             factory=lambda spec: RefreshingProvider(spec, name=spec.name),
             description="fetched by a callable and refreshed before expiry",
+        )
+    )
+
+
+@hookimpl
+def sapwood_register_caches(register: Callable[[CacheType], None]) -> None:
+    register(
+        CacheType(
+            name="lru",
+            factory=build_lru_cache,
+            description="least-recently-used, bounded in bytes (cachetools)",
+        )
+    )
+    register(CacheType(name="none", factory=build_no_cache, description="caches nothing"))
+
+
+@hookimpl
+def sapwood_register_limiters(register: Callable[[LimiterType], None]) -> None:
+    register(
+        LimiterType(
+            name="token-bucket",
+            factory=build_token_bucket_limiter,
+            description="concurrency semaphore plus requests/s and bytes/s token buckets",
+        )
+    )
+
+
+@hookimpl
+def sapwood_register_metrics_backends(register: Callable[[MetricsBackendType], None]) -> None:
+    register(MetricsBackendType(name="noop", factory=NoopMetrics, description="drops everything"))
+    register(
+        MetricsBackendType(
+            name="memory", factory=MemoryMetrics, description="keeps records for inspection"
+        )
+    )
+    register(
+        MetricsBackendType(
+            name="logging", factory=LoggingMetrics, description="logs to sapwood.metrics"
         )
     )

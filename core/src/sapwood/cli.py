@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sapwood.registry import registry
 
@@ -19,13 +20,20 @@ def _plugins(console: Console) -> int:
     for column in ("name", "dist", "version", "registers", "error"):
         table.add_column(column, overflow="fold")
     found = registry().plugins
-    for info in sorted(found.values(), key=lambda i: (i.dist != "sapwood", i.name)):
+    for info in sorted(found.values(), key=lambda i: (i.dist != "sapwood", i.name, i.dist)):
+        # Text, not markup: an error message may hold "[...]" that rich would swallow.
+        if info.error:
+            error = Text(info.error, style="red")
+        elif info.disabled:
+            error = Text("disabled (SAPWOOD_DISABLE_PLUGINS / SAPWOOD_LOAD_PLUGINS)", style="dim")
+        else:
+            error = Text("")
         table.add_row(
-            info.name,
-            info.dist,
-            info.version,
-            "\n".join(info.registers) or "-",
-            f"[red]{info.error}[/red]" if info.error else "",
+            Text(info.name),
+            Text(info.dist),
+            Text(info.version),
+            Text("\n".join(info.registers) or "-"),
+            error,
         )
     console.print(table)
     return 1 if any(info.error for info in found.values()) else 0

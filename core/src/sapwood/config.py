@@ -12,8 +12,23 @@ config, then :meth:`RepositoryConfig.default`, fill it in (see :meth:`Repository
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from contextvars import ContextVar
+from types import UnionType
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    TypeAlias,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import msgspec
@@ -34,68 +49,238 @@ __all__ = [
     "TimeoutsConfig",
     "VirtualChunkContainer",
     "convert_config",
+    "looks_secret",
+    "mask_secrets",
 ]
 
 Format = Literal["json", "toml", "yaml", "msgpack"]
 T = TypeVar("T")
 
 _PATH_IN_MESSAGE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_SECRET_HINT = re.compile(r"key|secret|token|password|credential|sas", re.IGNORECASE)
+_PATH_PART = re.compile(r"\.(?P<field>[^.\[]+)|\[(?P<index>\d+)\]|\[(?P<key>\.\.\.)\]")
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
+_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
+_SECRET_HINT = re.compile(
+    r"key|secret|token|password|credential|sas|private|connection_string|signature",
+    re.IGNORECASE,
+)
+
+_CONVERTING: ContextVar[bool] = ContextVar("sapwood_config_converting", default=False)
+"""Set while msgspec builds configs from data it has validated already: their
+``__post_init__`` then skips validating again."""
+
+PathPart: TypeAlias = str | int
 
 
-def _field_path(raw: str) -> str:
-    path = raw.lstrip(".")
-    return re.sub(r"\[(\d+)\]", r".\1", path).replace("['", ".").replace("']", "")
+def looks_secret(name: str) -> bool:
+    """Whether a field or key name suggests a secret (its value is never shown)."""
+    return bool(_SECRET_HINT.search(name))
+
+
+def mask_secrets(value: object) -> object:
+    """A copy of nested dicts and lists with the value of every secret-looking key as ``***``."""
+    if isinstance(value, Mapping):
+        return {
+            key: "***" if looks_secret(str(key)) else mask_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(mask_secrets(item) for item in value)
+    return value
 
 
 def convert_config(data: object, into: type[T], *, what: str | None = None) -> T:
     """Validate ``data`` (plain dicts and lists) into ``into``, or raise ConfigError.
 
     The error names the field path, the type of the value found, and what was expected.
+    ``what`` is the name the path starts from in messages (``ObjectStoreConfig.extra``);
+    the error's ``field`` is the path below the leading class name.
     """
+    token = _CONVERTING.set(True)
     try:
         return msgspec.convert(data, into, strict=False)
     except msgspec.ValidationError as exc:
-        raise _config_error(exc, data, what or into.__name__) from None
+        raise _config_error(exc, data, into, what or into.__name__) from None
+    finally:
+        _CONVERTING.reset(token)
 
 
-def _config_error(exc: msgspec.ValidationError, data: object, what: str) -> ConfigError:
+def _config_error(
+    exc: msgspec.ValidationError, data: object, into: object, what: str
+) -> ConfigError:
     message = str(exc)
     match = _PATH_IN_MESSAGE.search(message)
-    path = _field_path(match["path"]) if match else ""
     reason = message[: match.start()] if match else message
-    found = _lookup(data, path)
-    found_type = "missing" if found is _MISSING else type(found).__name__
+    parts = _resolve_keys(_path_parts(match["path"] if match else ""), data, into)
+    unknown = _UNKNOWN_FIELD.match(reason)
+    missing = _MISSING_FIELD.match(reason)
+    if unknown:
+        known = _struct_fields(_type_at(into, parts))
+        parts.append(unknown["name"])
+        reason = f"unknown field {unknown['name']!r}; expected one of: {', '.join(known)}"
+    elif missing:
+        parts.append(missing["name"])
+        reason = "this required field is missing"
+    path = ".".join(str(part) for part in parts)
+    found = _lookup(data, parts)
+    secret = any(looks_secret(str(part)) for part in parts)
+    if found is _MISSING:
+        shown = ""
+    elif secret:
+        reason = reason.replace(repr(found), "***")
+        shown = f"; found a value of type {type(found).__name__} (hidden)"
+    else:
+        shown = f"; found {_short_repr(found)} (type {type(found).__name__})"
     where = f"{what}.{path}" if path else what
-    shown = ""
-    if found is not _MISSING and not _SECRET_HINT.search(path):
-        shown = f" (got {found!r:.60}, a {found_type})"
-    elif found is not _MISSING:
-        shown = f" (got a {found_type})"
-    return ConfigError(f"invalid config at {where}: {reason}{shown}", field=path or None)
+    _, _, below_class = what.partition(".")
+    field_path = ".".join(part for part in (below_class, path) if part)
+    return ConfigError(f"invalid config at {where}: {reason}{shown}", field=field_path or None)
+
+
+def _short_repr(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _path_parts(raw: str) -> list[PathPart | None]:
+    """msgspec's ``$.a[0].b[...]`` as ``["a", 0, "b", None]`` (``None``: an unnamed dict key)."""
+    parts: list[PathPart | None] = []
+    for piece in _PATH_PART.finditer(raw):
+        if piece["field"] is not None:
+            parts.append(piece["field"])
+        elif piece["index"] is not None:
+            parts.append(int(piece["index"]))
+        else:
+            parts.append(None)
+    return parts
+
+
+def _resolve_keys(parts: list[PathPart | None], data: object, into: object) -> list[PathPart]:
+    """Name the dict keys msgspec leaves as ``[...]``: the first entry that fails to convert."""
+    resolved: list[PathPart] = []
+    for index, part in enumerate(parts):
+        if part is not None:
+            resolved.append(part)
+            continue
+        container = _lookup(data, resolved)
+        value_type = _type_at(into, [*resolved, "..."])
+        key: PathPart = "..."
+        if isinstance(container, Mapping):
+            for candidate, value in container.items():
+                try:
+                    msgspec.convert(value, value_type, strict=False)
+                except msgspec.ValidationError:
+                    key = str(candidate)
+                    break
+        resolved.append(key)
+        if key == "...":
+            resolved.extend(str(p) if p is not None else "..." for p in parts[index + 1 :])
+            break
+    return resolved
+
+
+def _unwrap(tp: Any) -> Any:
+    """The type under ``Annotated[...]`` and ``X | None``."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType):
+            members = [arg for arg in get_args(tp) if arg is not type(None)]
+            if len(members) != 1:
+                return tp
+            tp = members[0]
+        else:
+            return tp
+
+
+def _type_at(into: object, parts: list[PathPart]) -> Any:
+    """The declared type at a path below ``into`` (``Any`` where it cannot be known)."""
+    current: Any = into
+    for part in parts:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, msgspec.Struct):
+            current = get_type_hints(current, include_extras=True).get(str(part), Any)
+        elif get_origin(current) in (dict, Mapping) and len(get_args(current)) == 2:
+            current = get_args(current)[1]
+        elif get_origin(current) in (list, tuple) and get_args(current):
+            current = get_args(current)[0]
+        else:
+            return Any
+    return _unwrap(current)
+
+
+def _struct_fields(tp: object) -> tuple[str, ...]:
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return tp.__struct_fields__
+    return ()
 
 
 _MISSING = object()
 
 
-def _lookup(data: object, path: str) -> object:
+def _lookup(data: object, parts: list[PathPart]) -> object:
     current = data
-    for part in [p for p in path.split(".") if p]:
-        if isinstance(current, Mapping) and part in current:
-            current = current[part]
-        elif isinstance(current, list | tuple) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        elif hasattr(current, part):
+    for part in parts:
+        in_mapping = isinstance(current, Mapping) and part in current
+        in_sequence = (
+            isinstance(current, list | tuple) and isinstance(part, int) and part < len(current)
+        )
+        if in_mapping or in_sequence:
+            current = current[part]  # type: ignore[index]
+        elif isinstance(part, str) and hasattr(current, part):
             current = getattr(current, part)
         else:
             return _MISSING
     return current
 
 
+def _refuse_toml_nulls(value: object, path: str) -> None:
+    """TOML has no null: name the first one instead of failing deep inside the encoder."""
+    if value is None:
+        raise ConfigError(
+            f"{path} is null, which TOML cannot hold; remove it or write json, yaml or msgpack",
+            field=path.partition(".")[2] or None,
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _refuse_toml_nulls(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_toml_nulls(item, f"{path}.{index}")
+
+
+def _validate(config: ConfigStruct) -> None:
+    """Check a config built in code as strictly as one decoded from a file."""
+    token = _CONVERTING.set(True)
+    try:
+        try:
+            builtins = msgspec.to_builtins(config)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"invalid config {type(config).__name__}: a value cannot be stored in a config "
+                f"({exc}); use strings, numbers, booleans, lists and dicts"
+            ) from None
+        try:
+            msgspec.convert(builtins, type(config), strict=True)
+        except msgspec.ValidationError as exc:
+            raise _config_error(exc, builtins, type(config), type(config).__name__) from None
+    finally:
+        _CONVERTING.reset(token)
+
+
 class ConfigStruct(
     msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
 ):
-    """Base of every config: typed, immutable, and convertible to and from four formats."""
+    """Base of every config: typed, immutable, and convertible to and from four formats.
+
+    Building one in code validates it as decoding does, so a bad value fails where it is
+    written, with a ConfigError naming the field.
+    """
+
+    def __post_init__(self) -> None:
+        if not _CONVERTING.get():
+            _validate(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain builtins, leaving out unset fields."""
@@ -109,14 +294,23 @@ class ConfigStruct(
 
     def encode(self, fmt: Format = "json") -> bytes:
         """Serialize as ``json``, ``toml``, ``yaml`` or ``msgpack``."""
-        if fmt == "json":
-            return msgspec.json.encode(self)
-        if fmt == "msgpack":
-            return msgspec.msgpack.encode(self)
-        if fmt == "toml":
-            return tomli_w.dumps(self.to_dict()).encode()
-        if fmt == "yaml":
-            return yaml.safe_dump(self.to_dict(), sort_keys=False).encode()
+        try:
+            if fmt == "json":
+                return msgspec.json.encode(self)
+            if fmt == "msgpack":
+                return msgspec.msgpack.encode(self)
+            if fmt == "toml":
+                builtins = self.to_dict()
+                _refuse_toml_nulls(builtins, type(self).__name__)
+                return tomli_w.dumps(builtins).encode()
+            if fmt == "yaml":
+                return yaml.safe_dump(self.to_dict(), sort_keys=False).encode()
+        except (TypeError, ValueError, OverflowError, yaml.YAMLError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(
+                f"{type(self).__name__} cannot be written as {fmt}: {exc}", field=None
+            ) from None
         raise ConfigError(f"unknown format {fmt!r}; use json, toml, yaml or msgpack", field=None)
 
     @classmethod
@@ -167,9 +361,14 @@ class ConfigStruct(
         return msgspec.structs.replace(self, **changes)
 
 
-NonNegative = Annotated[int, msgspec.Meta(ge=0)]
-Positive = Annotated[int, msgspec.Meta(gt=0)]
-PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+_INT64_MAX = 2**63 - 1
+_FLOAT_MAX = sys.float_info.max
+# Upper bounds keep every value storable in all four formats (msgpack and TOML hold 64-bit
+# integers; JSON has no infinity) and reject NaN, which fails every comparison.
+NonNegative = Annotated[int, msgspec.Meta(ge=0, le=_INT64_MAX)]
+Positive = Annotated[int, msgspec.Meta(gt=0, le=_INT64_MAX)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0, le=_FLOAT_MAX)]
+NonNegativeFloat = Annotated[float, msgspec.Meta(ge=0, le=_FLOAT_MAX)]
 
 
 class CompressionConfig(ConfigStruct, frozen=True):
@@ -189,7 +388,9 @@ class CachingConfig(ConfigStruct, frozen=True):
 
     cache: str | None = None
     max_bytes: NonNegative | None = None
-    ref_ttl_seconds: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    ref_ttl_seconds: NonNegativeFloat | None = None
+    max_object_bytes: NonNegative | None = None
+    """Objects larger than this are never cached, so one big read cannot flush the rest."""
 
 
 class LimitsConfig(ConfigStruct, frozen=True):
@@ -197,10 +398,12 @@ class LimitsConfig(ConfigStruct, frozen=True):
 
     limiter: str | None = None
     max_concurrent_requests: NonNegative | None = None
-    requests_per_second: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    requests_per_second: NonNegativeFloat | None = None
     read_bytes_per_second: NonNegative | None = None
     write_bytes_per_second: NonNegative | None = None
     total_bytes_per_second: NonNegative | None = None
+    burst_seconds: NonNegativeFloat | None = None
+    """How many seconds' worth of each rate may be spent at once after an idle spell."""
 
 
 class RetriesConfig(ConfigStruct, frozen=True):
@@ -209,7 +412,7 @@ class RetriesConfig(ConfigStruct, frozen=True):
     max_attempts: Positive | None = None
     initial_backoff_ms: NonNegative | None = None
     max_backoff_ms: NonNegative | None = None
-    backoff_multiplier: Annotated[float, msgspec.Meta(ge=1)] | None = None
+    backoff_multiplier: Annotated[float, msgspec.Meta(ge=1, le=_FLOAT_MAX)] | None = None
 
 
 class TimeoutsConfig(ConfigStruct, frozen=True):
@@ -223,8 +426,8 @@ class ChunkingConfig(ConfigStruct, frozen=True):
     """How file contents are split into content-defined chunks and manifests into ranges."""
 
     chunk_threshold_bytes: Positive | None = None
-    average_chunk_bytes: Annotated[int, msgspec.Meta(ge=256)] | None = None
-    manifest_range_entries: Annotated[int, msgspec.Meta(ge=16)] | None = None
+    average_chunk_bytes: Annotated[int, msgspec.Meta(ge=256, le=_INT64_MAX)] | None = None
+    manifest_range_entries: Annotated[int, msgspec.Meta(ge=16, le=_INT64_MAX)] | None = None
 
 
 _URL_SCHEMES: dict[str, str] = {
@@ -269,7 +472,7 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
     SCHEMES: ClassVar[Mapping[str, str]] = _URL_SCHEMES
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if _SECRET_HINT.search(k) else v) for k, v in self.extra.items()}
+        shown = mask_secrets(self.extra)
         parts = [f"object_store={self.object_store!r}"]
         for name in ("bucket", "prefix", "region", "endpoint_url"):
             value = getattr(self, name)
@@ -284,6 +487,17 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
 
     __str__ = __repr__
 
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What rich's pretty printer shows: set fields, secrets in ``extra`` masked."""
+        shown: list[tuple[str, Any]] = [("object_store", self.object_store)]
+        for name in ("bucket", "prefix", "region", "endpoint_url", "anonymous", "allow_http"):
+            value = getattr(self, name)
+            if value:
+                shown.append((name, value))
+        if self.extra:
+            shown.append(("extra", mask_secrets(self.extra)))
+        return shown
+
     @classmethod
     def from_url(cls, url: str, **overrides: Any) -> ObjectStoreConfig:
         """Parse ``memory://name``, ``file:///path``, ``s3://bucket/prefix``, ``gs://...``,
@@ -296,8 +510,8 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         scheme = parts.scheme.lower()
         if not scheme:
             raise ConfigError(
-                f"{url!r} is not a storage URL: it needs a scheme such as file://, memory://, "
-                "s3://, gs://, az:// or tigris://",
+                f"{_masked_url(url)!r} is not a storage URL: it needs a scheme such as file://, "
+                "memory://, s3://, gs://, az:// or tigris://",
                 field="url",
             )
         object_store = _URL_SCHEMES.get(scheme) or _plugin_scheme(scheme) or scheme
@@ -306,13 +520,16 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
             location = unquote(parts.netloc + parts.path)
             if not location:
                 raise ConfigError(
-                    f"{url!r} names no folder; write file:///absolute/path", field="url"
+                    f"{_masked_url(url)!r} names no folder; write file:///absolute/path",
+                    field="url",
                 )
             fields["prefix"] = location
         else:
             if not parts.netloc:
                 raise ConfigError(
-                    f"{url!r} names no bucket; write {scheme}://BUCKET/optional/prefix", field="url"
+                    f"{_masked_url(url)!r} names no bucket; "
+                    f"write {scheme}://BUCKET/optional/prefix",
+                    field="url",
                 )
             fields["bucket"] = unquote(parts.netloc)
             fields["prefix"] = unquote(parts.path).strip("/")
@@ -347,6 +564,18 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         for key, value in self.extra.items():
             query[key] = value if isinstance(value, str) else msgspec.json.encode(value).decode()
         return f"{base}?{urlencode(query)}" if query else base
+
+
+def _masked_url(url: str) -> str:
+    """``url`` for an error message: user info and secret-looking query values hidden."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    query = [
+        (key, "***" if looks_secret(key) else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    shown = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
+    return f"{shown}?{urlencode(query, safe='*')}" if query else shown
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -402,7 +631,12 @@ class RepositoryConfig(ConfigStruct, frozen=True):
             virtual_chunk_containers={},
             get_partial_values_concurrency=10,
             compression=CompressionConfig(algorithm="zstd", level=3, min_size_bytes=64),
-            caching=CachingConfig(cache="lru", max_bytes=256 * 1024 * 1024, ref_ttl_seconds=0.0),
+            caching=CachingConfig(
+                cache="lru",
+                max_bytes=256 * 1024 * 1024,
+                ref_ttl_seconds=0.0,
+                max_object_bytes=8 * 1024 * 1024,
+            ),
             limits=LimitsConfig(
                 limiter="token-bucket",
                 max_concurrent_requests=64,
@@ -410,6 +644,7 @@ class RepositoryConfig(ConfigStruct, frozen=True):
                 read_bytes_per_second=0,
                 write_bytes_per_second=0,
                 total_bytes_per_second=0,
+                burst_seconds=0.1,
             ),
             retries=RetriesConfig(
                 max_attempts=5, initial_backoff_ms=50, max_backoff_ms=5000, backoff_multiplier=2.0

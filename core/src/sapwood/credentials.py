@@ -12,13 +12,14 @@ Secrets never appear in ``repr``, ``str``, logs or errors: every type here masks
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import os
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import msgspec
 
@@ -67,6 +68,15 @@ class StaticCredentials(msgspec.Struct, frozen=True, kw_only=True, omit_defaults
 
     __str__ = __repr__
 
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What rich's pretty printer shows: the same masking as ``repr``."""
+        return [
+            ("access_key_id", self.access_key_id),
+            ("secret_access_key", mask(self.secret_access_key)),
+            ("session_token", mask(self.session_token)),
+            ("bearer_token", mask(self.bearer_token)),
+        ]
+
 
 class ExpiringCredentials(StaticCredentials, frozen=True, kw_only=True):
     """Credentials that stop working at ``expiration`` (an aware datetime)."""
@@ -78,13 +88,17 @@ class ExpiringCredentials(StaticCredentials, frozen=True, kw_only=True):
 
     __str__ = __repr__
 
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What rich's pretty printer shows: the same masking as ``repr``."""
+        return [*super().__rich_repr__(), ("expiration", self.expiration)]
+
     def expires_within(self, margin: timedelta, now: datetime | None = None) -> bool:
-        """True once ``now`` is within ``margin`` of the expiration."""
-        current = now or datetime.now(UTC)
-        expiration = self.expiration
-        if expiration.tzinfo is None:
-            expiration = expiration.replace(tzinfo=UTC)
-        return current + margin >= expiration
+        """True once ``now`` is within ``margin`` of the expiration (naive times are UTC)."""
+        return _as_utc(now or datetime.now(UTC)) + margin >= _as_utc(self.expiration)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class AnonymousCredentials(msgspec.Struct, frozen=True):
@@ -200,17 +214,28 @@ class FromEnvProvider:
     name: str = "env"
 
     async def credentials(self) -> ResolvedCredentials | None:
-        values = {field_: os.environ.get(var) for field_, var in ENV_VARIABLES.items()}
+        values = {field_: os.environ.get(var) or None for field_, var in ENV_VARIABLES.items()}
         if not any(values.values()):
             return None
-        if bool(values["access_key_id"]) != bool(values["secret_access_key"]):
-            missing = (
-                "SAPWOOD_SECRET_ACCESS_KEY"
-                if values["access_key_id"]
-                else ("SAPWOOD_ACCESS_KEY_ID")
+        key_id, secret = values["access_key_id"], values["secret_access_key"]
+        if bool(key_id) != bool(secret):
+            present, missing = (
+                ("SAPWOOD_ACCESS_KEY_ID", "SAPWOOD_SECRET_ACCESS_KEY")
+                if key_id
+                else ("SAPWOOD_SECRET_ACCESS_KEY", "SAPWOOD_ACCESS_KEY_ID")
             )
-            raise CredentialsError(f"{missing} is not set but its pair is; set both or neither")
-        return StaticCredentials(**{k: v for k, v in values.items() if v})
+            raise CredentialsError(f"{present} is set but {missing} is not; set both or neither")
+        if values["session_token"] and not key_id:
+            raise CredentialsError(
+                "SAPWOOD_SESSION_TOKEN is set without SAPWOOD_ACCESS_KEY_ID and "
+                "SAPWOOD_SECRET_ACCESS_KEY; a session token only works with its key pair"
+            )
+        return StaticCredentials(
+            access_key_id=key_id,
+            secret_access_key=secret,
+            session_token=values["session_token"],
+            bearer_token=values["bearer_token"],
+        )
 
 
 Clock: TypeAlias = Callable[[], datetime]
@@ -220,19 +245,34 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _LeaderCancelledError(Exception):
+    """The caller performing a refresh was cancelled; a waiting caller takes over."""
+
+
 @dataclass
 class RefreshingProvider:
-    """Serves :class:`RefreshableCredentials`, refreshing once per expiry for all callers."""
+    """Serves :class:`RefreshableCredentials`, refreshing once per expiry for all callers.
+
+    One caller refreshes; every other caller, from any event loop or thread, waits for that
+    result. A sync fetcher runs in a worker thread so it never blocks the event loop.
+    ``clock`` is injectable so tests can move time instead of sleeping.
+    """
 
     spec: RefreshableCredentials
     clock: Clock = _utc_now
     name: str = "refreshable"
     refresh_count: int = 0
-    _current: ExpiringCredentials | StaticCredentials | None = None
-    _inflight: dict[int, asyncio.Future[ExpiringCredentials | StaticCredentials]] = field(
-        default_factory=dict
+    _current: ExpiringCredentials | StaticCredentials | None = field(default=None, repr=False)
+    _inflight: concurrent.futures.Future[ExpiringCredentials | StaticCredentials] | None = field(
+        default=None, repr=False
     )
-    _guard: threading.Lock = field(default_factory=threading.Lock)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"RefreshingProvider(name={self.name!r}, spec={self.spec!r}, "
+            f"refresh_count={self.refresh_count})"
+        )
 
     def _fresh(self) -> ExpiringCredentials | StaticCredentials | None:
         current = self._current
@@ -245,63 +285,101 @@ class RefreshingProvider:
         return current
 
     async def credentials(self) -> ResolvedCredentials | None:
-        fresh = self._fresh()
-        if fresh is not None:
-            return fresh
-        loop_id = id(asyncio.get_running_loop())
-        with self._guard:
-            pending = self._inflight.get(loop_id)
-            leader = pending is None
-            if pending is None:
-                pending = asyncio.get_running_loop().create_future()
-                self._inflight[loop_id] = pending
-        if not leader:
-            return await asyncio.shield(pending)
+        """The current credentials, refreshed first if they are within the margin of expiry."""
+        while True:
+            fresh = self._fresh()
+            if fresh is not None:
+                return fresh
+            with self._guard:
+                # Checked again under the lock: a refresh may have finished meanwhile.
+                fresh = self._fresh()
+                if fresh is not None:
+                    return fresh
+                pending = self._inflight
+                if pending is None:
+                    pending = self._inflight = concurrent.futures.Future()
+                    leader = True
+                else:
+                    leader = False
+            if leader:
+                return await self._refresh(pending)
+            try:
+                # shield: a cancelled waiter must not cancel the refresh the others await.
+                return await asyncio.shield(asyncio.wrap_future(pending))
+            except _LeaderCancelledError:
+                continue
+
+    async def _refresh(
+        self, pending: concurrent.futures.Future[ExpiringCredentials | StaticCredentials]
+    ) -> ExpiringCredentials | StaticCredentials:
         try:
             result = await self._call()
-        except BaseException as exc:
-            with self._guard:
-                self._inflight.pop(loop_id, None)
+        except Exception as exc:
+            names_provider = isinstance(exc, CredentialsError) and repr(self.name) in str(exc)
             error = (
                 exc
-                if isinstance(exc, CredentialsError)
+                if names_provider
                 else CredentialsError(
-                    f"refreshing credentials with provider {self.spec.name!r} failed: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{'refreshing' if self._current else 'fetching'} credentials with provider "
+                    f"{self.name!r} failed: {type(exc).__name__}: {exc}"
                 )
             )
-            if not pending.done():
-                pending.set_exception(error)
-                pending.exception()  # followers may be absent: mark retrieved
-            if isinstance(exc, Exception):
-                raise error from exc
+            self._finish(pending, error=error)
+            if error is exc:
+                raise
+            raise error from exc
+        except BaseException:
+            self._finish(pending, error=_LeaderCancelledError())
             raise
-        self._current = result
-        self.refresh_count += 1
-        with self._guard:
-            self._inflight.pop(loop_id, None)
-        if not pending.done():
-            pending.set_result(result)
+        self._finish(pending, result=result)
         return result
+
+    def _finish(
+        self,
+        pending: concurrent.futures.Future[ExpiringCredentials | StaticCredentials],
+        *,
+        result: ExpiringCredentials | StaticCredentials | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        with self._guard:
+            if result is not None:
+                self._current = result
+                self.refresh_count += 1
+            self._inflight = None
+        if result is not None:
+            pending.set_result(result)
+        else:
+            pending.set_exception(error)
 
     async def _call(self) -> ExpiringCredentials | StaticCredentials:
         previous = self._current
         if self.spec.refresh_with is not None and isinstance(previous, ExpiringCredentials):
-            outcome: object = self.spec.refresh_with(previous)
+            outcome = await _call_off_loop(self.spec.refresh_with, previous)
         else:
-            outcome = self.spec.fetch_with()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
+            outcome = await _call_off_loop(self.spec.fetch_with)
         if not isinstance(outcome, StaticCredentials):
             raise CredentialsError(
-                f"credentials provider {self.spec.name!r} returned {type(outcome).__name__}; "
+                f"credentials provider {self.name!r} returned {type(outcome).__name__}; "
                 "it must return StaticCredentials or ExpiringCredentials"
             )
         if isinstance(outcome, ExpiringCredentials) and outcome.expires_within(
             timedelta(0), self.clock()
         ):
             raise CredentialsError(
-                f"credentials provider {self.spec.name!r} returned credentials that already "
+                f"credentials provider {self.name!r} returned credentials that already "
                 f"expired at {outcome.expiration.isoformat()}"
             )
         return outcome
+
+
+async def _call_off_loop(function: Callable[..., object], *args: object) -> object:
+    """Await an async callable; run a sync one in a worker thread (it may block on I/O)."""
+    if inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        type(function).__call__
+    ):
+        outcome: object = function(*args)
+    else:
+        outcome = await asyncio.to_thread(function, *args)
+    if inspect.isawaitable(outcome):
+        outcome = await outcome
+    return outcome

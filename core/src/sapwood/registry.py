@@ -1,9 +1,10 @@
 """The typed registry: discovers plugins, calls their hooks, and answers "who provides X?".
 
 This is the only module that touches ``pm.hook``. Discovery happens on the first call to
-:func:`registry`, never at import time. stevedore lists and loads the modules named in the
-``sapwood`` entry-point group, isolating failures: a plugin that fails to import is recorded
-with its error (``sapwood plugins`` shows it) and never breaks ``import sapwood``.
+:func:`registry`, never at import time. The modules named in the ``sapwood`` entry-point
+group are listed with :mod:`importlib.metadata` and loaded by stevedore, which isolates
+failures: a plugin that fails to import is recorded with its error (``sapwood plugins``
+shows it) and never breaks ``import sapwood`` or the other plugins.
 
 ``SAPWOOD_DISABLE_PLUGINS`` and ``SAPWOOD_LOAD_PLUGINS`` (comma-separated entry-point or
 distribution names) block or allow plugins; the core's own built-ins are always loaded.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +22,8 @@ from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import pluggy
-from stevedore import NamedExtensionManager
+from stevedore import ExtensionManager
+from stevedore.extension import Extension
 
 from sapwood import hookspecs
 from sapwood.errors import PluginError
@@ -45,6 +48,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "sapwood"
 CORE_ENTRY_POINT = "builtins"
+CORE_DIST = "sapwood"
 
 FIRST_PARTY_DISTS: dict[str, str] = {
     "memory": "sapwood-memory",
@@ -62,13 +66,18 @@ R = TypeVar("R")
 
 @dataclass
 class PluginInfo:
-    """One discovered plugin, as ``sapwood plugins`` shows it."""
+    """One discovered plugin, as ``sapwood plugins`` shows it.
+
+    ``disabled`` plugins were found but blocked by ``SAPWOOD_DISABLE_PLUGINS`` or left out by
+    ``SAPWOOD_LOAD_PLUGINS``; their code was never imported.
+    """
 
     name: str
     dist: str
     version: str
     registers: list[str] = field(default_factory=list)
     error: str | None = None
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,187 +92,314 @@ class Provided(Generic[R]):
 class _Kind(Generic[R]):
     """Records of one extension point, keyed by name, with duplicates set aside."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, record_type: type[R]) -> None:
         self.label = label
+        self.record_type = record_type
         self.items: dict[str, Provided[R]] = {}
         self.conflicts: dict[str, list[str]] = {}
+        self.claimants: dict[str, list[Provided[R]]] = {}
 
     def add(self, provided: Provided[R], name: str) -> str | None:
+        """Keep ``provided`` under ``name``, or return why not (a bad or duplicate name)."""
         if not valid_extension_name(name):
             return (
-                f"{self.label} name {name!r} is invalid: use lowercase letters, digits, '_', "
-                "'-' or '.', starting with a letter"
+                f"{self.label} name {name!r} is invalid: use 1 to 63 lowercase letters, digits, "
+                "'_', '-' or '.', starting with a letter"
             )
-        if name in self.conflicts:
-            self.conflicts[name].append(provided.dist)
-            return f"{self.label} {name!r} is also provided by {', '.join(self.conflicts[name])}"
-        existing = self.items.get(name)
-        if existing is not None:
-            del self.items[name]
-            self.conflicts[name] = [existing.dist, provided.dist]
-            return (
-                f"{self.label} {name!r} is provided by both {existing.dist} and {provided.dist}; "
-                f"neither is used until one is removed or disabled with SAPWOOD_DISABLE_PLUGINS"
-            )
-        self.items[name] = provided
-        return None
+        claimants = self.claimants.setdefault(name, [])
+        claimants.append(provided)
+        if len(claimants) == 1:
+            self.items[name] = provided
+            return None
+        self.items.pop(name, None)
+        dists = [c.dist for c in claimants]
+        self.conflicts[name] = dists
+        if len(set(dists)) == 1:
+            return f"{self.label} {name!r} is registered {len(dists)} times by {dists[0]}"
+        return (
+            f"{self.label} {name!r} is provided by both {' and '.join(_unique(dists))}; neither "
+            "is used until one is uninstalled or disabled with SAPWOOD_DISABLE_PLUGINS"
+        )
 
-    def get(self, name: str) -> R:
+    def get(self, name: str, hint: str | None = None) -> R:
+        """The record called ``name``; PluginError says what is installed and what to do."""
         if name in self.conflicts:
             raise PluginError(
                 f"{self.label} {name!r} is provided by more than one plugin "
-                f"({', '.join(self.conflicts[name])}); uninstall one, or set "
+                f"({', '.join(_unique(self.conflicts[name]))}); uninstall one, or set "
                 "SAPWOOD_DISABLE_PLUGINS to block one"
             )
         provided = self.items.get(name)
-        if provided is None:
-            installed = ", ".join(sorted(self.items)) or "none"
-            dist = FIRST_PARTY_DISTS.get(name, f"a plugin that provides it (e.g. sapwood-{name})")
+        if provided is not None:
+            return provided.record
+        installed = ", ".join(sorted(self.items)) or "none"
+        unavailable = f"no {self.label} named {name!r} is installed (installed: {installed})"
+        if hint is not None:
+            raise PluginError(f"{unavailable}; {hint}")
+        if name in FIRST_PARTY_DISTS:
             raise PluginError(
-                f"no {self.label} named {name!r} is installed (installed: {installed}); "
-                f"install it with: pip install {dist}"
-                if name in FIRST_PARTY_DISTS
-                else f"no {self.label} named {name!r} is installed (installed: {installed}); "
-                f"install {dist}"
+                f"{unavailable}; install it with: pip install {FIRST_PARTY_DISTS[name]}"
             )
-        return provided.record
+        raise PluginError(
+            f"{unavailable}; install a plugin that provides it (e.g. pip install sapwood-{name})"
+        )
 
 
-def _split_env(name: str) -> set[str]:
-    return {part.strip() for part in os.environ.get(name, "").split(",") if part.strip()}
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+_HOOKS: tuple[tuple[str, str, str], ...] = (
+    ("sapwood_register_storage_backends", "storage_backends", "storage"),
+    ("sapwood_register_credential_providers", "credential_providers", "credentials"),
+    ("sapwood_register_caches", "caches", "cache"),
+    ("sapwood_register_limiters", "limiters", "limiter"),
+    ("sapwood_register_importers", "importers", "importer"),
+    ("sapwood_register_metrics_backends", "metrics_backends", "metrics"),
+)
+"""Each hook, the Registry attribute it fills, and the tag ``sapwood plugins`` shows."""
+
+
+def normalize_dist_name(name: str) -> str:
+    """A distribution name as PEP 503 compares it (``Sapwood_S3`` is ``sapwood-s3``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _env_names(variable: str) -> set[str]:
+    raw = os.environ.get(variable, "")
+    return {normalize_dist_name(part.strip()) for part in raw.split(",") if part.strip()}
+
+
+class _ChosenEntryPoints(ExtensionManager[Any]):
+    """stevedore's loader over the entry points sapwood already chose.
+
+    stevedore's own listing is bypassed: it caches entry points in memory for the life of
+    the process and on disk keyed by coarse mtimes, so it can miss a plugin installed a
+    moment ago, and it would also import every module of a duplicated entry-point name.
+    """
+
+    def __init__(
+        self,
+        chosen: list[importlib.metadata.EntryPoint],
+        on_failure: Callable[[Any, importlib.metadata.EntryPoint, BaseException], None],
+    ) -> None:
+        self._chosen = chosen
+        super().__init__(namespace=ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
+
+    def list_entry_points(self) -> list[importlib.metadata.EntryPoint]:
+        return self._chosen
+
+    def _load_one_plugin(
+        self,
+        ep: importlib.metadata.EntryPoint,
+        invoke_on_load: bool,
+        invoke_args: tuple[Any],
+        invoke_kwds: dict[str, Any],
+    ) -> Extension[Any] | None:
+        try:
+            return super()._load_one_plugin(ep, invoke_on_load, invoke_args, invoke_kwds)
+        except (AssertionError, SystemExit) as exc:
+            # stevedore lets these two escape, which would end discovery for every plugin.
+            raise PluginError(f"{type(exc).__name__}: {exc}") from exc
 
 
 class Registry:
-    """Everything the installed plugins registered, queried by name."""
+    """Everything the installed plugins registered, queried by name.
+
+    :func:`registry` builds the process-wide one. A fresh ``Registry()`` is empty: fill it
+    with :meth:`discover` (entry points) or :meth:`add_plugin` (a module object), which is
+    how tests and documentation examples use one without installing anything.
+    """
 
     def __init__(self) -> None:
         self.plugin_manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.plugin_manager.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
-        self.storage_backends: _Kind[StorageBackend] = _Kind("storage backend")
-        self.credential_providers: _Kind[CredentialProviderType] = _Kind("credential provider")
-        self.caches: _Kind[CacheType] = _Kind("cache")
-        self.limiters: _Kind[LimiterType] = _Kind("limiter")
-        self.importers: _Kind[ImporterType] = _Kind("importer")
-        self.metrics_backends: _Kind[MetricsBackendType] = _Kind("metrics backend")
+        self._by_plugin: dict[str, PluginInfo] = {}
+        self.storage_backends: _Kind[StorageBackend] = _Kind("storage backend", StorageBackend)
+        self.credential_providers: _Kind[CredentialProviderType] = _Kind(
+            "credential provider", CredentialProviderType
+        )
+        self.caches: _Kind[CacheType] = _Kind("cache", CacheType)
+        self.limiters: _Kind[LimiterType] = _Kind("limiter", LimiterType)
+        self.importers: _Kind[ImporterType] = _Kind("importer", ImporterType)
+        self.metrics_backends: _Kind[MetricsBackendType] = _Kind(
+            "metrics backend", MetricsBackendType
+        )
 
     # discovery -----------------------------------------------------------------------
 
     def discover(self, entry_points: Iterable[importlib.metadata.EntryPoint] | None = None) -> None:
-        """Load the allowed plugin modules and collect their registrations."""
+        """Load the allowed plugin modules and collect their registrations.
+
+        ``entry_points`` defaults to the installed ``sapwood`` group; tests pass their own
+        ``importlib.metadata.EntryPoint`` objects. Failures are recorded in :attr:`plugins`,
+        never raised.
+        """
         available = list(
             entry_points
             if entry_points is not None
             else importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         )
-        disabled = _split_env("SAPWOOD_DISABLE_PLUGINS")
-        allowed = _split_env("SAPWOOD_LOAD_PLUGINS")
-        names: list[str] = []
-        by_name: dict[str, importlib.metadata.EntryPoint] = {}
+        disabled = _env_names("SAPWOOD_DISABLE_PLUGINS")
+        allowed = _env_names("SAPWOOD_LOAD_PLUGINS")
+        chosen: list[importlib.metadata.EntryPoint] = []
+        chosen_info: dict[str, PluginInfo] = {
+            name: self.plugins[name]
+            for name, _ in self.plugin_manager.list_name_plugin()
+            if name in self.plugins
+        }
         for ep in available:
             dist = _dist_name(ep)
-            ids = {ep.name, dist}
-            core = ep.name == CORE_ENTRY_POINT and dist == "sapwood"
+            info = PluginInfo(name=ep.name, dist=dist, version=_dist_version(ep))
+            ids = {normalize_dist_name(ep.name), normalize_dist_name(dist)}
+            core = ep.name == CORE_ENTRY_POINT and dist == CORE_DIST
             if not core and (ids & disabled or (allowed and not ids & allowed)):
+                info.disabled = True
+                self._remember(info)
                 continue
-            if ep.name in by_name:
-                self._info(
-                    ep
-                ).error = (
-                    f"entry point name {ep.name!r} is also used by {_dist_name(by_name[ep.name])}"
+            first = chosen_info.get(ep.name)
+            if first is not None:
+                info.error = (
+                    f"entry point name {ep.name!r} is also used by {first.dist}, so this one "
+                    f"was not loaded; uninstall one, or set SAPWOOD_DISABLE_PLUGINS={dist}"
+                )
+                self._remember(info)
+                continue
+            chosen_info[ep.name] = info
+            self._remember(info)
+            chosen.append(ep)
+
+        def failed(_manager: Any, ep: importlib.metadata.EntryPoint, err: BaseException) -> None:
+            chosen_info[ep.name].error = f"{type(err).__name__}: {err}"
+
+        loader = _ChosenEntryPoints(chosen, failed)
+        for ext in loader.extensions:
+            info = chosen_info[ext.name]
+            plugin: object = ext.plugin
+            if not isinstance(plugin, ModuleType):
+                info.error = (
+                    f"entry point {ext.name!r} must name a module (e.g. 'sapwood_s3.plugin'), "
+                    f"not {type(plugin).__name__}"
                 )
                 continue
-            by_name[ep.name] = ep
-            names.append(ep.name)
-            self._info(ep)
-        modules = self._load(names, by_name, entry_points is not None)
-        for name, module in modules:
-            try:
-                self.plugin_manager.register(module, name=name)
-            except Exception as exc:  # a malformed hookimpl must not break the others
-                self.plugins[name].error = f"{type(exc).__name__}: {exc}"
-        self._collect()
+            self._add(info, plugin)
 
-    def _info(self, ep: importlib.metadata.EntryPoint) -> PluginInfo:
-        info = self.plugins.get(ep.name)
-        if info is None:
-            dist = _dist_name(ep)
-            info = PluginInfo(name=ep.name, dist=dist, version=_dist_version(ep))
-            self.plugins[ep.name] = info
+    def add_plugin(
+        self, plugin: object, *, name: str, dist: str = "unknown", version: str = "unknown"
+    ) -> PluginInfo:
+        """Register ``plugin`` (a module or any object with ``@hookimpl`` functions) as if an
+        entry point ``name`` of distribution ``dist`` had named it, and collect its hooks.
+
+        Problems are recorded in the returned :class:`PluginInfo`'s ``error``, as for
+        discovered plugins.
+        """
+        info = PluginInfo(name=name, dist=dist, version=version)
+        if self.plugin_manager.has_plugin(name):
+            info.error = f"a plugin named {name!r} is already registered"
+            self._remember(info)
+            return info
+        self._remember(info)
+        self._add(info, plugin)
         return info
 
-    def _load(
-        self,
-        names: list[str],
-        by_name: dict[str, importlib.metadata.EntryPoint],
-        given: bool,
-    ) -> list[tuple[str, ModuleType]]:
-        def failed(_manager: Any, ep: importlib.metadata.EntryPoint, err: BaseException) -> None:
-            self.plugins[ep.name].error = f"{type(err).__name__}: {err}"
+    def _remember(self, info: PluginInfo) -> str:
+        key = info.name
+        if key in self.plugins:
+            key = f"{info.name} ({info.dist})"
+            suffix = 2
+            while key in self.plugins:
+                key = f"{info.name} ({info.dist}) #{suffix}"
+                suffix += 1
+        self.plugins[key] = info
+        return key
 
-        loaded: list[tuple[str, ModuleType]] = []
-        if given:
-            for name in names:
-                try:
-                    loaded.append((name, _as_module(by_name[name].load(), name)))
-                except Exception as exc:
-                    failed(None, by_name[name], exc)
-            return loaded
-        manager: NamedExtensionManager[Any] = NamedExtensionManager(
-            namespace=ENTRY_POINT_GROUP,
-            names=names,
-            name_order=True,
-            on_load_failure_callback=failed,
-            on_missing_entrypoints_callback=None,
+    def _add(self, info: PluginInfo, plugin: object) -> None:
+        try:
+            self.plugin_manager.register(plugin, name=info.name)
+        except Exception as exc:  # a malformed hookimpl must not break the others
+            self._problem(info, f"{type(exc).__name__}: {exc}")
+            return
+        self._by_plugin[info.name] = info
+        known = {hook for hook, _, _ in _HOOKS}
+        unknown = sorted(
+            caller.name
+            for caller in self.plugin_manager.get_hookcallers(plugin) or ()
+            if caller.name not in known
         )
-        for ext in manager:
+        if unknown:
+            self._problem(
+                info,
+                f"implements unknown hook(s) {', '.join(unknown)}; the hooks are "
+                f"{', '.join(sorted(known))}",
+            )
+        self._collect(info, plugin)
+
+    def _collect(self, info: PluginInfo, plugin: object) -> None:
+        others = [p for _, p in self.plugin_manager.list_name_plugin() if p is not plugin]
+        for hook_name, attribute, tag in _HOOKS:
+            kind: _Kind[Any] = getattr(self, attribute)
+            caller = self.plugin_manager.subset_hook_caller(hook_name, remove_plugins=others)
             try:
-                loaded.append((ext.name, _as_module(ext.plugin, ext.name)))
-            except PluginError as exc:
-                self.plugins[ext.name].error = str(exc)
-        return loaded
+                caller(register=self._register_into(kind, tag, info))
+            except Exception as exc:
+                self._problem(info, f"{hook_name} failed: {type(exc).__name__}: {exc}")
 
-    def _collect(self) -> None:
-        hooks: list[tuple[str, _Kind[Any], str]] = [
-            ("sapwood_register_storage_backends", self.storage_backends, "storage"),
-            ("sapwood_register_credential_providers", self.credential_providers, "credentials"),
-            ("sapwood_register_caches", self.caches, "cache"),
-            ("sapwood_register_limiters", self.limiters, "limiter"),
-            ("sapwood_register_importers", self.importers, "importer"),
-            ("sapwood_register_metrics_backends", self.metrics_backends, "metrics"),
-        ]
-        names = [n for n, _ in self.plugin_manager.list_name_plugin() if n is not None]
-        for plugin_name in names:
-            info = self.plugins[plugin_name]
-            others = [p for n, p in self.plugin_manager.list_name_plugin() if n != plugin_name]
-            for hook_name, kind, label in hooks:
-                caller = self.plugin_manager.subset_hook_caller(hook_name, remove_plugins=others)
-                register = self._register_into(kind, label, info)
-                try:
-                    caller(register=register)
-                except Exception as exc:
-                    info.error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
-
-    def _register_into(
-        self, kind: _Kind[Any], label: str, info: PluginInfo
-    ) -> Callable[[Any], None]:
+    def _register_into(self, kind: _Kind[Any], tag: str, info: PluginInfo) -> Callable[[Any], None]:
         def register(record: Any) -> None:
-            name = getattr(record, "name", None)
-            if not isinstance(name, str):
-                raise PluginError(f"{info.dist} registered a {kind.label} without a name")
-            problem = kind.add(Provided(record, info.name, info.dist), name)
-            if problem is not None:
-                info.error = problem if info.error is None else f"{info.error}; {problem}"
+            if not isinstance(record, kind.record_type):
+                self._problem(
+                    info,
+                    f"registered a {type(record).__name__} where a "
+                    f"{kind.record_type.__name__} was expected",
+                )
                 return
-            info.registers.append(f"{label}:{name}")
+            name = record.name
+            if not isinstance(name, str):
+                self._problem(info, f"registered a {kind.label} whose name is not a string")
+                return
+            problem = kind.add(Provided(record, info.name, info.dist), name)
+            if problem is None:
+                info.registers.append(f"{tag}:{name}")
+                return
+            claimants = kind.claimants.get(name, [])
+            if not any(c.plugin == info.name for c in claimants):
+                self._problem(info, problem)  # rejected outright (an invalid name)
+                return
+            info.registers.append(f"{tag}:{name}")
+            for claimant in claimants:
+                self._problem(self._by_plugin.get(claimant.plugin, info), problem)
 
         return register
+
+    @staticmethod
+    def _problem(info: PluginInfo, problem: str) -> None:
+        if info.error is None:
+            info.error = problem
+        elif problem not in info.error:
+            info.error = f"{info.error}; {problem}"
+
+    def _hint(self, name: str) -> str | None:
+        """Why ``name`` is missing although a plugin that should provide it was found."""
+        wanted = FIRST_PARTY_DISTS.get(name)
+        for info in self.plugins.values():
+            same_dist = wanted is not None and normalize_dist_name(info.dist) == wanted
+            if info.name != name and not same_dist:
+                continue
+            if info.disabled:
+                return (
+                    f"{info.dist} is installed but disabled by SAPWOOD_DISABLE_PLUGINS or "
+                    "SAPWOOD_LOAD_PLUGINS"
+                )
+            if info.error is not None:
+                return f"{info.dist} is installed but its plugin {info.name!r} failed: {info.error}"
+        return None
 
     # queries -------------------------------------------------------------------------
 
     def storage_backend(self, name: str) -> StorageBackend:
         """The backend called ``name``; PluginError names what is installed and what to install."""
-        return self.storage_backends.get(name)
+        return self.storage_backends.get(name, self._hint(name))
 
     def backend_for_scheme(self, scheme: str) -> str | None:
         """The backend name a URL scheme maps to, if a plugin registered it."""
@@ -282,20 +418,20 @@ class Registry:
             p.record.spec_type.__name__ for p in self.credential_providers.items.values()
         )
         raise PluginError(
-            f"no credential provider accepts {type(spec).__name__}; known types: {known}"
+            f"no credential provider accepts {type(spec).__name__}; known types: {known or 'none'}"
         )
 
     def cache(self, name: str) -> CacheType:
         """The cache implementation called ``name``."""
-        return self.caches.get(name)
+        return self.caches.get(name, self._hint(name))
 
     def limiter(self, name: str) -> LimiterType:
         """The limiter implementation called ``name``."""
-        return self.limiters.get(name)
+        return self.limiters.get(name, self._hint(name))
 
     def importer(self, name: str) -> ImporterType:
         """The importer called ``name``."""
-        return self.importers.get(name)
+        return self.importers.get(name, self._hint(name))
 
     def importer_for_scheme(self, scheme: str) -> ImporterType:
         """The importer handling URIs of ``scheme``."""
@@ -310,7 +446,7 @@ class Registry:
 
     def metrics_backend(self, name: str) -> MetricsBackendType:
         """The metrics backend called ``name``."""
-        return self.metrics_backends.get(name)
+        return self.metrics_backends.get(name, self._hint(name))
 
 
 def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
@@ -321,15 +457,6 @@ def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
 def _dist_version(ep: importlib.metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
     return str(dist.version) if dist is not None else "unknown"
-
-
-def _as_module(obj: object, name: str) -> ModuleType:
-    if not isinstance(obj, ModuleType):
-        raise PluginError(
-            f"entry point {name!r} must name a module (e.g. 'sapwood_s3.plugin'), "
-            f"not {type(obj).__name__}"
-        )
-    return obj
 
 
 _lock = threading.Lock()

@@ -35,6 +35,17 @@ def validate_extra(config: ObjectStoreConfig) -> msgspec.Struct | None:
                 field="extra",
             )
         return None
+    # Checked here too, so a backend whose Struct forgot forbid_unknown_fields still
+    # rejects a misspelt key instead of silently ignoring it.
+    known = backend.extra_type.__struct_encode_fields__
+    unknown = sorted(set(config.extra) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"invalid config at ObjectStoreConfig.extra.{unknown[0]}: storage backend "
+            f"{config.object_store!r} has no setting {unknown[0]!r}; "
+            f"expected one of: {', '.join(known) or 'none'}",
+            field=f"extra.{unknown[0]}",
+        )
     return convert_config(config.extra, backend.extra_type, what="ObjectStoreConfig.extra")
 
 

@@ -168,9 +168,7 @@ class MemoryStorage(BaseStorage):
 
     def __init__(self, name: str, prefix: str = "") -> None:
         if not name:
-            raise ConfigError(
-                "a memory store needs a name: write memory://NAME", field="bucket"
-            )
+            raise ConfigError("a memory store needs a name: write memory://NAME", field="bucket")
         self.name = name
         self.prefix = prefix.strip("/")
         self._base = f"{self.prefix}/" if self.prefix else ""

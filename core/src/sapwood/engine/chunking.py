@@ -1,0 +1,99 @@
+"""How a file's bytes are laid out: inline, one blob, or content-defined chunks.
+
+Files above ``chunk_threshold_bytes`` are cut with FastCDC (pyfastcdc), so an edit inside a
+large file changes only the chunks around it and a new version re-uploads only those.
+Chunk boundaries depend only on the bytes since the previous boundary, which is what lets
+:class:`StreamingChunker` cut a stream piece by piece and get the same chunks as cutting the
+whole file at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from pyfastcdc import FastCDC
+
+from sapwood.config import ChunkingConfig, RepositoryConfig
+from sapwood.errors import ConfigError
+
+__all__ = ["ChunkingPolicy", "StreamingChunker"]
+
+_MIN_AVG: Final = 256
+_MAX_AVG: Final = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ChunkingPolicy:
+    """Thresholds that decide a file's layout, and the chunk size parameters."""
+
+    inline_threshold: int
+    chunk_threshold: int
+    average_chunk: int
+
+    @classmethod
+    def from_config(cls, config: RepositoryConfig) -> ChunkingPolicy:
+        """The policy of a (resolved) repository config."""
+        resolved = config.resolved()
+        chunking = resolved.chunking or ChunkingConfig()
+        average = chunking.average_chunk_bytes or 1024 * 1024
+        if not _MIN_AVG <= average <= _MAX_AVG:
+            raise ConfigError(
+                f"chunking.average_chunk_bytes is {average}; it must be between {_MIN_AVG} "
+                f"and {_MAX_AVG}",
+                field="chunking.average_chunk_bytes",
+            )
+        return cls(
+            inline_threshold=resolved.inline_chunk_threshold_bytes or 0,
+            chunk_threshold=chunking.chunk_threshold_bytes or 4 * 1024 * 1024,
+            average_chunk=average,
+        )
+
+    @property
+    def min_chunk(self) -> int:
+        """The smallest chunk FastCDC cuts (except a file's last)."""
+        return max(64, min(self.average_chunk // 4, 1024 * 1024))
+
+    @property
+    def max_chunk(self) -> int:
+        """The largest chunk FastCDC cuts."""
+        return max(1024, min(self.average_chunk * 4, 16 * 1024 * 1024))
+
+    def cutter(self) -> FastCDC:
+        """A FastCDC instance for this policy (not safe to share between threads)."""
+        return FastCDC(self.average_chunk, min_size=self.min_chunk, max_size=self.max_chunk)
+
+    def split(self, data: bytes | memoryview) -> list[memoryview]:
+        """All chunks of ``data`` as views into it."""
+        return [chunk.data for chunk in self.cutter().cut_buf(data)]
+
+
+class StreamingChunker:
+    """Cuts a stream fed in pieces into the same chunks as cutting it whole.
+
+    :meth:`feed` returns the chunks that are final; the tail that might still grow waits in
+    the buffer. Memory stays below about twice the maximum chunk size plus one piece.
+    """
+
+    def __init__(self, policy: ChunkingPolicy) -> None:
+        self.policy = policy
+        self._cutter = policy.cutter()
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes | memoryview) -> list[bytes]:
+        """Add ``data``; return the chunks no later byte can change."""
+        self._buffer += data
+        if len(self._buffer) < 2 * self.policy.max_chunk:
+            return []
+        chunks = [bytes(c.data) for c in self._cutter.cut_buf(memoryview(self._buffer))]
+        final = chunks[:-1]
+        del self._buffer[: sum(len(c) for c in final)]
+        return final
+
+    def finish(self) -> list[bytes]:
+        """The remaining chunks, once the stream has ended."""
+        if not self._buffer:
+            return []
+        chunks = [bytes(c.data) for c in self._cutter.cut_buf(memoryview(self._buffer))]
+        self._buffer = bytearray()
+        return chunks

@@ -1,0 +1,212 @@
+"""The on-storage format: what blobs, manifests, snapshots and refs contain.
+
+Immutable objects (range manifests, range indexes, snapshots) are msgpack-encoded
+``array_like`` Structs behind a four-byte header: ``b"SW"``, a kind byte and the format
+version. They are stored under the SHA-256 of those bytes, so a read can verify them.
+Mutable documents (refs, the repository config) are small JSON files a person can read.
+
+Identifiers are raw 32-byte SHA-256 digests inside these structures and lowercase hex in
+keys and in the public API.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final, Literal, TypeAlias, TypeVar
+
+import msgspec
+
+from sapwood.config import RepositoryConfig
+from sapwood.errors import IntegrityError, SapwoodError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "KIND_INDEX",
+    "KIND_RANGE",
+    "KIND_SNAPSHOT",
+    "ChunkRef",
+    "Entry",
+    "RangeRef",
+    "RefMode",
+    "RefPointer",
+    "RepositoryDocument",
+    "Snapshot",
+    "VirtualRef",
+    "decode_document",
+    "decode_object",
+    "encode_document",
+    "encode_object",
+    "from_micros",
+    "to_micros",
+]
+
+FORMAT_VERSION: Final = 1
+_MAGIC: Final = b"SW"
+KIND_SNAPSHOT: Final = b"S"
+KIND_RANGE: Final = b"R"
+KIND_INDEX: Final = b"I"
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_KIND_NAMES: Final = {KIND_SNAPSHOT: "snapshot", KIND_RANGE: "manifest range", KIND_INDEX: "index"}
+
+RefMode: TypeAlias = Literal["cas", "sequence", "overwrite"]
+"""How branches move: compare-and-swap on one object (``cas``), create-only sequence
+files (``sequence``), or unprotected overwrites (``overwrite``, only with
+``unsafe_overwrite_refs``)."""
+
+
+class ChunkRef(msgspec.Struct, array_like=True, frozen=True):
+    """One blob of a file's content and its length, in file order."""
+
+    id: bytes
+    size: int
+
+
+class VirtualRef(msgspec.Struct, array_like=True, frozen=True):
+    """Bytes kept outside the repository: ``length`` bytes at ``offset`` of ``location``
+    (a URL under one of the repository's virtual chunk containers)."""
+
+    location: str
+    offset: int
+    length: int
+    etag: str | None = None
+
+
+class Entry(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
+    """One object in a manifest: exactly one of ``inline``, ``chunks`` and ``virtual``
+    says where its bytes are (an empty file has ``inline=b""``)."""
+
+    path: str
+    size: int
+    checksum: bytes
+    modified_us: int
+    content_type: str | None = None
+    metadata: dict[str, str] | None = None
+    inline: bytes | None = None
+    chunks: tuple[ChunkRef, ...] | None = None
+    virtual: VirtualRef | None = None
+
+    def same_content(self, other: Entry | None) -> bool:
+        """True when ``other`` holds the same bytes, type and metadata (times may differ)."""
+        if other is None:
+            return False
+        return (
+            self.size == other.size
+            and self.checksum == other.checksum
+            and self.content_type == other.content_type
+            and (self.metadata or {}) == (other.metadata or {})
+            and self.virtual == other.virtual
+            and (self.checksum != b"" or self.inline == other.inline)
+        )
+
+
+class RangeRef(msgspec.Struct, array_like=True, frozen=True):
+    """A snapshot's pointer to one manifest range: the paths it spans, its id and size."""
+
+    first: str
+    last: str
+    id: bytes
+    count: int
+
+
+class Snapshot(msgspec.Struct, array_like=True, frozen=True):
+    """A commit: its history, its description and the ranges of its manifest.
+
+    Small trees list their ranges here (``ranges``); large ones keep the list in a separate
+    index object (``index``) so that walking history never decodes it.
+    """
+
+    parents: tuple[bytes, ...]
+    message: str
+    author: str
+    committed_at_us: int
+    metadata: dict[str, str]
+    count: int
+    ranges: tuple[RangeRef, ...] | None = None
+    index: bytes | None = None
+
+
+class RefPointer(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The content of a ref file: the snapshot it points at, or a deletion marker."""
+
+    snapshot: str = ""
+    deleted: bool = False
+
+
+class RepositoryDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """``config.json``: the format, how refs move, and the stored :class:`RepositoryConfig`
+    (never a credential)."""
+
+    format_version: int
+    ref_mode: RefMode
+    created_at: datetime
+    config: RepositoryConfig = msgspec.field(default_factory=RepositoryConfig)
+
+
+_ENCODER: Final = msgspec.msgpack.Encoder()
+_SNAPSHOT_DECODER: Final = msgspec.msgpack.Decoder(Snapshot)
+_RANGE_DECODER: Final = msgspec.msgpack.Decoder(list[Entry])
+_INDEX_DECODER: Final = msgspec.msgpack.Decoder(list[RangeRef])
+
+T = TypeVar("T")
+
+
+def encode_object(kind: bytes, value: Snapshot | list[Entry] | list[RangeRef]) -> bytes:
+    """The stored bytes of an immutable object: header, then msgpack."""
+    buffer = bytearray(_MAGIC + kind + bytes([FORMAT_VERSION]))
+    _ENCODER.encode_into(value, buffer, 4)
+    return bytes(buffer)
+
+
+def _body(kind: bytes, data: bytes, what: str) -> memoryview:
+    if len(data) < 4 or data[:2] != _MAGIC or data[2:3] != kind:
+        raise IntegrityError(
+            f"{what} is not a sapwood {_KIND_NAMES[kind]} (bad header {data[:4]!r}); "
+            "the repository is damaged or another program wrote under its prefix"
+        )
+    version = data[3]
+    if version > FORMAT_VERSION:
+        raise SapwoodError(
+            f"{what} uses repository format {version}, newer than this sapwood understands "
+            f"({FORMAT_VERSION}); upgrade sapwood to read it"
+        )
+    return memoryview(data)[4:]
+
+
+def decode_object(kind: bytes, data: bytes, what: str) -> Snapshot | list[Entry] | list[RangeRef]:
+    """Decode bytes written by :func:`encode_object`; IntegrityError if they are not that."""
+    body = _body(kind, data, what)
+    try:
+        if kind == KIND_SNAPSHOT:
+            return _SNAPSHOT_DECODER.decode(body)
+        if kind == KIND_RANGE:
+            return _RANGE_DECODER.decode(body)
+        return _INDEX_DECODER.decode(body)
+    except msgspec.DecodeError as exc:
+        raise IntegrityError(f"{what} could not be decoded: {exc}") from None
+
+
+def encode_document(value: RefPointer | RepositoryDocument) -> bytes:
+    """A mutable document as JSON."""
+    return msgspec.json.encode(value)
+
+
+def decode_document(data: bytes, into: type[T], what: str) -> T:
+    """Parse a JSON document; a malformed one is an IntegrityError naming it."""
+    try:
+        return msgspec.json.decode(data, type=into)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise IntegrityError(f"{what} is not valid: {exc}") from None
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the Unix epoch (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    """The aware UTC datetime of :func:`to_micros`."""
+    return _EPOCH + timedelta(microseconds=micros)
+

@@ -1,0 +1,190 @@
+"""Transparent zstd compression, recorded in the object's metadata.
+
+A compressed object carries ``sapwood-encoding: zstd`` and ``sapwood-decoded-size: N`` in
+its storage metadata; the layer strips both before handing metadata to its caller, and
+reverses the compression on read. Compression is skipped when the object is below
+``CompressionConfig.min_size_bytes``, when a quick trial on samples of a large object
+shows it will not shrink (already compressed or random data costs a few dozen
+microseconds, not a full pass), and when the full result is not smaller than the input.
+Frames carry zstd's content checksum, so a damaged object raises IntegrityError.
+
+Which objects are compressed is the caller's choice (``put(..., immutable=True)`` or
+``compress=True``): ranged reads of a compressed object must fetch the whole object and
+slice it, which is cheap for immutable objects (they are then cached) but would be
+wasteful for large mutable ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping
+
+import zstandard
+
+from sapwood.config import CompressionConfig, RepositoryConfig
+from sapwood.errors import IntegrityError, SapwoodError
+
+__all__ = [
+    "DECODED_SIZE_KEY",
+    "ENCODING_KEY",
+    "RESERVED_METADATA_KEYS",
+    "WRITE_ID_KEY",
+    "ZSTD_MAGIC",
+    "Encoded",
+    "ReservedMetadataError",
+    "ZstdCodec",
+    "caller_metadata",
+    "encoding_of",
+]
+
+ENCODING_KEY = "sapwood-encoding"
+DECODED_SIZE_KEY = "sapwood-decoded-size"
+WRITE_ID_KEY = "sapwood-write-id"
+"""A random id on each conditional write, so a retry can tell whether an earlier attempt
+of the very same call took effect (identical content from another writer does not count)."""
+RESERVED_METADATA_KEYS = frozenset({ENCODING_KEY, DECODED_SIZE_KEY, WRITE_ID_KEY})
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+_SAMPLE_FROM_BYTES = 256 * 1024
+"""Objects at least this large are tried on samples before a full compression."""
+_SAMPLE_BYTES = 16 * 1024
+_SAMPLE_MAX_RATIO = 0.92
+"""Samples that do not shrink below this ratio mean the object is not worth compressing."""
+_THREAD_FROM_BYTES = 512 * 1024
+"""Larger objects are (de)compressed in a worker thread, keeping the event loop free."""
+
+
+class ReservedMetadataError(SapwoodError, ValueError):
+    """Caller metadata used a key the object layer keeps for itself."""
+
+
+class Encoded:
+    """What :meth:`ZstdCodec.encode` produced: the bytes to store and the metadata to add."""
+
+    __slots__ = ("metadata", "payload", "tried")
+
+    def __init__(self, payload: bytes, metadata: Mapping[str, str], tried: bool) -> None:
+        self.payload = payload
+        self.metadata = metadata
+        self.tried = tried
+
+
+def encoding_of(metadata: Mapping[str, str]) -> str | None:
+    """The layer encoding a stored object's metadata records, if any."""
+    return metadata.get(ENCODING_KEY)
+
+
+def caller_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
+    """Stored metadata without the layer's own keys."""
+    return {k: v for k, v in metadata.items() if k not in RESERVED_METADATA_KEYS}
+
+
+def check_caller_metadata(metadata: Mapping[str, str] | None) -> None:
+    """Refuse metadata that would collide with the layer's own keys."""
+    if metadata and not RESERVED_METADATA_KEYS.isdisjoint(metadata):
+        clash = sorted(RESERVED_METADATA_KEYS.intersection(metadata))
+        raise ReservedMetadataError(
+            f"metadata keys {clash} are reserved by sapwood's object layer; rename them"
+        )
+
+
+class ZstdCodec:
+    """zstd at ``CompressionConfig.level``; ``algorithm="none"`` disables it."""
+
+    def __init__(self, config: CompressionConfig | None = None) -> None:
+        defaults = RepositoryConfig.default().compression
+        assert defaults is not None
+        resolved = defaults.merge(config)
+        self.enabled = resolved.algorithm == "zstd"
+        self.level = resolved.level if resolved.level is not None else 3
+        self.min_size_bytes = resolved.min_size_bytes or 0
+        self._local = threading.local()
+
+    def _compressor(self) -> zstandard.ZstdCompressor:
+        found: zstandard.ZstdCompressor | None = getattr(self._local, "compressor", None)
+        if found is None:
+            found = zstandard.ZstdCompressor(level=self.level, write_checksum=True)
+            self._local.compressor = found
+        return found
+
+    def _sampler(self) -> zstandard.ZstdCompressor:
+        found: zstandard.ZstdCompressor | None = getattr(self._local, "sampler", None)
+        if found is None:
+            found = zstandard.ZstdCompressor(level=1)
+            self._local.sampler = found
+        return found
+
+    def _decompressor(self) -> zstandard.ZstdDecompressor:
+        found: zstandard.ZstdDecompressor | None = getattr(self._local, "decompressor", None)
+        if found is None:
+            found = zstandard.ZstdDecompressor()
+            self._local.decompressor = found
+        return found
+
+    def worth_trying(self, data: bytes) -> bool:
+        """False for small objects and for large ones whose samples do not shrink."""
+        if not self.enabled or len(data) < max(1, self.min_size_bytes):
+            return False
+        if len(data) < _SAMPLE_FROM_BYTES:
+            return True
+        size = len(data)
+        view = memoryview(data)
+        starts = (0, size // 2 - _SAMPLE_BYTES // 2, size - _SAMPLE_BYTES)
+        sample = b"".join(view[s : s + _SAMPLE_BYTES] for s in starts)
+        return len(self._sampler().compress(sample)) <= len(sample) * _SAMPLE_MAX_RATIO
+
+    def _encode_now(self, data: bytes) -> Encoded:
+        if not self.worth_trying(data):
+            return Encoded(data, {}, tried=False)
+        packed = self._compressor().compress(data)
+        if len(packed) >= len(data):
+            return Encoded(data, {}, tried=True)
+        meta = {ENCODING_KEY: "zstd", DECODED_SIZE_KEY: str(len(data))}
+        return Encoded(packed, meta, tried=True)
+
+    async def encode(self, data: bytes) -> Encoded:
+        """The bytes to store for ``data`` and the metadata recording how they were made."""
+        if len(data) >= _THREAD_FROM_BYTES and self.enabled:
+            return await asyncio.to_thread(self._encode_now, data)
+        return self._encode_now(data)
+
+    def _decode_now(self, payload: bytes, metadata: Mapping[str, str], key: str) -> bytes:
+        encoding = encoding_of(metadata)
+        if encoding is None:
+            return payload
+        if encoding != "zstd":
+            raise IntegrityError(
+                f"{key!r} is stored with encoding {encoding!r}, which this version of sapwood "
+                "cannot read; upgrade sapwood"
+            )
+        expected = _decoded_size(metadata, key)
+        try:
+            data = self._decompressor().decompress(payload, max_output_size=expected or 0)
+        except zstandard.ZstdError as exc:
+            raise IntegrityError(
+                f"{key!r} is damaged: its zstd data does not decode ({exc})"
+            ) from None
+        if expected is not None and len(data) != expected:
+            raise IntegrityError(
+                f"{key!r} is damaged: it decodes to {len(data)} bytes, not the {expected} recorded"
+            )
+        return data
+
+    async def decode(self, payload: bytes, metadata: Mapping[str, str], key: str) -> bytes:
+        """The original bytes of a stored object (unchanged if it was not compressed)."""
+        if encoding_of(metadata) is None:
+            return payload
+        if len(payload) >= _THREAD_FROM_BYTES // 4:
+            return await asyncio.to_thread(self._decode_now, payload, metadata, key)
+        return self._decode_now(payload, metadata, key)
+
+
+def _decoded_size(metadata: Mapping[str, str], key: str) -> int | None:
+    raw = metadata.get(DECODED_SIZE_KEY)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise IntegrityError(f"{key!r} has a malformed {DECODED_SIZE_KEY} of {raw!r}") from None

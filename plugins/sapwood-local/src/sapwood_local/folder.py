@@ -1,0 +1,503 @@
+"""The blocking half of the local backend: one folder, plain files, atomic writes.
+
+Layout under the root folder::
+
+    <root>/<key>                          the object's bytes, exactly
+    <root>/.sapwood-local/meta/xx/<hash>  its sidecar (etag, content type, metadata)
+    <root>/.sapwood-local/locks/<stripe>  flock files, shared by keys hashing alike
+    <root>/.sapwood-local/tmp/<name>      data being written, moved into place when done
+
+A write fills a temporary file (fsynced), then, holding the key's lock, checks its
+condition, replaces the sidecar and finally moves the data into place with ``os.replace``,
+so a reader sees the old or the new object, never a torn one. Every method here blocks;
+:class:`~sapwood_local.storage.LocalStorage` runs them in worker threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+
+from sapwood.errors import (
+    AlreadyExistsError,
+    NotFoundError,
+    PreconditionFailedError,
+    SapwoodError,
+    StorageError,
+)
+from sapwood.storage import ByteRange, ObjectMeta, PutMode, Update, clip_range
+
+from sapwood_local.locks import key_lock
+from sapwood_local.oserrors import translate
+from sapwood_local.paths import RESERVED, check_inside, key_segments
+from sapwood_local.sidecar import (
+    Identity,
+    Sidecar,
+    decode_sidecar,
+    encode_sidecar,
+    identity_of,
+    stat_etag,
+)
+
+__all__ = ["LocalFolder", "key_hash"]
+
+_READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
+def key_hash(key: str) -> str:
+    """A stable hex digest of ``key``, naming its sidecar and lock stripe."""
+    return hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+def _timestamp(identity: Identity) -> datetime:
+    return datetime.fromtimestamp(identity.mtime_ns / 1e9, tz=UTC)
+
+
+class LocalFolder:
+    """Objects stored as files under ``root`` (an absolute path)."""
+
+    def __init__(self, root: str, *, fsync: bool = True) -> None:
+        self.root = root
+        self.fsync = fsync
+        internal = os.path.join(root, RESERVED)
+        self._meta_dir = os.path.join(internal, "meta")
+        self._lock_dir = os.path.join(internal, "locks")
+        self._tmp_dir = os.path.join(internal, "tmp")
+        self._real_root: str | None = None
+        self._ready = False
+
+    # paths -----------------------------------------------------------------------------
+
+    def real_root(self) -> str | None:
+        """The root with symbolic links resolved, or None while it does not exist."""
+        if self._real_root is None and os.path.isdir(self.root):
+            self._real_root = os.path.realpath(self.root)
+        return self._real_root
+
+    def path_of(self, key: str) -> str:
+        """The data file of ``key``, refusing keys that would leave the root."""
+        path = os.path.join(self.root, *key_segments(key))
+        real_root = self.real_root()
+        if real_root is not None:
+            check_inside(path, real_root, key)
+        return path
+
+    def _sidecar_path(self, digest: str) -> str:
+        return os.path.join(self._meta_dir, digest[:2], digest)
+
+    def _missing(self, key: str) -> NotFoundError:
+        where = self.root if os.path.isdir(self.root) else f"{self.root} (the folder does not exist)"
+        return NotFoundError(f"no object {key!r} in local store {where!r}", key=key)
+
+    def prepare(self) -> None:
+        """Create the root (if its parent exists) and the hidden folders, or say why not."""
+        if self._ready:
+            return
+        if not os.path.isdir(self.root):
+            if os.path.exists(self.root):
+                raise StorageError(
+                    f"the local store's folder {self.root!r} is a file, not a folder; "
+                    "choose another path"
+                )
+            parent = os.path.dirname(self.root)
+            if not os.path.isdir(parent):
+                raise StorageError(
+                    f"the local store's folder {self.root!r} does not exist, and neither does "
+                    f"its parent {parent!r}; create it first or fix the path"
+                )
+            try:
+                os.mkdir(self.root)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise translate(exc, "create the store folder", self.root) from None
+        for folder in (self._meta_dir, self._lock_dir, self._tmp_dir):
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as exc:
+                raise translate(exc, "create the folder", folder) from None
+        self._real_root = None
+        self.real_root()
+        self._ready = True
+
+    # sidecars --------------------------------------------------------------------------
+
+    def _load_sidecar(self, digest: str) -> Sidecar | None:
+        try:
+            fd = os.open(self._sidecar_path(digest), _READ_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        try:
+            raw = os.read(fd, 1 << 20)
+        finally:
+            os.close(fd)
+        return decode_sidecar(raw)
+
+    def _store_sidecar(self, digest: str, sidecar: Sidecar) -> None:
+        target = self._sidecar_path(digest)
+        staged = os.path.join(self._tmp_dir, f"{digest}.meta.{secrets.token_hex(6)}")
+        self._write_file(staged, encode_sidecar(sidecar))
+        try:
+            os.replace(staged, target)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(staged, target)
+
+    def _drop_sidecar(self, digest: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._sidecar_path(digest))
+
+    # reading ---------------------------------------------------------------------------
+
+    def _open(self, key: str, path: str) -> tuple[int, os.stat_result]:
+        try:
+            fd = os.open(path, _READ_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            raise self._missing(key) from None
+        except OSError as exc:
+            raise translate(exc, "read", path, key) from None
+        try:
+            info = os.fstat(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise self._missing(key)
+        return fd, info
+
+    @staticmethod
+    def _read(fd: int, size: int, byte_range: ByteRange | None) -> bytes:
+        start, stop = clip_range(byte_range, size)
+        wanted = stop - start
+        if wanted <= 0:
+            return b""
+        data = os.pread(fd, wanted, start)
+        if len(data) == wanted:
+            return data
+        parts = [data]
+        got = len(data)
+        while got < wanted:
+            more = os.pread(fd, wanted - got, start + got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
+
+    def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
+        """The object's bytes; replacing writes never tear what an open file shows."""
+        path = self.path_of(key)
+        fd, info = self._open(key, path)
+        try:
+            return self._read(fd, info.st_size, byte_range)
+        finally:
+            os.close(fd)
+
+    def read_version(
+        self, key: str, byte_range: ByteRange | None, *, with_data: bool
+    ) -> tuple[bytes, ObjectMeta]:
+        """Bytes (if ``with_data``) and metadata of one and the same version."""
+        path = self.path_of(key)
+        digest = key_hash(key)
+        fd, info = self._open(key, path)
+        try:
+            identity = identity_of(info)
+            sidecar = self._load_sidecar(digest)
+            if sidecar is not None and sidecar.identity == identity:
+                data = self._read(fd, info.st_size, byte_range) if with_data else b""
+                return data, self._meta(key, identity, sidecar)
+        finally:
+            os.close(fd)
+        # A writer is between its two renames, or the folder was copied or edited by hand:
+        # look again while holding the key's lock, which no writer holds at that moment.
+        with self._lock_if_possible(digest):
+            self._settle(key, digest, path)
+            fd, info = self._open(key, path)
+            try:
+                identity = identity_of(info)
+                data = self._read(fd, info.st_size, byte_range) if with_data else b""
+                return data, self._meta(key, identity, self._load_sidecar(digest))
+            finally:
+                os.close(fd)
+
+    def head(self, key: str) -> ObjectMeta:
+        """The object's metadata."""
+        return self.read_version(key, None, with_data=False)[1]
+
+    def listed_meta(self, key: str, path: str) -> ObjectMeta | None:
+        """Metadata for a listed file, or None if it vanished meanwhile."""
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        identity = identity_of(info)
+        sidecar = self._load_sidecar(key_hash(key))
+        if sidecar is not None and sidecar.identity == identity:
+            return self._meta(key, identity, sidecar)
+        try:
+            return self.head(key)
+        except NotFoundError:
+            return None
+
+    @staticmethod
+    def _meta(key: str, identity: Identity, sidecar: Sidecar | None) -> ObjectMeta:
+        if sidecar is None or not sidecar.identity.same_content(identity):
+            return ObjectMeta(
+                key=key,
+                size=identity.size,
+                etag=stat_etag(identity),
+                last_modified=_timestamp(identity),
+            )
+        return ObjectMeta(
+            key=key,
+            size=identity.size,
+            etag=sidecar.etag,
+            last_modified=_timestamp(identity),
+            content_type=sidecar.content_type,
+            metadata=dict(sidecar.metadata),
+        )
+
+    @contextlib.contextmanager
+    def _lock_if_possible(self, digest: str) -> Iterator[None]:
+        """The key's lock, or nothing on a folder this process may not write to (no
+        writer from this process can race it then, and readers need no lock)."""
+        try:
+            lock = key_lock(self._lock_dir, digest)
+            lock.__enter__()
+        except OSError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)
+
+    def _settle(self, key: str, digest: str, path: str) -> None:
+        """With the key's lock held: finish a write whose writer died between its renames,
+        and refresh a sidecar whose data file was copied (same size and time, new inode)."""
+        sidecar = self._load_sidecar(digest)
+        if sidecar is None:
+            return
+        with contextlib.suppress(OSError):
+            if sidecar.pending is not None:
+                staged = os.path.join(self._tmp_dir, sidecar.pending)
+                if identity_of(os.stat(staged)) == sidecar.identity:
+                    self._move_into_place(staged, path, key)
+                    return
+            try:
+                identity = identity_of(os.stat(path))
+            except (FileNotFoundError, NotADirectoryError):
+                self._drop_sidecar(digest)
+                return
+            if identity != sidecar.identity and sidecar.identity.same_content(identity):
+                self._store_sidecar(
+                    digest,
+                    Sidecar(
+                        key=sidecar.key,
+                        etag=sidecar.etag,
+                        identity=identity,
+                        content_type=sidecar.content_type,
+                        metadata=sidecar.metadata,
+                    ),
+                )
+
+    # writing ---------------------------------------------------------------------------
+
+    def _write_file(self, path: str, data: bytes) -> Identity:
+        fd = os.open(path, _WRITE_FLAGS, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if self.fsync:
+                os.fsync(fd)
+            return identity_of(os.fstat(fd))
+        finally:
+            os.close(fd)
+
+    def _sync_folder(self, folder: str) -> None:
+        if not self.fsync:
+            return
+        try:
+            fd = os.open(folder, _READ_FLAGS)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass  # some file systems cannot fsync a directory; the data itself is synced
+        finally:
+            os.close(fd)
+
+    def _make_parent(self, key: str, path: str) -> None:
+        parent = os.path.dirname(path)
+        for _ in range(8):
+            try:
+                os.makedirs(parent, exist_ok=True)
+                return
+            except FileNotFoundError:
+                continue  # a delete pruned a folder on the way while it was being made
+            except (FileExistsError, NotADirectoryError):
+                raise self._conflict(key, path) from None
+            except OSError as exc:
+                raise translate(exc, "create the folder", parent, key) from None
+        raise StorageError(f"could not create {parent!r}; try again", retryable=True, key=key)
+
+    def _conflict(self, key: str, path: str) -> StorageError:
+        segments = key_segments(key)
+        for depth in range(1, len(segments)):
+            above = os.path.join(self.root, *segments[:depth])
+            if os.path.isfile(above):
+                taken = "/".join(segments[:depth])
+                return StorageError(
+                    f"cannot store {key!r}: {taken!r} is an object, and a local folder cannot "
+                    f"hold a file and a folder of the same name ({above!r})",
+                    key=key,
+                )
+        return StorageError(
+            f"cannot store {key!r}: {path!r} is a folder holding other objects, and a local "
+            "folder cannot hold a file and a folder of the same name",
+            key=key,
+        )
+
+    def _move_into_place(self, staged: str, path: str, key: str) -> None:
+        for _ in range(8):
+            try:
+                os.replace(staged, path)
+                return
+            except FileNotFoundError:
+                if not os.path.exists(staged):
+                    raise
+                # A delete pruned the emptied parent folder meanwhile: make it again.
+                self._make_parent(key, path)
+            except (IsADirectoryError, NotADirectoryError):
+                raise self._conflict(key, path) from None
+            except OSError as exc:
+                if exc.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
+                    raise self._conflict(key, path) from None
+                raise
+        raise StorageError(f"could not move {key!r} into place; try again", retryable=True, key=key)
+
+    def _current_etag(self, key: str, digest: str, path: str) -> str | None:
+        """The etag of the stored version (None if there is none); with the lock held."""
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISDIR(info.st_mode):
+            raise self._conflict(key, path)
+        return self._meta(key, identity_of(info), self._load_sidecar(digest)).etag
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        mode: PutMode,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+    ) -> ObjectMeta:
+        """Store ``data`` as ``mode`` allows, atomically, holding the key's lock."""
+        path = self.path_of(key)
+        digest = key_hash(key)
+        self.prepare()
+        path = self.path_of(key)
+        staged_name = f"{digest[:16]}.{os.getpid()}.{secrets.token_hex(6)}"
+        staged = os.path.join(self._tmp_dir, staged_name)
+        try:
+            identity = self._write_file(staged, data)
+            with key_lock(self._lock_dir, digest):
+                self._settle(key, digest, path)
+                self._check_mode(key, mode, self._current_etag(key, digest, path))
+                self._make_parent(key, path)
+                sidecar = Sidecar(
+                    key=key,
+                    etag=secrets.token_hex(10),
+                    identity=identity,
+                    content_type=content_type,
+                    metadata=dict(metadata or {}),
+                    pending=staged_name,
+                )
+                self._store_sidecar(digest, sidecar)
+                self._move_into_place(staged, path, key)
+                self._sync_folder(os.path.dirname(path))
+                self._sync_folder(os.path.dirname(self._sidecar_path(digest)))
+        except SapwoodError:
+            raise
+        except OSError as exc:
+            raise translate(exc, "write", path, key) from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
+        return self._meta(key, identity, sidecar)
+
+    def _check_mode(self, key: str, mode: PutMode, current: str | None) -> None:
+        if mode == "overwrite":
+            return
+        if mode == "create":
+            if current is not None:
+                raise AlreadyExistsError(
+                    f"{key!r} already exists in local store {self.root!r}", key=key
+                )
+            return
+        if isinstance(mode, Update):
+            if current is None:
+                raise NotFoundError(
+                    f"cannot update {key!r} in local store {self.root!r}: it does not exist "
+                    "(create it with mode='create')",
+                    key=key,
+                )
+            if current != mode.etag:
+                raise PreconditionFailedError(
+                    f"{key!r} changed in local store {self.root!r}: expected etag "
+                    f"{mode.etag!r}, found {current!r}; read it again and retry",
+                    key=key,
+                )
+            return
+        raise ValueError(f"unknown put mode {mode!r}; use 'overwrite', 'create' or Update(etag)")
+
+    # deleting --------------------------------------------------------------------------
+
+    def delete(self, key: str) -> None:
+        """Remove the object and its sidecar; a missing key is not an error."""
+        path = self.path_of(key)
+        if not os.path.isdir(self.root):
+            return
+        digest = key_hash(key)
+        try:
+            with self._lock_if_possible(digest):
+                if os.path.isdir(path) and not os.path.islink(path):
+                    return
+                try:
+                    os.unlink(path)
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
+                self._drop_sidecar(digest)
+        except SapwoodError:
+            raise
+        except OSError as exc:
+            raise translate(exc, "delete", path, key) from None
+        self._prune(os.path.dirname(path))
+
+    def _prune(self, folder: str) -> None:
+        """Remove folders left empty, up to (not including) the root."""
+        root = self.root
+        while folder != root and folder.startswith(root + os.sep):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                return
+            folder = os.path.dirname(folder)
+
+    def delete_many(self, keys: list[str]) -> None:
+        """Remove each key in turn (each under its own lock)."""
+        for key in keys:
+            self.delete(key)

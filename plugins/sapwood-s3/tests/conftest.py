@@ -1,0 +1,35 @@
+"""Fixtures for the S3 backend's tests: one moto server per session, a bucket per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+
+from sapwood.config import ObjectStoreConfig
+from sapwood.storage import Storage
+from sapwood.stores import open_storage
+from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer, moto_server, s3_bucket
+
+__all__ = ["moto_server", "s3_bucket", "s3_config", "s3_store"]
+
+
+def s3_config(server: MotoServer, bucket: str, prefix: str = "", **extra: Any) -> ObjectStoreConfig:
+    """The config of an S3 store on the moto server."""
+    return ObjectStoreConfig(
+        object_store="s3",
+        bucket=bucket,
+        prefix=prefix,
+        region=server.region,
+        endpoint_url=server.endpoint_url,
+        extra=extra,
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def s3_store(moto_server: MotoServer, s3_bucket: str) -> AsyncIterator[Storage]:
+    """An S3 store over a fresh bucket, with static test credentials."""
+    store = open_storage(s3_config(moto_server, s3_bucket), TEST_CREDENTIALS)
+    yield store
+    await store.close()
