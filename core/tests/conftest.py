@@ -13,9 +13,11 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import msgspec
 import pytest
+from hypothesis import strategies as st
 
 import sapwood.registry
 from sapwood.registry import Registry, normalize_dist_name
@@ -174,3 +176,77 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         if name.startswith("SAPWOOD_"):
             monkeypatch.delenv(name)
     return monkeypatch
+
+
+INT64 = (-(2**63), 2**63 - 1)
+TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+
+
+def plain_values(*, nulls: bool) -> st.SearchStrategy[Any]:
+    """Values a config's free-form ``extra`` may hold (TOML has no null)."""
+    scalars: st.SearchStrategy[Any] = st.booleans() | TEXT
+    scalars |= st.integers(*INT64) | st.floats(allow_nan=False, allow_infinity=False)
+    if nulls:
+        scalars |= st.none()
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+        max_leaves=8,
+    )
+
+
+def strategy_for(info: msgspec.inspect.Type, *, nulls: bool) -> st.SearchStrategy[Any]:
+    """A strategy producing valid values of one msgspec type (constraints respected)."""
+    if isinstance(info, msgspec.inspect.IntType):
+        low = info.ge if info.ge is not None else (info.gt + 1 if info.gt is not None else None)
+        high = info.le if info.le is not None else (info.lt - 1 if info.lt is not None else None)
+        return st.integers(
+            low if low is not None else INT64[0], high if high is not None else INT64[1]
+        )
+    if isinstance(info, msgspec.inspect.FloatType):
+        return st.floats(
+            min_value=info.ge if info.ge is not None else info.gt,
+            max_value=info.le,
+            exclude_min=info.gt is not None,
+            allow_nan=False,
+            allow_infinity=False,
+        )
+    if isinstance(info, msgspec.inspect.BoolType):
+        return st.booleans()
+    if isinstance(info, msgspec.inspect.StrType):
+        return TEXT
+    if isinstance(info, msgspec.inspect.NoneType):
+        return st.none()
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return st.sampled_from(info.values)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return st.one_of(*(strategy_for(member, nulls=nulls) for member in info.types))
+    if isinstance(info, msgspec.inspect.DictType):
+        return st.dictionaries(TEXT, strategy_for(info.value_type, nulls=nulls), max_size=3)
+    if isinstance(info, msgspec.inspect.AnyType):
+        return plain_values(nulls=nulls)
+    if isinstance(info, msgspec.inspect.StructType):
+        return struct_strategy(info.cls, nulls=nulls)
+    raise AssertionError(f"no strategy for {info!r}: extend strategy_for")
+
+
+def struct_strategy(cls: type[Any], *, nulls: bool) -> st.SearchStrategy[Any]:
+    """Instances of a config Struct with any subset of its optional fields set."""
+    info = msgspec.inspect.type_info(cls)
+    assert isinstance(info, msgspec.inspect.StructType)
+    required = {f.name: strategy_for(f.type, nulls=nulls) for f in info.fields if f.required}
+    optional = {f.name: strategy_for(f.type, nulls=nulls) for f in info.fields if not f.required}
+    return st.fixed_dictionaries(required, optional=optional).map(lambda fields: cls(**fields))
+
+
+class ConfigStrategy(Protocol):
+    """Builds a strategy of valid instances of a config Struct."""
+
+    def __call__(self, cls: type[Any], *, nulls: bool) -> st.SearchStrategy[Any]: ...
+
+
+@pytest.fixture(scope="session")
+def config_strategy() -> ConfigStrategy:
+    """Hypothesis strategies derived from a config Struct's own type information, so a
+    field added later is covered without touching the tests."""
+    return struct_strategy

@@ -37,6 +37,7 @@ from sapwood.errors import (
     StorageError,
 )
 from sapwood.hookspecs import hookimpl
+from sapwood.objectstore import ObjectClient, TimeToIdle, TimeToLive, Usecase
 from sapwood.storage import CommonPrefix
 
 __version__ = "0.1.0"
@@ -56,6 +57,7 @@ __all__ = [
     "InvalidPathError",
     "InvalidRefError",
     "LimitsConfig",
+    "ObjectClient",
     "ObjectNotFoundError",
     "ObjectStoreConfig",
     "PluginError",
@@ -69,7 +71,10 @@ __all__ = [
     "SapwoodError",
     "StaticCredentials",
     "StorageError",
+    "TimeToIdle",
+    "TimeToLive",
     "TimeoutsConfig",
+    "Usecase",
     "VirtualChunkContainer",
     "hookimpl",
 ]

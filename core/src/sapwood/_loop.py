@@ -15,7 +15,7 @@ import asyncio
 import concurrent.futures
 import os
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, TypeVar
 
 from sapwood.errors import SapwoodError
@@ -98,7 +98,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         raise
 
 
-def iterate(source: AsyncIterator[T]) -> Iterator[T]:
+def iterate(source: AsyncIterator[T]) -> Generator[T, None, None]:
     """A blocking iterator over an async iterator, pulling each item on the background
     loop. Closing the iterator early closes ``source`` too."""
 

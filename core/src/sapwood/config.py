@@ -328,7 +328,7 @@ class ConfigStruct(
                 builtins = yaml.safe_load(raw) or {}
             else:
                 raise ConfigError(f"unknown format {fmt!r}; use json, toml, yaml or msgpack")
-        except (msgspec.DecodeError, yaml.YAMLError) as exc:
+        except (msgspec.DecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{cls.__name__} is not valid {fmt}: {exc}") from None
         return convert_config(builtins, cls)
 

@@ -116,9 +116,13 @@ class _Kind(Generic[R]):
         self.conflicts[name] = dists
         if len(set(dists)) == 1:
             return f"{self.label} {name!r} is registered {len(dists)} times by {dists[0]}"
+        distinct = _unique(dists)
+        both = (
+            f"both {distinct[0]} and {distinct[1]}" if len(distinct) == 2 else ", ".join(distinct)
+        )
         return (
-            f"{self.label} {name!r} is provided by both {' and '.join(_unique(dists))}; neither "
-            "is used until one is uninstalled or disabled with SAPWOOD_DISABLE_PLUGINS"
+            f"{self.label} {name!r} is provided by {both}; none is used until all but one are "
+            "uninstalled or disabled with SAPWOOD_DISABLE_PLUGINS"
         )
 
     def get(self, name: str, hint: str | None = None) -> R:

@@ -9,7 +9,7 @@ from itertools import count
 
 import pytest_asyncio
 
-from sapwood.config import RepositoryConfig, RetriesConfig
+from sapwood.config import CompressionConfig, RepositoryConfig, RetriesConfig
 from sapwood.layer import ChaosStorage, LayerStorage, ObjectLayer
 from sapwood.storage import Storage
 from sapwood.stores import open_storage
@@ -33,6 +33,22 @@ class TestLayerOverChaosConformance(StorageConformance):
         inner = open_storage(f"memory://layer-chaos-{next(_names)}")
         chaos = ChaosStorage(inner, failure_ratio=0.2, seed=next(_names))
         storage = LayerStorage(ObjectLayer(chaos, CHAOS_CONFIG))
+        yield storage
+        INJECTED.update(chaos.injected)
+        await storage.close()
+
+
+class TestCompressingLayerOverChaosConformance(StorageConformance):
+    """The same, with every write compressed by the layer (reads decode it transparently)."""
+
+    @pytest_asyncio.fixture(loop_scope="function")
+    async def store(self) -> AsyncIterator[Storage]:
+        inner = open_storage(f"memory://layer-chaos-zstd-{next(_names)}")
+        chaos = ChaosStorage(inner, failure_ratio=0.2, seed=next(_names))
+        config = CHAOS_CONFIG.merge(
+            RepositoryConfig(compression=CompressionConfig(min_size_bytes=1))
+        )
+        storage = LayerStorage(ObjectLayer(chaos, config), compress=True)
         yield storage
         INJECTED.update(chaos.injected)
         await storage.close()

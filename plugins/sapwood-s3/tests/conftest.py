@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from sapwood.config import ObjectStoreConfig
 from sapwood.storage import Storage
 from sapwood.stores import open_storage
-from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer, moto_server, s3_bucket
+from sapwood_s3.testing import (
+    TEST_CREDENTIALS,
+    CheckingMotoServer,
+    MotoServer,
+    moto_server,
+    s3_bucket,
+    start_checking_moto_server,
+)
 
-__all__ = ["moto_server", "s3_bucket", "s3_config", "s3_store"]
+__all__ = ["checking_server", "moto_server", "s3_bucket", "s3_config", "s3_store"]
 
 
 def s3_config(server: MotoServer, bucket: str, prefix: str = "", **extra: Any) -> ObjectStoreConfig:
@@ -33,3 +41,11 @@ async def s3_store(moto_server: MotoServer, s3_bucket: str) -> AsyncIterator[Sto
     store = open_storage(s3_config(moto_server, s3_bucket), TEST_CREDENTIALS)
     yield store
     await store.close()
+
+
+@pytest.fixture(scope="session")
+def checking_server() -> Iterator[CheckingMotoServer]:
+    """A second moto server, in its own process, that checks credentials and permissions."""
+    server = start_checking_moto_server()
+    yield server
+    server.server.stop()

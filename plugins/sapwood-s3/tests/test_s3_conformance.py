@@ -8,14 +8,13 @@ import pytest_asyncio
 
 from sapwood.storage import Storage
 from sapwood.stores import open_storage
-from sapwood.testing import StorageConformance
 from sapwood_s3.extra import MIB
-from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer
+from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer, MotoStorageConformance
 
 from .conftest import s3_config
 
 
-class TestS3Conformance(StorageConformance):
+class TestS3Conformance(MotoStorageConformance):
     """A whole bucket, default settings: the 64 MiB object goes up in 16 MiB parts."""
 
     @pytest_asyncio.fixture(loop_scope="function")
@@ -23,7 +22,7 @@ class TestS3Conformance(StorageConformance):
         yield s3_store
 
 
-class TestS3UnderPrefixConformance(StorageConformance):
+class TestS3UnderPrefixConformance(MotoStorageConformance):
     """A store under a key prefix, beside objects outside it, with the smallest parts S3
     allows so multipart uploads and ranged reads cross several part boundaries."""
 

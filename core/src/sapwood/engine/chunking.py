@@ -80,7 +80,7 @@ class StreamingChunker:
         self._cutter = policy.cutter()
         self._buffer = bytearray()
 
-    def feed(self, data: bytes | memoryview) -> list[bytes]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Add ``data``; return the chunks no later byte can change."""
         self._buffer += data
         if len(self._buffer) < 2 * self.policy.max_chunk:

@@ -40,8 +40,9 @@ class WrittenContent:
 class ContentWriter:
     """Streams one file's bytes into the repository's blobs.
 
-    ``known_chunks`` are blob ids a live snapshot already references (the previous version
-    of the same path); they are not uploaded again.
+    ``known_chunks`` (or what ``load_known`` returns, asked once the file turns out to need
+    chunking) are blob ids a live snapshot already references, such as the chunks of the
+    previous version of the same path; they are not uploaded again.
     """
 
     def __init__(
@@ -50,11 +51,13 @@ class ContentWriter:
         policy: ChunkingPolicy,
         *,
         known_chunks: Collection[bytes] = (),
+        load_known: Callable[[], Awaitable[Collection[bytes]]] | None = None,
         max_in_flight: int = 4,
     ) -> None:
         self.blobs = blobs
         self.policy = policy
         self._known = set(known_chunks)
+        self._load_known = load_known
         self._max_in_flight = max(1, max_in_flight)
         self._hash = hashlib.sha256()
         self._size = 0
@@ -81,6 +84,8 @@ class ContentWriter:
             self._head += data
             if len(self._head) > self.policy.chunk_threshold:
                 self._chunker = StreamingChunker(self.policy)
+                if self._load_known is not None:
+                    self._known.update(await self._load_known())
                 head, self._head = self._head, bytearray()
                 await self._upload(self._chunker.feed(head))
         else:

@@ -209,4 +209,3 @@ def to_micros(moment: datetime) -> int:
 def from_micros(micros: int) -> datetime:
     """The aware UTC datetime of :func:`to_micros`."""
     return _EPOCH + timedelta(microseconds=micros)
-

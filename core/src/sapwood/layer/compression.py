@@ -48,7 +48,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 _SAMPLE_FROM_BYTES = 256 * 1024
 """Objects at least this large are tried on samples before a full compression."""
-_SAMPLE_BYTES = 16 * 1024
+_SAMPLE_BYTES = 8 * 1024
 _SAMPLE_MAX_RATIO = 0.92
 """Samples that do not shrink below this ratio mean the object is not worth compressing."""
 _THREAD_FROM_BYTES = 512 * 1024
@@ -134,9 +134,7 @@ class ZstdCodec:
         sample = b"".join(view[s : s + _SAMPLE_BYTES] for s in starts)
         return len(self._sampler().compress(sample)) <= len(sample) * _SAMPLE_MAX_RATIO
 
-    def _encode_now(self, data: bytes) -> Encoded:
-        if not self.worth_trying(data):
-            return Encoded(data, {}, tried=False)
+    def _compress_now(self, data: bytes) -> Encoded:
         packed = self._compressor().compress(data)
         if len(packed) >= len(data):
             return Encoded(data, {}, tried=True)
@@ -144,10 +142,15 @@ class ZstdCodec:
         return Encoded(packed, meta, tried=True)
 
     async def encode(self, data: bytes) -> Encoded:
-        """The bytes to store for ``data`` and the metadata recording how they were made."""
-        if len(data) >= _THREAD_FROM_BYTES and self.enabled:
-            return await asyncio.to_thread(self._encode_now, data)
-        return self._encode_now(data)
+        """The bytes to store for ``data`` and the metadata recording how they were made.
+
+        The sample check runs inline (it is cheap); a full compression of a large object
+        runs in a worker thread."""
+        if not self.worth_trying(data):
+            return Encoded(data, {}, tried=False)
+        if len(data) >= _THREAD_FROM_BYTES:
+            return await asyncio.to_thread(self._compress_now, data)
+        return self._compress_now(data)
 
     def _decode_now(self, payload: bytes, metadata: Mapping[str, str], key: str) -> bytes:
         encoding = encoding_of(metadata)

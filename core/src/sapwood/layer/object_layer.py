@@ -32,7 +32,12 @@ from sapwood.layer.compression import (
     check_caller_metadata,
     encoding_of,
 )
-from sapwood.layer.metrics import OperationMetrics, resolve_metrics_backend
+from sapwood.layer.metrics import (
+    NoopMetrics,
+    OperationMetrics,
+    SilentOperation,
+    resolve_metrics_backend,
+)
 from sapwood.layer.retries import AttemptCounter, Retrier, RetryPolicy, attempt_with_timeout
 from sapwood.layer.single_flight import SingleFlight
 from sapwood.storage import (
@@ -85,6 +90,7 @@ class ObjectLayer:
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.metrics = resolve_metrics_backend(metrics)
         self.metrics_tags = dict(metrics_tags or {})
+        self._silent = SilentOperation() if isinstance(self.metrics, NoopMetrics) else None
         caching = self.config.caching
         limits = self.config.limits
         assert caching is not None
@@ -155,6 +161,8 @@ class ObjectLayer:
         self.ref_cache.forget(key)
 
     def _op(self, operation: str) -> OperationMetrics:
+        if self._silent is not None:
+            return self._silent
         return OperationMetrics(self.metrics, operation, self.metrics_tags)
 
     # reads ---------------------------------------------------------------------------

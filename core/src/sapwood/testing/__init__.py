@@ -6,7 +6,9 @@ the ``sapwood[testing]`` extra).
 
 from __future__ import annotations
 
+from sapwood.testing.cache import CacheConformance
 from sapwood.testing.credentials import CredentialProviderConformance
+from sapwood.testing.limiter import FakeClock, LimiterConformance
 from sapwood.testing.storage_basic import ReadWriteTests
 from sapwood.testing.storage_capabilities import CapabilityTests
 from sapwood.testing.storage_conditional import ConditionalWriteTests
@@ -19,10 +21,13 @@ from sapwood.testing.storage_ranges import ByteRangeTests
 
 __all__ = [
     "ByteRangeTests",
+    "CacheConformance",
     "CapabilityTests",
     "ConditionalWriteTests",
     "CredentialProviderConformance",
+    "FakeClock",
     "LargeObjectTests",
+    "LimiterConformance",
     "ListingTests",
     "ReadWriteTests",
     "StorageConformance",

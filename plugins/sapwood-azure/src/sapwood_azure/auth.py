@@ -33,6 +33,7 @@ from sapwood.credentials import (
     StaticCredentials,
 )
 from sapwood.errors import CredentialsError
+from sapwood_azure.settings import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME
 
 __all__ = [
     "DEV_ACCOUNT_KEY",
@@ -48,11 +49,6 @@ __all__ = [
     "parse_connection_string",
 ]
 
-DEV_ACCOUNT_NAME = "devstoreaccount1"
-DEV_ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-"""The published key of the Azurite / Storage Emulator development account (not a secret)."""
 
 AuthKind: TypeAlias = Literal["anonymous", "shared_key", "sas", "token"]
 

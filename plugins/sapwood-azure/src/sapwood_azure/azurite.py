@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from sapwood_azure.auth import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME
+from sapwood_azure.settings import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME
 
 __all__ = ["DEV_ACCOUNT_KEY", "DEV_ACCOUNT_NAME", "Azurite", "AzuriteError", "find_azurite"]
 

@@ -17,9 +17,22 @@ import msgspec
 from sapwood.config import ObjectStoreConfig
 from sapwood.errors import ConfigError
 
-__all__ = ["AzureExtra", "AzureLocation", "is_loopback_host", "resolve_location"]
+__all__ = [
+    "DEV_ACCOUNT_KEY",
+    "DEV_ACCOUNT_NAME",
+    "AzureExtra",
+    "AzureLocation",
+    "is_loopback_host",
+    "resolve_location",
+]
 
 MIB = 1024 * 1024
+
+DEV_ACCOUNT_NAME = "devstoreaccount1"
+DEV_ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+"""The published key of the Azurite / Storage Emulator development account (not a secret)."""
 
 _Positive = Annotated[int, msgspec.Meta(gt=0)]
 _NonNegative = Annotated[int, msgspec.Meta(ge=0)]

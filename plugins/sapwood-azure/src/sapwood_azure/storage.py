@@ -27,10 +27,9 @@ from azure.storage.blob import (
     BlobProperties,
     BlobSasPermissions,
     ContentSettings,
-    LinearRetry,
     generate_blob_sas,
 )
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient, LinearRetry
 
 from sapwood.config import ObjectStoreConfig, convert_config
 from sapwood.credentials import (
@@ -322,7 +321,7 @@ class AzureStorage(BaseStorage):
         return ObjectMeta(
             key=key,
             size=int(props.size if size is None else size),
-            etag=props.etag,
+            etag=_quoted(props.etag),
             last_modified=last_modified,
             content_type=settings.content_type if settings is not None else None,
             metadata=decode_metadata(props.metadata),
@@ -465,7 +464,7 @@ class AzureStorage(BaseStorage):
         return ObjectMeta(
             key=key,
             size=len(payload),
-            etag=result.get("etag"),
+            etag=_quoted(result.get("etag")),
             last_modified=last_modified if isinstance(last_modified, datetime) else None,
             content_type=content_type or _DEFAULT_CONTENT_TYPE,
             metadata=dict(metadata or {}),
@@ -743,6 +742,13 @@ class _VersionChangedError(Exception):
 
 def _mapped(exc: BaseException, intent: Intent, key: str | None, where: Where) -> StorageError:
     return map_azure_error(exc, intent=intent, key=key, where=where)
+
+
+def _quoted(etag: object) -> str | None:
+    """Etags as HTTP headers carry them: listings give them bare, headers quoted."""
+    if not isinstance(etag, str) or not etag:
+        return None
+    return etag if etag.startswith(('"', 'W/"')) else f'"{etag}"'
 
 
 def _total_size(props: BlobProperties) -> int:

@@ -28,7 +28,7 @@ from google.api_core import exceptions as api
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage as gcs
 
-from sapwood.config import ObjectStoreConfig
+from sapwood.config import ObjectStoreConfig, convert_config
 from sapwood.credentials import AnonymousProvider, CredentialProvider
 from sapwood.errors import (
     AlreadyExistsError,
@@ -92,7 +92,9 @@ class GcsStorage(BaseStorage):
             raise ConfigError(
                 "a GCS store needs a bucket: write gs://BUCKET/prefix", field="bucket"
             )
-        self.extra = extra or GcsExtra()
+        self.extra = extra or convert_config(
+            config.extra, GcsExtra, what="ObjectStoreConfig.extra"
+        )
         self.bucket_name = config.bucket
         self.prefix = config.prefix.strip("/")
         self.region = config.region
@@ -168,7 +170,9 @@ class GcsStorage(BaseStorage):
             if self._conn is not None:
                 return self._conn
             auth = resolve_auth(self._provider, first, self.extra.service_account_file, loop)
-            session = AuthorizedSession(auth.credentials, refresh_timeout=self._timeout[1])
+            session = AuthorizedSession(
+                auth.credentials, refresh_timeout=self._timeout[1], max_refresh_attempts=1
+            )
             # One pool, as large as the thread pool, so no thread waits for or discards a
             # connection.
             adapter = requests.adapters.HTTPAdapter(
@@ -183,6 +187,11 @@ class GcsStorage(BaseStorage):
                 _http=session,
                 client_options=options,
             )
+            if getattr(client, "_bucket_metadata_cache", None) is not None:
+                # The SDK fetches bucket metadata in a background thread on first use, and
+                # checks the bucket again after every 404, only to label OpenTelemetry
+                # spans: one extra request per missing key. sapwood checks the bucket itself.
+                client._bucket_metadata_cache = None
             bucket = client.bucket(self.bucket_name, user_project=self.extra.user_project)
             self._conn = _Connection(client, bucket, session, auth)
             self.capabilities = Capabilities(
@@ -548,10 +557,10 @@ class GcsStorage(BaseStorage):
             conn, self._conn = self._conn, None
             executor, self._executor = self._executor, None
             self._closed = True
-        if conn is not None:
-            conn.session.close()
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, True, cancel_futures=True)
+        if conn is not None:
+            conn.session.close()
 
 
 def _checked_endpoint(config: ObjectStoreConfig) -> str | None:

@@ -21,6 +21,8 @@ import hashlib
 import os
 import secrets
 import stat
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
@@ -32,10 +34,9 @@ from sapwood.errors import (
     StorageError,
 )
 from sapwood.storage import ByteRange, ObjectMeta, PutMode, Update, clip_range
-
 from sapwood_local.locks import key_lock
 from sapwood_local.oserrors import translate
-from sapwood_local.paths import RESERVED, check_inside, key_segments
+from sapwood_local.paths import RESERVED, check_no_escape, key_segments
 from sapwood_local.sidecar import (
     Identity,
     Sidecar,
@@ -54,6 +55,26 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 def key_hash(key: str) -> str:
     """A stable hex digest of ``key``, naming its sidecar and lock stripe."""
     return hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+_time_lock = threading.Lock()
+_last_time_ns = 0
+
+
+def _unique_time_ns() -> int:
+    """The current time in nanoseconds, strictly increasing within the process, so two
+    versions of a file never share a modification time (which is part of their etag)."""
+    global _last_time_ns
+    with _time_lock:
+        _last_time_ns = max(time.time_ns(), _last_time_ns + 1)
+        return _last_time_ns
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _timestamp(identity: Identity) -> datetime:
@@ -83,17 +104,19 @@ class LocalFolder:
 
     def path_of(self, key: str) -> str:
         """The data file of ``key``, refusing keys that would leave the root."""
-        path = os.path.join(self.root, *key_segments(key))
+        segments = key_segments(key)
         real_root = self.real_root()
-        if real_root is not None:
-            check_inside(path, real_root, key)
-        return path
+        if real_root is None:
+            return os.path.join(self.root, *segments)
+        return check_no_escape(self.root, real_root, segments, key)
 
     def _sidecar_path(self, digest: str) -> str:
         return os.path.join(self._meta_dir, digest[:2], digest)
 
     def _missing(self, key: str) -> NotFoundError:
-        where = self.root if os.path.isdir(self.root) else f"{self.root} (the folder does not exist)"
+        where = (
+            self.root if os.path.isdir(self.root) else f"{self.root} (the folder does not exist)"
+        )
         return NotFoundError(f"no object {key!r} in local store {where!r}", key=key)
 
     def prepare(self) -> None:
@@ -101,21 +124,20 @@ class LocalFolder:
         if self._ready:
             return
         if not os.path.isdir(self.root):
-            if os.path.exists(self.root):
-                raise StorageError(
-                    f"the local store's folder {self.root!r} is a file, not a folder; "
-                    "choose another path"
-                )
-            parent = os.path.dirname(self.root)
-            if not os.path.isdir(parent):
-                raise StorageError(
-                    f"the local store's folder {self.root!r} does not exist, and neither does "
-                    f"its parent {parent!r}; create it first or fix the path"
-                )
             try:
                 os.mkdir(self.root)
             except FileExistsError:
-                pass
+                if not os.path.isdir(self.root):
+                    raise StorageError(
+                        f"the local store's folder {self.root!r} is a file, not a folder; "
+                        "choose another path"
+                    ) from None
+            except (FileNotFoundError, NotADirectoryError):
+                parent = os.path.dirname(self.root)
+                raise StorageError(
+                    f"the local store's folder {self.root!r} does not exist, and neither does "
+                    f"its parent {parent!r}; create it first or fix the path"
+                ) from None
             except OSError as exc:
                 raise translate(exc, "create the store folder", self.root) from None
         for folder in (self._meta_dir, self._lock_dir, self._tmp_dir):
@@ -211,7 +233,9 @@ class LocalFolder:
         try:
             identity = identity_of(info)
             sidecar = self._load_sidecar(digest)
-            if sidecar is not None and sidecar.identity == identity:
+            if sidecar is None or sidecar.identity == identity:
+                # No sidecar: a file another tool wrote. A sapwood writer replaces the
+                # sidecar before the data, so this data file has none either.
                 data = self._read(fd, info.st_size, byte_range) if with_data else b""
                 return data, self._meta(key, identity, sidecar)
         finally:
@@ -219,12 +243,12 @@ class LocalFolder:
         # A writer is between its two renames, or the folder was copied or edited by hand:
         # look again while holding the key's lock, which no writer holds at that moment.
         with self._lock_if_possible(digest):
-            self._settle(key, digest, path)
+            _, settled = self._settle(key, digest, path)
             fd, info = self._open(key, path)
             try:
                 identity = identity_of(info)
                 data = self._read(fd, info.st_size, byte_range) if with_data else b""
-                return data, self._meta(key, identity, self._load_sidecar(digest))
+                return data, self._meta(key, identity, settled)
             finally:
                 os.close(fd)
 
@@ -240,7 +264,7 @@ class LocalFolder:
             return None
         identity = identity_of(info)
         sidecar = self._load_sidecar(key_hash(key))
-        if sidecar is not None and sidecar.identity == identity:
+        if sidecar is None or sidecar.identity == identity:
             return self._meta(key, identity, sidecar)
         try:
             return self.head(key)
@@ -280,44 +304,61 @@ class LocalFolder:
         finally:
             lock.__exit__(None, None, None)
 
-    def _settle(self, key: str, digest: str, path: str) -> None:
-        """With the key's lock held: finish a write whose writer died between its renames,
-        and refresh a sidecar whose data file was copied (same size and time, new inode)."""
+    def _settle(
+        self, key: str, digest: str, path: str
+    ) -> tuple[os.stat_result | None, Sidecar | None]:
+        """With the key's lock held, the data file's stat (None: no object) and the sidecar
+        that describes it (None: none does).
+
+        Finishes a write whose writer died between its two renames, and refreshes a sidecar
+        whose data file was copied (same size and time, new inode).
+        """
         sidecar = self._load_sidecar(digest)
+        info = _stat_or_none(path)
         if sidecar is None:
-            return
-        with contextlib.suppress(OSError):
-            if sidecar.pending is not None:
-                staged = os.path.join(self._tmp_dir, sidecar.pending)
-                if identity_of(os.stat(staged)) == sidecar.identity:
+            return info, None
+        if info is not None and identity_of(info) == sidecar.identity:
+            return info, sidecar
+        if sidecar.pending is not None:
+            staged = os.path.join(self._tmp_dir, sidecar.pending)
+            staged_info = _stat_or_none(staged)
+            if staged_info is not None and identity_of(staged_info) == sidecar.identity:
+                with contextlib.suppress(OSError, SapwoodError):
                     self._move_into_place(staged, path, key)
-                    return
-            try:
-                identity = identity_of(os.stat(path))
-            except (FileNotFoundError, NotADirectoryError):
+                    return os.stat(path), sidecar
+        if info is None:
+            with contextlib.suppress(OSError):
                 self._drop_sidecar(digest)
-                return
-            if identity != sidecar.identity and sidecar.identity.same_content(identity):
-                self._store_sidecar(
-                    digest,
-                    Sidecar(
-                        key=sidecar.key,
-                        etag=sidecar.etag,
-                        identity=identity,
-                        content_type=sidecar.content_type,
-                        metadata=sidecar.metadata,
-                    ),
-                )
+            return None, None
+        identity = identity_of(info)
+        if not sidecar.identity.same_content(identity):
+            # Rewritten without metadata by a writer that died before removing this
+            # sidecar, or edited by another tool: the sidecar no longer applies.
+            with contextlib.suppress(OSError):
+                self._drop_sidecar(digest)
+            return info, None
+        repaired = Sidecar(
+            key=sidecar.key,
+            etag=sidecar.etag,
+            identity=identity,
+            content_type=sidecar.content_type,
+            metadata=sidecar.metadata,
+        )
+        with contextlib.suppress(OSError):
+            self._store_sidecar(digest, repaired)
+        return info, repaired
 
     # writing ---------------------------------------------------------------------------
 
-    def _write_file(self, path: str, data: bytes) -> Identity:
+    def _write_file(self, path: str, data: bytes, stamp: int | None = None) -> Identity:
         fd = os.open(path, _WRITE_FLAGS, 0o666)
         try:
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
+            if stamp is not None:
+                os.utime(fd, ns=(stamp, stamp))
             if self.fsync:
                 os.fsync(fd)
             return identity_of(os.fstat(fd))
@@ -387,16 +428,6 @@ class LocalFolder:
                 raise
         raise StorageError(f"could not move {key!r} into place; try again", retryable=True, key=key)
 
-    def _current_etag(self, key: str, digest: str, path: str) -> str | None:
-        """The etag of the stored version (None if there is none); with the lock held."""
-        try:
-            info = os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if stat.S_ISDIR(info.st_mode):
-            raise self._conflict(key, path)
-        return self._meta(key, identity_of(info), self._load_sidecar(digest)).etag
-
     def put(
         self,
         key: str,
@@ -406,18 +437,19 @@ class LocalFolder:
         metadata: Mapping[str, str] | None,
     ) -> ObjectMeta:
         """Store ``data`` as ``mode`` allows, atomically, holding the key's lock."""
-        path = self.path_of(key)
-        digest = key_hash(key)
+        key_segments(key)  # refuse a bad key before creating any folder
         self.prepare()
         path = self.path_of(key)
+        digest = key_hash(key)
         staged_name = f"{digest[:16]}.{os.getpid()}.{secrets.token_hex(6)}"
         staged = os.path.join(self._tmp_dir, staged_name)
+        stamp = _unique_time_ns()
         try:
-            identity = self._write_file(staged, data)
-            with key_lock(self._lock_dir, digest):
-                self._settle(key, digest, path)
-                self._check_mode(key, mode, self._current_etag(key, digest, path))
-                self._make_parent(key, path)
+            identity = self._write_file(staged, data, stamp=stamp)
+            # Without metadata, and where the file system keeps nanosecond times, the data
+            # file's identity (inode, size, unique time) is the etag: no sidecar to write.
+            sidecar: Sidecar | None = None
+            if content_type is not None or metadata or identity.mtime_ns != stamp:
                 sidecar = Sidecar(
                     key=key,
                     etag=secrets.token_hex(10),
@@ -426,9 +458,22 @@ class LocalFolder:
                     metadata=dict(metadata or {}),
                     pending=staged_name,
                 )
-                self._store_sidecar(digest, sidecar)
-                self._move_into_place(staged, path, key)
-                self._sync_folder(os.path.dirname(path))
+            with key_lock(self._lock_dir, digest):
+                info, current = self._settle(key, digest, path)
+                if info is not None and stat.S_ISDIR(info.st_mode):
+                    raise self._conflict(key, path)
+                etag = None if info is None else self._meta(key, identity_of(info), current).etag
+                self._check_mode(key, mode, etag)
+                self._make_parent(key, path)
+                if sidecar is not None:
+                    self._store_sidecar(digest, sidecar)
+                    self._move_into_place(staged, path, key)
+                else:
+                    self._move_into_place(staged, path, key)
+                    if current is not None:
+                        self._drop_sidecar(digest)
+            self._sync_folder(os.path.dirname(path))
+            if sidecar is not None:
                 self._sync_folder(os.path.dirname(self._sidecar_path(digest)))
         except SapwoodError:
             raise
@@ -472,14 +517,14 @@ class LocalFolder:
         if not os.path.isdir(self.root):
             return
         digest = key_hash(key)
+        if not os.path.lexists(path) and not os.path.exists(self._sidecar_path(digest)):
+            return
         try:
             with self._lock_if_possible(digest):
                 if os.path.isdir(path) and not os.path.islink(path):
                     return
-                try:
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                     os.unlink(path)
-                except (FileNotFoundError, NotADirectoryError):
-                    pass
                 self._drop_sidecar(digest)
         except SapwoodError:
             raise

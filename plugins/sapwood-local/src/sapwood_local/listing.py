@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sapwood.storage import CommonPrefix, ListEntry
-
 from sapwood_local.folder import LocalFolder
 from sapwood_local.oserrors import translate
 from sapwood_local.paths import RESERVED, check_inside, prefix_segments
@@ -73,7 +72,9 @@ def _walk(path: str, folder_key: str, name_start: str, walk: _Walk) -> Iterator[
             continue  # not valid UTF-8, so not a key any store could hold
         kind = _kind(entry, walk.real_root)
         if kind is not None:
-            entries.append((f"{folder_key}{name}/" if kind else f"{folder_key}{name}", kind, entry.path))
+            entries.append(
+                (f"{folder_key}{name}/" if kind else f"{folder_key}{name}", kind, entry.path)
+            )
     entries.sort()
     after = walk.start_after
     for key, is_folder, entry_path in entries:

@@ -15,12 +15,12 @@ from contextlib import contextmanager
 
 __all__ = ["STRIPES", "key_lock", "stripe_of"]
 
-STRIPES = 4096
+STRIPES = 256
 
 
 def stripe_of(key_hash: str) -> str:
-    """The lock file name for a key's hash (three hex digits)."""
-    return f"{int(key_hash[:8], 16) % STRIPES:03x}"
+    """The lock file name for a key's hash (two hex digits)."""
+    return f"{int(key_hash[:8], 16) % STRIPES:02x}"
 
 
 @contextmanager

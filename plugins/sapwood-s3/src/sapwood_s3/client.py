@@ -2,16 +2,17 @@
 
 Three kinds of client, chosen by what the credential provider answers:
 
-- ``static``: sapwood's key pair and session token. The client signs with a
-  :class:`SwappableCredentials`, so credentials renewed by a refreshing provider are swapped
-  in atomically, without rebuilding the client or its connection pool.
+- ``static``: sapwood's key pair and session token. When a refreshing provider hands out
+  new credentials, the store builds a new client for them (a few milliseconds: clients
+  come from one shared boto3 session whose service models are already loaded).
 - ``anonymous``: unsigned requests (``botocore.UNSIGNED``).
-- ``default``: boto3's own chain (``AWS_*`` variables, ``~/.aws`` profiles, instance roles),
-  used when the provider answers ``None`` or no provider is given.
+- ``default``: boto3's own chain (``AWS_*`` variables, ``~/.aws`` profiles, instance roles,
+  with botocore refreshing what it resolves), read afresh for each store.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,23 +20,20 @@ import boto3
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.credentials import (
-    CredentialProvider as BotocoreCredentialProvider,
-)
-from botocore.credentials import (
-    CredentialResolver,
-    Credentials,
-    ReadOnlyCredentials,
-)
 from botocore.exceptions import ProfileNotFound
+from botocore.loaders import Loader, create_loader
 
 from sapwood.credentials import AnonymousCredentials, ResolvedCredentials, StaticCredentials
 from sapwood.errors import ConfigError, CredentialsError
 from sapwood_s3.settings import S3Settings
 
-__all__ = ["ClientKind", "ClientState", "SwappableCredentials", "build_client", "client_kind"]
+__all__ = ["ClientKind", "ClientState", "build_client", "client_kind"]
 
 ClientKind = Literal["static", "anonymous", "default"]
+
+_lock = threading.Lock()
+_loader: Loader | None = None
+_shared: dict[str | None, boto3.session.Session] = {}
 
 
 def client_kind(credentials: ResolvedCredentials | None, settings: S3Settings) -> ClientKind:
@@ -56,50 +54,14 @@ def _key_pair(credentials: StaticCredentials) -> tuple[str, str, str | None]:
     return credentials.access_key_id, credentials.secret_access_key, credentials.session_token
 
 
-class SwappableCredentials(Credentials):
-    """botocore credentials whose value is replaced in one step when sapwood's change.
-
-    botocore's signer asks for :meth:`get_frozen_credentials` once per request, so every
-    request is signed with one consistent key pair and token.
-    """
-
-    def __init__(self, credentials: StaticCredentials) -> None:
-        access_key, secret_key, token = _key_pair(credentials)
-        super().__init__(access_key, secret_key, token, method="sapwood")
-        self._current = ReadOnlyCredentials(access_key, secret_key, token)
-        self._source = credentials
-
-    def __repr__(self) -> str:
-        return f"SwappableCredentials(access_key={self._current.access_key!r}, secret_key='***')"
-
-    def matches(self, credentials: StaticCredentials) -> bool:
-        """True when ``credentials`` are the ones in use."""
-        return credentials is self._source or credentials == self._source
-
-    def swap(self, credentials: StaticCredentials) -> None:
-        """Sign every later request with ``credentials``."""
-        access_key, secret_key, token = _key_pair(credentials)
-        self._current = ReadOnlyCredentials(access_key, secret_key, token)
-        self._source = credentials
-        self.access_key, self.secret_key, self.token = access_key, secret_key, token
-
-    def get_frozen_credentials(self) -> ReadOnlyCredentials:
-        """The current credentials, read in one step."""
-        return self._current
-
-
-class _SapwoodCredentialSource(BotocoreCredentialProvider):
-    """The only entry in a static client's credential chain: sapwood's credentials."""
-
-    METHOD = "sapwood"
-    CANONICAL_NAME = "custom-sapwood"
-
-    def __init__(self, credentials: SwappableCredentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-
-    def load(self) -> SwappableCredentials:
-        return self._credentials
+def _new_session(profile: str | None) -> boto3.session.Session:
+    """A boto3 session sharing the process's model loader (models parse once)."""
+    global _loader
+    if _loader is None:
+        _loader = create_loader()
+    core = botocore.session.Session(profile=profile)
+    core.register_component("data_loader", _loader)
+    return boto3.session.Session(botocore_session=core)
 
 
 @dataclass
@@ -108,19 +70,13 @@ class ClientState:
 
     client: Any
     kind: ClientKind
-    credentials: SwappableCredentials | None = None
+    credentials: StaticCredentials | None = None
 
     def serves(self, credentials: ResolvedCredentials | None, settings: S3Settings) -> bool:
-        """True if this client can serve ``credentials``, swapping new static ones in."""
+        """True if this client signs as ``credentials`` ask."""
         if client_kind(credentials, settings) != self.kind:
             return False
-        if (
-            isinstance(credentials, StaticCredentials)
-            and self.credentials is not None
-            and not self.credentials.matches(credentials)
-        ):
-            self.credentials.swap(credentials)
-        return True
+        return not isinstance(credentials, StaticCredentials) or credentials == self.credentials
 
 
 def build_client(settings: S3Settings, credentials: ResolvedCredentials | None) -> ClientState:
@@ -130,7 +86,7 @@ def build_client(settings: S3Settings, credentials: ResolvedCredentials | None) 
     config = Config(
         connect_timeout=extra.connect_timeout_seconds,
         read_timeout=extra.read_timeout_seconds,
-        retries={"max_attempts": extra.max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": extra.max_attempts, "mode": "standard"},
         max_pool_connections=extra.max_connections,
         s3={"addressing_style": settings.addressing_style},
         # sapwood checks integrity itself (content-addressed objects); botocore's default
@@ -141,24 +97,27 @@ def build_client(settings: S3Settings, credentials: ResolvedCredentials | None) 
         **({"signature_version": UNSIGNED} if kind == "anonymous" else {}),
     )
     try:
-        core_session = botocore.session.Session(profile=extra.profile)
-        swappable: SwappableCredentials | None = None
-        if isinstance(credentials, StaticCredentials):
-            swappable = SwappableCredentials(credentials)
-            core_session.register_component(
-                "credential_provider", CredentialResolver([_SapwoodCredentialSource(swappable)])
+        with _lock:  # botocore sessions are not thread-safe; their clients are
+            if kind == "default":
+                session = _new_session(extra.profile)
+            else:
+                session = _shared.get(extra.profile) or _new_session(extra.profile)
+                _shared[extra.profile] = session
+            static = credentials if isinstance(credentials, StaticCredentials) else None
+            access_key, secret_key, token = _key_pair(static) if static else (None, None, None)
+            client = session.client(
+                "s3",
+                region_name=settings.region,
+                endpoint_url=settings.endpoint_url,
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+                aws_session_token=token,
+                config=config,
             )
-        session = boto3.session.Session(botocore_session=core_session)
-        client = session.client(
-            "s3",
-            region_name=settings.region,
-            endpoint_url=settings.endpoint_url,
-            config=config,
-        )
     except ProfileNotFound:
         raise ConfigError(
             f"the AWS profile {extra.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
             "fix extra={'profile': ...} or remove it",
             field="extra.profile",
         ) from None
-    return ClientState(client=client, kind=kind, credentials=swappable)
+    return ClientState(client=client, kind=kind, credentials=static)

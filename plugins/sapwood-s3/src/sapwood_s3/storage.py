@@ -45,6 +45,7 @@ T = TypeVar("T")
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 _MAX_PARTS = 10_000
 _READ_ATTEMPTS = 3
+_RETIRED_CLIENTS_KEPT = 4
 
 Response = dict[str, Any]
 
@@ -97,7 +98,11 @@ class S3Storage(BaseStorage):
             built = build_client(self.settings, credentials)
             self._configure_client(built.client)
             if state is not None:
+                # in-flight requests may still use the old client: close it only after a
+                # few more renewals (or at close())
                 self._retired.append(state)
+                while len(self._retired) > _RETIRED_CLIENTS_KEPT:
+                    self._retired.pop(0).client.close()
             self._state = built
             return built.client
 

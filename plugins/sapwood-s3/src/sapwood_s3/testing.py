@@ -5,6 +5,9 @@ from a conftest.py::
 
     from sapwood_s3.testing import moto_server, s3_bucket  # noqa: F401
 
+and subclass :class:`MotoStorageConformance` (the conformance suite less what moto cannot
+do) with a ``store`` fixture.
+
 ``moto_server`` (session scope) starts one server, in this process by default; ``s3_bucket``
 gives each test a fresh, empty bucket and removes it afterwards. A server that cannot start
 raises at once: tests fail, they are never skipped.
@@ -13,6 +16,8 @@ raises at once: tests fail, they are never skipped.
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import socket
 import subprocess
@@ -23,17 +28,24 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sapwood.credentials import StaticCredentials
+from sapwood.storage import Storage
+from sapwood.testing import StorageConformance
 
 __all__ = [
     "TEST_CREDENTIALS",
+    "CheckingMotoServer",
     "MotoServer",
+    "MotoStorageConformance",
     "moto_server",
     "s3_bucket",
+    "start_checking_moto_server",
     "start_moto_server",
 ]
 
@@ -51,12 +63,14 @@ class MotoServer:
     endpoint_url: str
     stop: Callable[[], None]
     region: str = "us-east-1"
-    _clients: list[Any] = field(default_factory=list)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
 
-    def client(
-        self, access_key_id: str = "testing", secret_access_key: str = "testing", **config: Any
-    ) -> Any:
-        """A plain boto3 S3 client for this server (path-style, no retries)."""
+    def client(self, access_key_id: str = "testing", secret_access_key: str = "testing") -> Any:
+        """A plain boto3 S3 client for this server (path-style, no retries), made once per
+        key pair."""
+        cached = self._clients.get((access_key_id, secret_access_key))
+        if cached is not None:
+            return cached
         import boto3
         from botocore.config import Config
 
@@ -68,13 +82,13 @@ class MotoServer:
             aws_secret_access_key=secret_access_key,
             config=Config(
                 s3={"addressing_style": "path"},
-                retries={"max_attempts": 1, "mode": "standard"},
+                retries={"total_max_attempts": 1, "mode": "standard"},
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
-                **config,
+                max_pool_connections=32,
             ),
         )
-        self._clients.append(client)
+        self._clients[(access_key_id, secret_access_key)] = client
         return client
 
     def create_bucket(self, prefix: str = "sapwood-test") -> str:
@@ -104,7 +118,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_listening(port: int, alive: Callable[[], bool], describe: Callable[[], str]) -> None:
+def _wait_until_listening(
+    port: int, alive: Callable[[], bool], describe: Callable[[], str]
+) -> None:
     deadline = time.monotonic() + _START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if not alive():
@@ -121,6 +137,8 @@ def _wait_until_listening(port: int, alive: Callable[[], bool], describe: Callab
 def _start_in_process() -> MotoServer:
     from moto.server import ThreadedMotoServer
 
+    # werkzeug logs every request at INFO; thousands of lines drown real failures
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=_HOST, port=0, verbose=False)
     # ThreadedMotoServer.start() waits forever if the socket cannot be bound: bound the wait.
     starter = threading.Thread(target=server.start, daemon=True, name="moto-start")
@@ -134,6 +152,10 @@ def _start_in_process() -> MotoServer:
     host, port = server.get_host_and_port()
     _wait_until_listening(port, lambda: True, lambda: "in-process server")
     return MotoServer(endpoint_url=f"http://{host}:{port}", stop=server.stop)
+
+
+def _running(process: subprocess.Popen[bytes]) -> bool:
+    return process.poll() is None
 
 
 def _start_subprocess(env: Mapping[str, str] | None) -> MotoServer:
@@ -153,7 +175,7 @@ def _start_subprocess(env: Mapping[str, str] | None) -> MotoServer:
             return log.read_text(errors="replace")[-2000:] or "(no output)"
 
         try:
-            _wait_until_listening(port, lambda: process.poll() is None, describe)
+            _wait_until_listening(port, partial(_running, process), describe)
         except RuntimeError as exc:
             last_error = str(exc)
             process.kill()
@@ -188,6 +210,95 @@ def start_moto_server(
     return _start_in_process()
 
 
+_ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+@dataclass
+class CheckingMotoServer:
+    """A moto server that checks every request's credentials and permissions (IAM).
+
+    ``admin`` may do anything; :meth:`new_user` makes users allowed only some actions.
+    """
+
+    server: MotoServer
+    admin: StaticCredentials
+
+    def iam(self) -> Any:
+        """A boto3 IAM client signing as the admin."""
+        import boto3
+
+        return boto3.client(
+            "iam",
+            endpoint_url=self.server.endpoint_url,
+            region_name=self.server.region,
+            aws_access_key_id=self.admin.access_key_id,
+            aws_secret_access_key=self.admin.secret_access_key,
+        )
+
+    def new_key(self, user: str) -> StaticCredentials:
+        """A new access key of ``user``."""
+        key = self.iam().create_access_key(UserName=user)["AccessKey"]
+        return StaticCredentials(
+            access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"]
+        )
+
+    def delete_key(self, user: str, credentials: StaticCredentials) -> None:
+        """Revoke one access key of ``user``: requests signed with it fail from now on."""
+        self.iam().delete_access_key(UserName=user, AccessKeyId=credentials.access_key_id)
+
+    def new_user(self, actions: list[str] | None = None) -> tuple[str, StaticCredentials]:
+        """A new user allowed ``actions`` (all when None) and one access key of it."""
+        name = f"user-{uuid.uuid4().hex[:12]}"
+        iam = self.iam()
+        iam.create_user(UserName=name)
+        policy = (
+            _ALLOW_ALL
+            if actions is None
+            else {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+            }
+        )
+        iam.put_user_policy(UserName=name, PolicyName="sapwood", PolicyDocument=json.dumps(policy))
+        return name, self.new_key(name)
+
+    def admin_client(self) -> Any:
+        """A raw S3 client signing as the admin."""
+        return self.server.client(str(self.admin.access_key_id), str(self.admin.secret_access_key))
+
+
+def start_checking_moto_server() -> CheckingMotoServer:
+    """A separate moto process that checks credentials (moto's switch is per process)."""
+    import boto3
+
+    # moto lets the first INITIAL_NO_AUTH_ACTION_COUNT requests through unchecked: just
+    # enough to create an admin user, its key and its allow-all policy
+    server = start_moto_server(subprocess=True, env={"INITIAL_NO_AUTH_ACTION_COUNT": "3"})
+    try:
+        iam = boto3.client(
+            "iam",
+            endpoint_url=server.endpoint_url,
+            region_name=server.region,
+            aws_access_key_id="bootstrap",
+            aws_secret_access_key="bootstrap",
+        )
+        iam.create_user(UserName="admin")
+        key = iam.create_access_key(UserName="admin")["AccessKey"]
+        iam.put_user_policy(
+            UserName="admin", PolicyName="all", PolicyDocument=json.dumps(_ALLOW_ALL)
+        )
+    except BaseException:
+        server.stop()
+        raise
+    admin = StaticCredentials(
+        access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"]
+    )
+    return CheckingMotoServer(server=server, admin=admin)
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """One moto server for the whole test session."""
@@ -205,3 +316,19 @@ def s3_bucket(moto_server: MotoServer) -> Iterator[str]:
     yield name
     with contextlib.suppress(Exception):  # a test may have removed it on purpose
         moto_server.remove_bucket(name)
+
+
+class MotoStorageConformance(StorageConformance):
+    """The storage conformance suite, less what moto's S3 cannot do (each case xfail, strict).
+
+    Subclass it instead of :class:`~sapwood.testing.StorageConformance` for any store
+    tested against moto (the S3 and Tigris plugins, or a third party's S3 look-alike).
+    """
+
+    @pytest.mark.xfail(
+        reason="moto applies StartAfter to common prefixes after grouping them, so 'data/' "
+        "is dropped when start_after='data/b/c'; S3 compares StartAfter with keys first",
+        strict=True,
+    )
+    async def test_start_after_with_delimiter(self, store: Storage) -> None:
+        await super().test_start_after_with_delimiter(store)

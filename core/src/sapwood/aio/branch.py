@@ -1,0 +1,272 @@
+"""AsyncBranch: a movable name for a commit, with changes staged in this process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
+
+from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncTextReader
+from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
+from sapwood.aio.session import AsyncSession, UploadData
+from sapwood.aio.transaction import AsyncTransaction
+from sapwood.engine.commits import Prepared, commit_to_branch
+from sapwood.engine.merge import three_way_changes
+from sapwood.engine.snapshots import commit_of
+from sapwood.errors import ConflictError, PreconditionFailedError, RefExistsError
+from sapwood.models import Change, Commit, ObjectInfo
+
+if TYPE_CHECKING:
+    from sapwood.aio.repository import AsyncRepository
+
+__all__ = ["AsyncBranch"]
+
+T = TypeVar("T")
+
+
+class AsyncBranch(AsyncReference):
+    """A branch: reads follow its head (plus what is staged here); writes are staged in
+    this process until :meth:`commit_changes`.
+
+    ``repo.branch(name)`` returns one handle per repository, so every part of a program
+    stages into the same change set.
+    """
+
+    def __init__(self, repository: AsyncRepository, branch_id: str) -> None:
+        super().__init__(repository, branch_id)
+        self._staging: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self._writers = 0
+
+    async def resolve(self) -> bytes:
+        """The raw id of the branch's head (RefNotFoundError, listing branches, if none)."""
+        state = await self.repository.engine.refs.read_branch(self.id)
+        return state.snapshot
+
+    async def reader(self) -> AsyncSession:
+        """The session reads go through: the staging session while changes are staged,
+        otherwise a read-only session at the current head."""
+        staging = self._staging
+        if staging is not None and staging.has_uncommitted_changes:
+            return staging
+        return await super().reader()
+
+    async def _session(self) -> AsyncSession:
+        """The staging session; while nothing is staged or being written, it is moved to
+        the current head first, so new changes are based on what the branch is now."""
+        async with self._lock:
+            staging = self._staging
+            if staging is None:
+                staging = await self.repository.writable_session(self.id)
+                self._staging = staging
+            elif not staging.has_uncommitted_changes and self._writers == 0:
+                staging.move_base(await self.resolve())
+            return staging
+
+    async def _write(self, operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        session = await self._session()
+        self._writers += 1
+        try:
+            return await operation(session)
+        finally:
+            self._writers -= 1
+
+    def _refuse_if_staged(self, action: str) -> None:
+        staging = self._staging
+        if staging is not None and staging.has_uncommitted_changes:
+            staged = sorted(staging._changes)
+            raise ConflictError(
+                f"cannot {action} branch {self.id!r} while {len(staged)} change(s) are "
+                "staged on it; commit_changes() or reset() them first",
+                staged,
+            )
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def create(
+        self, source_reference: RefLike = "main", exist_ok: bool = False
+    ) -> AsyncBranch:
+        """Create the branch at the commit ``source_reference`` names; RefExistsError if it
+        exists (unless ``exist_ok``)."""
+        raw = await resolve_ref(self.repository, source_reference)
+        try:
+            await self.repository.engine.refs.create_branch(self.id, raw)
+        except RefExistsError:
+            if not exist_ok:
+                raise
+        return self
+
+    async def delete(self) -> None:
+        """Delete the branch (and drop what is staged on it)."""
+        await self.repository.engine.refs.delete_branch(self.id)
+        self._staging = None
+
+    async def head(self) -> AsyncReference:
+        """A reference to the commit the branch points at now."""
+        return self.repository.commit((await self.resolve()).hex())
+
+    # -- staged writes ----------------------------------------------------------------------
+
+    async def upload(
+        self,
+        data: UploadData,
+        path: str,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``."""
+        return await self._write(lambda s: s.upload(data, path, content_type, metadata))
+
+    @overload
+    async def open(
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+    ) -> AsyncObjectReader: ...
+
+    @overload
+    async def open(
+        self, path: str, mode: Literal["r"], *, encoding: str = ...
+    ) -> AsyncTextReader: ...
+
+    @overload
+    async def open(
+        self,
+        path: str,
+        mode: Literal["wb", "w"],
+        *,
+        encoding: str = ...,
+        content_type: str | None = ...,
+        metadata: Mapping[str, str] | None = ...,
+    ) -> AsyncObjectWriter: ...
+
+    async def open(
+        self,
+        path: str,
+        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        *,
+        encoding: str = "utf-8",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
+        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``) that
+        stages the object when closed."""
+        if mode == "rb":
+            return await (await self.reader()).open(path, "rb", encoding=encoding)
+        if mode == "r":
+            return await (await self.reader()).open(path, "r", encoding=encoding)
+        if mode in ("wb", "w"):
+            return await self._write(
+                lambda s: s.open(
+                    path, mode, encoding=encoding, content_type=content_type, metadata=metadata
+                )
+            )
+        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb' or 'w'")
+
+    async def delete_objects(self, paths: str | Iterable[str]) -> None:
+        """Stage the deletion of ``paths``."""
+        await self._write(lambda s: s.delete_objects(paths))
+
+    async def copy_object(
+        self, from_reference: RefLike, from_path: str, to_path: str | None = None
+    ) -> ObjectInfo:
+        """Stage a copy of ``from_path`` at ``from_reference`` (this branch's own name
+        includes what is staged) to ``to_path``."""
+
+        async def copy(session: AsyncSession) -> ObjectInfo:
+            source: RefLike | AsyncSession = session if from_reference is self else from_reference
+            return await session.copy_object(source, from_path, to_path)
+
+        return await self._write(copy)
+
+    def list_uncommitted(
+        self, max_amount: int | None = None, after: str = "", prefix: str = ""
+    ) -> AsyncIterator[Change]:
+        """What is staged on this branch, in path order."""
+        return self._uncommitted(max_amount, after, prefix)
+
+    async def _uncommitted(
+        self, max_amount: int | None, after: str, prefix: str
+    ) -> AsyncIterator[Change]:
+        staging = self._staging
+        if staging is None:
+            return
+        async for change in staging.list_uncommitted(max_amount, after, prefix):
+            yield change
+
+    async def commit_changes(
+        self, message: str, metadata: Mapping[str, str] | None = None
+    ) -> Commit:
+        """Commit what is staged (rebasing onto the head if it moved); the new commit."""
+        return await (await self._session()).commit(message, metadata)
+
+    async def reset(self, path: str | None = None) -> None:
+        """Drop staged changes: all, or those at ``path`` or under ``path/``."""
+        if self._staging is not None:
+            await self._staging.reset(path)
+
+    async def transaction(
+        self, commit_message: str, metadata: Mapping[str, str] | None = None
+    ) -> AsyncTransaction:
+        """``async with await branch.transaction(msg) as tx:`` stage on ``tx`` (a session of
+        its own); committed on success, discarded on an exception."""
+        return AsyncTransaction(self, commit_message, metadata)
+
+    # -- history edits ----------------------------------------------------------------------
+
+    async def _apply_pick(
+        self, reference: RefLike, *, undo: bool, message: str, metadata: dict[str, str]
+    ) -> Commit:
+        repository = self.repository
+        engine = repository.engine
+        target = await resolve_ref(repository, reference)
+        picked = await engine.snapshots.read(target)
+        parent = picked.parents[0] if picked.parents else None
+        what = f"{'reverting' if undo else 'cherry-picking'} {target.hex()[:12]} on {self.id!r}"
+
+        async def prepare(head: bytes) -> Prepared:
+            if undo:
+                changes = await three_way_changes(engine, target, parent, head, None, what)
+            else:
+                changes = await three_way_changes(engine, parent, target, head, None, what)
+            return changes, ()
+
+        raw, snapshot = await commit_to_branch(
+            engine,
+            self.id,
+            prepare,
+            message=message.format(message=picked.message, id=target.hex()),
+            metadata=metadata | {"source": target.hex()},
+            author=repository.author,
+        )
+        return commit_of(raw, snapshot)
+
+    async def revert(self, reference: RefLike) -> Commit:
+        """A new commit undoing what ``reference``'s commit changed (against its first
+        parent); ConflictError if later commits changed the same paths."""
+        self._refuse_if_staged("revert on")
+        return await self._apply_pick(
+            reference, undo=True, message='Revert "{message}"', metadata={"operation": "revert"}
+        )
+
+    async def cherry_pick(self, reference: RefLike) -> Commit:
+        """A new commit repeating what ``reference``'s commit changed (against its first
+        parent) on this branch; ConflictError if this branch changed the same paths."""
+        self._refuse_if_staged("cherry-pick onto")
+        return await self._apply_pick(
+            reference, undo=False, message="{message}", metadata={"operation": "cherry-pick"}
+        )
+
+    async def reset_to(self, reference: RefLike) -> None:
+        """Move the branch to the commit ``reference`` names (refused while changes are
+        staged here)."""
+        self._refuse_if_staged("reset")
+        refs = self.repository.engine.refs
+        target = await resolve_ref(self.repository, reference)
+        while True:
+            state = await refs.read_branch(self.id)
+            if state.snapshot == target:
+                return
+            try:
+                await refs.update_branch(state, target)
+            except PreconditionFailedError:
+                continue
+            return

@@ -1,0 +1,347 @@
+"""File objects over repository objects: seekable readers and streaming writers.
+
+A reader fetches only the chunks a read needs (see :class:`~sapwood.engine.content.
+ContentReader`); a writer streams into blobs as data arrives and stages the object when
+closed, or nothing at all if it is aborted or left by an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Final, Self
+
+from sapwood.engine.content import ContentReader, ContentWriter, WrittenContent
+from sapwood.models import ObjectInfo
+
+__all__ = ["AsyncObjectReader", "AsyncObjectWriter", "AsyncTextReader"]
+
+BLOCK: Final = 64 * 1024
+
+
+class AsyncObjectReader:
+    """A read-only, seekable binary file over one object (``mode="rb"``)."""
+
+    def __init__(self, info: ObjectInfo, content: ContentReader) -> None:
+        self.info = info
+        self._content = content
+        self._position = 0
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        """The object's path."""
+        return self.info.path
+
+    @property
+    def mode(self) -> str:
+        """Always ``"rb"``."""
+        return "rb"
+
+    @property
+    def size(self) -> int:
+        """The object's size in bytes."""
+        return self._content.size
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def readable(self) -> bool:
+        """Readers read."""
+        return True
+
+    def seekable(self) -> bool:
+        """Readers seek."""
+        return True
+
+    def writable(self) -> bool:
+        """Readers do not write."""
+        return False
+
+    def _check(self) -> None:
+        if self._closed:
+            raise ValueError(f"I/O operation on closed file {self.info.path!r}")
+
+    async def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes from the current position (all the rest if negative)."""
+        self._check()
+        stop = None if size is None or size < 0 else self._position + size
+        data = await self._content.read(self._position, stop)
+        self._position += len(data)
+        return data
+
+    async def readline(self, size: int = -1) -> bytes:
+        """The next line including its ``\\n`` (at most ``size`` bytes if given)."""
+        self._check()
+        parts: list[bytes] = []
+        taken = 0
+        while size < 0 or taken < size:
+            want = BLOCK if size < 0 else min(BLOCK, size - taken)
+            block = await self._content.read(self._position, self._position + want)
+            if not block:
+                break
+            cut = block.find(b"\n")
+            if cut >= 0:
+                block = block[: cut + 1]
+            parts.append(block)
+            taken += len(block)
+            self._position += len(block)
+            if cut >= 0:
+                break
+        return b"".join(parts)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move the position (SEEK_SET, SEEK_CUR or SEEK_END); no I/O happens."""
+        self._check()
+        if whence == io.SEEK_SET:
+            target = offset
+        elif whence == io.SEEK_CUR:
+            target = self._position + offset
+        elif whence == io.SEEK_END:
+            target = self.size + offset
+        else:
+            raise ValueError(f"invalid whence {whence!r}; use 0, 1 or 2")
+        if target < 0:
+            raise ValueError(f"negative seek position {target}")
+        self._position = target
+        return target
+
+    def tell(self) -> int:
+        """The current position."""
+        self._check()
+        return self._position
+
+    async def close(self) -> None:
+        """Close the reader."""
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> bytes:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+
+class AsyncTextReader:
+    """A read-only text file over one object (``mode="r"``), decoded incrementally.
+
+    It seeks only to the start or the end, as text files whose position is not a byte
+    offset must.
+    """
+
+    def __init__(self, binary: AsyncObjectReader, encoding: str = "utf-8", errors: str = "strict"):
+        self.binary = binary
+        self.encoding = encoding
+        self.errors = errors
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors)
+        self._buffer = ""
+        self._eof = False
+
+    @property
+    def name(self) -> str:
+        """The object's path."""
+        return self.binary.name
+
+    @property
+    def mode(self) -> str:
+        """Always ``"r"``."""
+        return "r"
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self.binary.closed
+
+    async def _fill(self) -> bool:
+        if self._eof:
+            return False
+        block = await self.binary.read(BLOCK)
+        self._eof = not block
+        self._buffer += self._decoder.decode(block, final=self._eof)
+        return True
+
+    async def read(self, size: int = -1) -> str:
+        """Up to ``size`` characters (all the rest if negative)."""
+        if size is None or size < 0:
+            rest = await self.binary.read()
+            text = self._buffer + self._decoder.decode(rest, final=True)
+            self._buffer = ""
+            self._eof = True
+            return text
+        while len(self._buffer) < size and await self._fill():
+            pass
+        text, self._buffer = self._buffer[:size], self._buffer[size:]
+        return text
+
+    async def readline(self, size: int = -1) -> str:
+        """The next line including its ``\\n``."""
+        while "\n" not in self._buffer and (size < 0 or len(self._buffer) < size):
+            if not await self._fill():
+                break
+        cut = self._buffer.find("\n")
+        end = len(self._buffer) if cut < 0 else cut + 1
+        if size >= 0:
+            end = min(end, size)
+        line, self._buffer = self._buffer[:end], self._buffer[end:]
+        return line
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seek to the start (``seek(0)``) or the end (``seek(0, 2)``)."""
+        if offset != 0 or whence not in (io.SEEK_SET, io.SEEK_END):
+            raise io.UnsupportedOperation("text readers seek only to the start or the end")
+        self._decoder.reset()
+        self._buffer = ""
+        self._eof = whence == io.SEEK_END
+        return self.binary.seek(0, whence)
+
+    def seekable(self) -> bool:
+        """Text readers seek to the start and the end."""
+        return True
+
+    def readable(self) -> bool:
+        """Readers read."""
+        return True
+
+    async def close(self) -> None:
+        """Close the reader."""
+        await self.binary.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> str:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+
+class AsyncObjectWriter:
+    """A streaming writer (``mode="wb"`` or ``"w"``) that stages the object when closed.
+
+    Bytes go to blobs as they arrive (memory stays bounded by the chunk sizes); leaving an
+    ``async with`` block by an exception, or calling :meth:`abort`, stages nothing.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        content: ContentWriter,
+        stage: Callable[[WrittenContent], Awaitable[ObjectInfo]],
+        *,
+        text: bool = False,
+        encoding: str = "utf-8",
+    ) -> None:
+        self.path = path
+        self._content = content
+        self._stage = stage
+        self._text = text
+        self._encoder = codecs.getincrementalencoder(encoding)() if text else None
+        self._closed = False
+        self.info: ObjectInfo | None = None
+
+    @property
+    def name(self) -> str:
+        """The object's path."""
+        return self.path
+
+    @property
+    def mode(self) -> str:
+        """``"w"`` or ``"wb"``."""
+        return "w" if self._text else "wb"
+
+    @property
+    def closed(self) -> bool:
+        """True once closed or aborted."""
+        return self._closed
+
+    def writable(self) -> bool:
+        """Writers write."""
+        return True
+
+    def readable(self) -> bool:
+        """Writers do not read."""
+        return False
+
+    def seekable(self) -> bool:
+        """Writers only append."""
+        return False
+
+    def tell(self) -> int:
+        """Bytes written so far."""
+        return self._content.size
+
+    async def write(self, data: bytes | bytearray | memoryview | str) -> int:
+        """Append ``data`` (str in text mode, bytes otherwise); returns its length."""
+        if self._closed:
+            raise ValueError(f"write to closed file {self.path!r}")
+        if self._encoder is not None:
+            if not isinstance(data, str):
+                raise TypeError(f"write() argument must be str in text mode, not {type(data)}")
+            await self._content.write(self._encoder.encode(data))
+            return len(data)
+        if isinstance(data, str):
+            raise TypeError("write() argument must be bytes-like in binary mode, not str")
+        await self._content.write(data)
+        return len(data)
+
+    async def close(self) -> ObjectInfo | None:
+        """Finish uploading and stage the object; its info."""
+        if self._closed:
+            return self.info
+        self._closed = True
+        if self._encoder is not None:
+            await self._content.write(self._encoder.encode("", final=True))
+        written = await self._content.finish()
+        self.info = await self._stage(written)
+        return self.info
+
+    async def abort(self) -> None:
+        """Stop without staging anything."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._content.abort()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            await self.abort()
+        else:
+            await self.close()

@@ -1,0 +1,433 @@
+"""AsyncRepository: creating, opening and configuring a repository, and its resources."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self, TypeAlias
+
+import msgspec
+
+from sapwood.aio.branch import AsyncBranch
+from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
+from sapwood.aio.session import AsyncSession
+from sapwood.aio.tag import AsyncTag
+from sapwood.config import ObjectStoreConfig, RepositoryConfig
+from sapwood.credentials import CredentialProvider, CredentialsSpec
+from sapwood.engine.config_file import check_no_credentials, read_document, write_document
+from sapwood.engine.format import FORMAT_VERSION, RepositoryDocument
+from sapwood.engine.gc import expire_snapshots, garbage_collect
+from sapwood.engine.history import first_parent_as_of
+from sapwood.engine.ids import is_hex_prefix
+from sapwood.engine.keys import CONFIG_KEY
+from sapwood.engine.listing import take
+from sapwood.engine.paths import validate_ref_name
+from sapwood.engine.refexpr import parse_ref_expression
+from sapwood.engine.refs import choose_ref_mode, effective_ref_mode
+from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
+from sapwood.errors import (
+    InvalidRefError,
+    NotFoundError,
+    RepositoryExistsError,
+    RepositoryNotFoundError,
+    SapwoodError,
+)
+from sapwood.layer import ObjectLayer
+from sapwood.models import GarbageCollectionSummary
+from sapwood.storage import Storage
+
+__all__ = ["AsyncRepository", "Opener", "StoreSpec", "VirtualCredentials"]
+
+StoreSpec: TypeAlias = ObjectStoreConfig | str | Storage
+"""Where a repository lives: a config, a URL (``file:///data/repo``, ``s3://bucket/p``...)
+or an already-built :class:`~sapwood.storage.Storage`."""
+
+StoreCredentials: TypeAlias = CredentialsSpec | CredentialProvider | None
+VirtualCredentials: TypeAlias = Mapping[str, CredentialsSpec | CredentialProvider] | None
+
+
+@dataclass(frozen=True)
+class Opener:
+    """How to open the same repository again, here or in another process.
+
+    It pickles when the store was given as a config or URL (the usual case); a Storage
+    object pickles only if its class allows it.
+    """
+
+    store: ObjectStoreConfig | Storage
+    credentials: StoreCredentials = None
+    config: RepositoryConfig | None = None
+    virtual_credentials: VirtualCredentials = None
+
+    async def open(self) -> AsyncRepository:
+        """Open the repository."""
+        return await AsyncRepository.open(
+            self.store, self.credentials, self.config, self.virtual_credentials
+        )
+
+
+def _build_storage(
+    store: StoreSpec, credentials: StoreCredentials
+) -> tuple[Storage, ObjectStoreConfig | Storage, bool]:
+    if isinstance(store, str):
+        store = ObjectStoreConfig.from_url(store)
+    if isinstance(store, ObjectStoreConfig):
+        from sapwood.stores import open_storage
+
+        return open_storage(store, credentials), store, True
+    if isinstance(store, Storage):
+        return store, store, False
+    raise TypeError(
+        f"store must be an ObjectStoreConfig, a URL string or a Storage, not {type(store).__name__}"
+    )
+
+
+def _location(spec: ObjectStoreConfig | Storage) -> str:
+    if isinstance(spec, ObjectStoreConfig):
+        return spec.to_url()
+    return repr(spec)
+
+
+async def _head_exists(layer: ObjectLayer, key: str) -> bool:
+    try:
+        await layer.head(key)
+    except NotFoundError:
+        return False
+    return True
+
+
+class AsyncRepository:
+    """A sapwood repository: branches, tags and commits over one store.
+
+    Build one with :meth:`create`, :meth:`open` or :meth:`open_or_create`. Resources
+    (:meth:`branch`, :meth:`tag`, :meth:`commit`, :meth:`ref`) are cheap handles; nothing
+    is read until they are used.
+    """
+
+    def __init__(self, engine: Engine, opener: Opener, *, owns_storage: bool) -> None:
+        self.engine = engine
+        self.opener = opener
+        self.author = default_author()
+        """Recorded as the author of commits made through this repository."""
+        self._owns_storage = owns_storage
+        self._branches: dict[str, AsyncBranch] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"AsyncRepository({_location(self.opener.store)})"
+
+    # -- instantiation ----------------------------------------------------------------------
+
+    @classmethod
+    async def create(
+        cls,
+        store: StoreSpec,
+        store_credentials: StoreCredentials = None,
+        config: RepositoryConfig | None = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> AsyncRepository:
+        """Create a repository with a ``main`` branch on an empty location.
+
+        RepositoryExistsError if one is there already; ConfigError if the store cannot move
+        refs safely and ``config.unsafe_overwrite_refs`` is not set.
+        """
+        storage, spec, owns = _build_storage(store, store_credentials)
+        given = config or RepositoryConfig()
+        try:
+            check_no_credentials(given)
+            layer = ObjectLayer(storage, given)
+            if await _head_exists(layer, CONFIG_KEY):
+                raise RepositoryExistsError(
+                    f"a sapwood repository already exists at {_location(spec)}; open it with "
+                    "open() or open_or_create(), or choose another location"
+                )
+            unsafe = bool(given.resolved().unsafe_overwrite_refs)
+            mode = choose_ref_mode(layer.capabilities, unsafe)
+            document = RepositoryDocument(
+                format_version=FORMAT_VERSION,
+                ref_mode=mode,
+                created_at=datetime.now(UTC),
+                config=given,
+            )
+            engine = Engine(
+                layer, document, given, ref_mode=mode, virtual_credentials=virtual_chunk_credentials
+            )
+            root, _ = await engine.snapshots.write(
+                parents=(),
+                message="Repository created",
+                author=default_author(),
+                committed_at_us=engine.commit_time_us([]),
+                metadata={},
+                ranges=[],
+            )
+            await write_document(layer, document, create=True)
+            await engine.refs.create_branch(DEFAULT_BRANCH, root)
+        except BaseException:
+            if owns:
+                await storage.close()
+            raise
+        return cls(
+            engine,
+            Opener(spec, store_credentials, config, virtual_chunk_credentials),
+            owns_storage=owns,
+        )
+
+    @classmethod
+    async def open(
+        cls,
+        store: StoreSpec,
+        store_credentials: StoreCredentials = None,
+        config: RepositoryConfig | None = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> AsyncRepository:
+        """Open an existing repository; fields set in ``config`` override the stored config
+        for this handle. Reads the config and the refs concurrently."""
+        storage, spec, owns = _build_storage(store, store_credentials)
+        try:
+            bootstrap = ObjectLayer(storage, config)
+            document, refs = await asyncio.gather(
+                read_document(bootstrap), take(bootstrap, "refs/", 1)
+            )
+            if document is None:
+                detail = (
+                    "refs exist but config.json is missing: the repository is damaged or was "
+                    "partly deleted"
+                    if refs
+                    else "create one with create() or open_or_create()"
+                )
+                raise RepositoryNotFoundError(
+                    f"no sapwood repository at {_location(spec)}; {detail}"
+                )
+            if document.format_version > FORMAT_VERSION:
+                raise SapwoodError(
+                    f"the repository at {_location(spec)} uses format {document.format_version}, "
+                    f"newer than this sapwood understands ({FORMAT_VERSION}); upgrade sapwood"
+                )
+            effective = document.config.merge(config)
+            check_no_credentials(effective)
+            unsafe = bool(effective.resolved().unsafe_overwrite_refs)
+            mode = effective_ref_mode(document.ref_mode, storage.capabilities, unsafe)
+            layer = bootstrap if config == effective else ObjectLayer(storage, effective)
+            engine = Engine(
+                layer,
+                document,
+                effective,
+                ref_mode=mode,
+                virtual_credentials=virtual_chunk_credentials,
+            )
+        except BaseException:
+            if owns:
+                await storage.close()
+            raise
+        return cls(
+            engine,
+            Opener(spec, store_credentials, config, virtual_chunk_credentials),
+            owns_storage=owns,
+        )
+
+    @classmethod
+    async def open_or_create(
+        cls,
+        store: StoreSpec,
+        store_credentials: StoreCredentials = None,
+        config: RepositoryConfig | None = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> AsyncRepository:
+        """Open the repository, creating it first if there is none."""
+        try:
+            return await cls.open(store, store_credentials, config, virtual_chunk_credentials)
+        except RepositoryNotFoundError:
+            pass
+        try:
+            return await cls.create(store, store_credentials, config, virtual_chunk_credentials)
+        except RepositoryExistsError:
+            return await cls.open(store, store_credentials, config, virtual_chunk_credentials)
+
+    @staticmethod
+    async def exists(store: StoreSpec, store_credentials: StoreCredentials = None) -> bool:
+        """True if a repository exists at ``store``."""
+        storage, _, owns = _build_storage(store, store_credentials)
+        try:
+            return await _head_exists(ObjectLayer(storage), CONFIG_KEY)
+        finally:
+            if owns:
+                await storage.close()
+
+    @staticmethod
+    async def fetch_config(
+        store: StoreSpec, store_credentials: StoreCredentials = None
+    ) -> RepositoryConfig | None:
+        """The config stored with the repository at ``store`` (None if there is none)."""
+        storage, _, owns = _build_storage(store, store_credentials)
+        try:
+            document = await read_document(ObjectLayer(storage))
+        finally:
+            if owns:
+                await storage.close()
+        return None if document is None else document.config
+
+    @property
+    def config(self) -> RepositoryConfig:
+        """The config in effect: the stored one with this handle's overrides applied."""
+        return self.engine.config
+
+    async def save_config(self) -> None:
+        """Store :attr:`config` with the repository (credentials are never stored)."""
+        document = msgspec.structs.replace(self.engine.document, config=self.engine.config)
+        await write_document(self.engine.layer, document, create=False)
+        self.engine.document = document
+
+    async def reopen(
+        self,
+        config: RepositoryConfig | None = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> AsyncRepository:
+        """A new handle on the same repository, with other config overrides or credentials."""
+        return await AsyncRepository.open(
+            self.opener.store,
+            self.opener.credentials,
+            config if config is not None else self.opener.config,
+            virtual_chunk_credentials
+            if virtual_chunk_credentials is not None
+            else self.opener.virtual_credentials,
+        )
+
+    async def close(self) -> None:
+        """Release the store (if this repository built it) and external containers."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.engine.close()
+        if self._owns_storage:
+            await self.engine.layer.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- resources --------------------------------------------------------------------------
+
+    def branch(self, branch_id: str) -> AsyncBranch:
+        """The branch named ``branch_id`` (the same handle every time, so changes staged
+        through it are never split). It need not exist yet: see :meth:`AsyncBranch.create`."""
+        validate_ref_name(branch_id, "branch")
+        handle = self._branches.get(branch_id)
+        if handle is None:
+            handle = AsyncBranch(self, branch_id)
+            self._branches[branch_id] = handle
+        return handle
+
+    def tag(self, tag_id: str) -> AsyncTag:
+        """The tag named ``tag_id``."""
+        validate_ref_name(tag_id, "tag")
+        return AsyncTag(self, tag_id)
+
+    def commit(self, commit_id: str) -> AsyncReference:
+        """The commit with id ``commit_id`` (or a unique prefix of at least 4 characters)."""
+        if not is_hex_prefix(commit_id):
+            raise InvalidRefError(f"{commit_id!r} is not a commit id: commit ids are lowercase hex")
+        return AsyncReference(self, commit_id, kind="commit")
+
+    def ref(self, expression: str) -> AsyncReference:
+        """Any ref expression: ``main``, ``v1``, a commit id (prefix), ``main~2``, ``v1^``."""
+        parse_ref_expression(expression)
+        return AsyncReference(self, expression)
+
+    def list_branches(
+        self, max_amount: int | None = None, after: str = "", prefix: str = ""
+    ) -> AsyncIterator[AsyncBranch]:
+        """Branches in name order, after ``after``, whose names start with ``prefix``."""
+        return self._list_refs("branch", max_amount, after, prefix)  # type: ignore[return-value]
+
+    def list_tags(
+        self, max_amount: int | None = None, after: str = "", prefix: str = ""
+    ) -> AsyncIterator[AsyncTag]:
+        """Tags in name order, after ``after``, whose names start with ``prefix``."""
+        return self._list_refs("tag", max_amount, after, prefix)  # type: ignore[return-value]
+
+    async def _list_refs(
+        self, kind: str, max_amount: int | None, after: str, prefix: str
+    ) -> AsyncIterator[AsyncBranch | AsyncTag]:
+        refs = self.engine.refs
+        names = await (refs.branch_names(prefix) if kind == "branch" else refs.tag_names(prefix))
+        produced = 0
+        for name in names:
+            if name <= after:
+                continue
+            if max_amount is not None and produced >= max_amount:
+                return
+            yield self.branch(name) if kind == "branch" else self.tag(name)
+            produced += 1
+
+    async def metadata(self) -> dict[str, str]:
+        """Facts about the repository: format version, ref mode, creation time, default
+        branch."""
+        document = self.engine.document
+        return {
+            "format_version": str(document.format_version),
+            "ref_mode": self.engine.refs.mode,
+            "created_at": document.created_at.isoformat(),
+            "default_branch": DEFAULT_BRANCH,
+        }
+
+    async def resolve(self, reference: RefLike) -> bytes:
+        """The raw snapshot id a reference names right now."""
+        return await resolve_ref(self, reference)
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    async def readonly_session(
+        self,
+        branch: str | None = None,
+        *,
+        tag: str | None = None,
+        snapshot_id: str | None = None,
+        as_of: datetime | None = None,
+    ) -> AsyncSession:
+        """A read-only session at a branch's head (default ``main``), a tag, or a commit;
+        with ``as_of``, at the branch's newest first-parent commit made at or before then."""
+        chosen = [x for x in (branch, tag, snapshot_id) if x is not None]
+        if len(chosen) > 1:
+            raise InvalidRefError("give only one of branch, tag and snapshot_id")
+        if as_of is not None and (tag is not None or snapshot_id is not None):
+            raise InvalidRefError("as_of travels back along a branch; pass branch=, not a tag")
+        if tag is not None:
+            raw = await self.tag(tag).resolve()
+        elif snapshot_id is not None:
+            raw = await self.commit(snapshot_id).resolve()
+        else:
+            raw = await self.branch(branch or DEFAULT_BRANCH).resolve()
+            if as_of is not None:
+                raw = await first_parent_as_of(self.engine, raw, as_of)
+        return AsyncSession(self, raw, read_only=True)
+
+    async def writable_session(self, branch: str) -> AsyncSession:
+        """A session that stages changes on ``branch``'s current head and commits to it."""
+        raw = await self.branch(branch).resolve()
+        return AsyncSession(self, raw, branch=branch, read_only=False)
+
+    # -- maintenance ------------------------------------------------------------------------
+
+    async def expire_snapshots(self, older_than: datetime) -> frozenset[str]:
+        """Cut commits older than ``older_than`` that no branch or tag points at out of
+        history (log, ``~``/``^`` and merges stop there); the ids newly expired. Nothing
+        is deleted until :meth:`garbage_collect`."""
+        return await expire_snapshots(self.engine, older_than)
+
+    async def garbage_collect(
+        self, older_than: datetime, dry_run: bool = False
+    ) -> GarbageCollectionSummary:
+        """Delete snapshots, manifests and blobs no branch or tag can reach, except those
+        stored at or after ``older_than`` (so writers in flight stay safe); with
+        ``dry_run`` only count them."""
+        return await garbage_collect(self.engine, older_than, dry_run=dry_run)

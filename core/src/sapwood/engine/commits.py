@@ -1,0 +1,116 @@
+"""Committing to a branch with optimistic concurrency.
+
+A commit writes (in this order) its blobs (already written when staged), its new manifest
+ranges, its range index, its snapshot, and only then moves the branch with a conditional
+write. A crash at any step leaves the branch on its previous, complete snapshot; what was
+written is unreferenced and garbage collection removes it after the grace period.
+
+If the branch moved since the changes were prepared, the work is redone on top of the new
+head (a rebase) when no changed path collides; otherwise ConflictError lists the paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Final
+
+from sapwood.engine.diff import diff_trees
+from sapwood.engine.format import Entry, Snapshot
+from sapwood.engine.merge import conflict_error, same
+from sapwood.engine.repo import Engine
+from sapwood.errors import ConflictError, PreconditionFailedError
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Prepared",
+    "UpToDate",
+    "commit_to_branch",
+    "rebase_conflicts",
+    "staged_preparer",
+]
+
+MAX_ATTEMPTS: Final = 200
+
+Prepared = tuple[Mapping[str, Entry | None], tuple[bytes, ...]]
+"""What to commit on a given head: the changes, and extra parents (a merge's source)."""
+
+
+class UpToDate(Exception):  # noqa: N818 - a signal, not an error users see
+    """Raised by a preparer when there is nothing to commit on ``head`` (e.g. the source of
+    a merge is already in the branch's history)."""
+
+    def __init__(self, head: bytes) -> None:
+        super().__init__(head.hex())
+        self.head = head
+
+
+async def rebase_conflicts(
+    engine: Engine, base: bytes, head: bytes, changes: Mapping[str, Entry | None]
+) -> list[str]:
+    """Staged paths (made on ``base``) that ``head`` changed differently since."""
+    if base == head or not changes:
+        return []
+    conflicts: list[str] = []
+    old = await engine.tree(base)
+    new = await engine.tree(head)
+    async for path, _, now in diff_trees(old, new):
+        if path in changes and not same(changes[path], now):
+            conflicts.append(path)
+    return conflicts
+
+
+def staged_preparer(
+    engine: Engine, base: bytes, changes: Mapping[str, Entry | None]
+) -> Callable[[bytes], Awaitable[Prepared]]:
+    """Prepare staged changes made on ``base`` for whatever the head now is."""
+
+    async def prepare(head: bytes) -> Prepared:
+        conflicts = await rebase_conflicts(engine, base, head, changes)
+        if conflicts:
+            raise conflict_error("the branch moved and cannot be rebased onto", conflicts)
+        return changes, ()
+
+    return prepare
+
+
+def _backoff(attempt: int) -> float:
+    return random.uniform(0, min(0.5, 0.002 * 2 ** min(attempt, 10)))
+
+
+async def commit_to_branch(
+    engine: Engine,
+    branch: str,
+    prepare: Callable[[bytes], Awaitable[Prepared]],
+    *,
+    message: str,
+    metadata: Mapping[str, str],
+    author: str,
+) -> tuple[bytes, Snapshot]:
+    """Commit what ``prepare`` returns for the branch's head, retrying when it moved."""
+    for attempt in range(MAX_ATTEMPTS):
+        state = await engine.refs.read_branch(branch)
+        changes, extra_parents = await prepare(state.snapshot)
+        head = await engine.snapshots.read(state.snapshot)
+        parents = [head, *[await engine.snapshots.read(p) for p in extra_parents]]
+        tree = await engine.tree(state.snapshot)
+        ranges = await tree.apply(changes)
+        raw, snapshot = await engine.snapshots.write(
+            parents=(state.snapshot, *extra_parents),
+            message=message,
+            author=author,
+            committed_at_us=engine.commit_time_us(parents),
+            metadata=metadata,
+            ranges=ranges,
+        )
+        try:
+            await engine.refs.update_branch(state, raw)
+        except PreconditionFailedError:
+            await asyncio.sleep(_backoff(attempt))
+            continue
+        return raw, snapshot
+    raise ConflictError(
+        f"branch {branch!r} kept moving: {MAX_ATTEMPTS} attempts to commit all lost the race "
+        "to other writers; try again later"
+    )

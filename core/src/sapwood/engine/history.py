@@ -1,0 +1,128 @@
+"""History: walking commits newest first, path-filtered logs, merge bases and time travel.
+
+Commit times never go backwards along history (a commit is always stamped after its
+parents), so visiting commits in decreasing time order visits every commit after all its
+descendants. Expired snapshots (and any that garbage collection removed) end the walk.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+
+from sapwood.engine.diff import diff_trees
+from sapwood.engine.format import Snapshot, to_micros
+from sapwood.engine.repo import Engine
+from sapwood.errors import RefNotFoundError
+
+__all__ = ["first_parent_as_of", "is_ancestor", "merge_base", "touches", "walk"]
+
+
+async def _read_or_none(engine: Engine, raw: bytes) -> Snapshot | None:
+    try:
+        return await engine.snapshots.read(raw)
+    except RefNotFoundError:
+        return None
+
+
+async def walk(
+    engine: Engine, heads: Iterable[bytes], expired: set[bytes] | None = None
+) -> AsyncIterator[tuple[bytes, Snapshot]]:
+    """Every commit reachable from ``heads``, newest first, stopping at expired ones."""
+    cut = await engine.expired() if expired is None else expired
+    heap: list[tuple[int, bytes]] = []
+    seen: set[bytes] = set()
+    loaded: dict[bytes, Snapshot] = {}
+    for head in heads:
+        if head in seen:
+            continue
+        seen.add(head)
+        snapshot = await engine.snapshots.read(head)
+        loaded[head] = snapshot
+        heapq.heappush(heap, (-snapshot.committed_at_us, head))
+    while heap:
+        _, raw = heapq.heappop(heap)
+        snapshot = loaded.pop(raw)
+        yield raw, snapshot
+        for parent in snapshot.parents:
+            if parent in seen or parent in cut:
+                continue
+            seen.add(parent)
+            parent_snapshot = await _read_or_none(engine, parent)
+            if parent_snapshot is None:
+                continue
+            loaded[parent] = parent_snapshot
+            heapq.heappush(heap, (-parent_snapshot.committed_at_us, parent))
+
+
+async def touches(
+    engine: Engine, raw: bytes, snapshot: Snapshot, paths: Iterable[str], expired: set[bytes]
+) -> bool:
+    """True if the commit changed any of ``paths`` (objects or folders) relative to its
+    first parent (an expired or missing first parent counts as an empty tree)."""
+    parent = snapshot.parents[0] if snapshot.parents else None
+    if parent is not None and (parent in expired or await _read_or_none(engine, parent) is None):
+        parent = None
+    old = await engine.tree(parent)
+    new = await engine.tree(raw)
+    for path in paths:
+        folder = path.rstrip("/") + "/"
+        async for changed, _, _ in diff_trees(old, new, prefix=path):
+            if changed == path or changed.startswith(folder):
+                return True
+    return False
+
+
+async def merge_base(engine: Engine, left: bytes, right: bytes) -> bytes | None:
+    """The newest commit that both ``left`` and ``right`` descend from, or None."""
+    if left == right:
+        return left
+    expired = await engine.expired()
+    flags: dict[bytes, int] = {left: 1, right: 2}
+    heap: list[tuple[int, bytes]] = []
+    for raw in (left, right):
+        snapshot = await engine.snapshots.read(raw)
+        heapq.heappush(heap, (-snapshot.committed_at_us, raw))
+    queued = {left, right}
+    while heap:
+        _, raw = heapq.heappop(heap)
+        mark = flags[raw]
+        if mark == 3:
+            return raw
+        snapshot = await engine.snapshots.read(raw)
+        for parent in snapshot.parents:
+            if parent in expired:
+                continue
+            flags[parent] = flags.get(parent, 0) | mark
+            if parent not in queued:
+                parent_snapshot = await _read_or_none(engine, parent)
+                if parent_snapshot is None:
+                    continue
+                queued.add(parent)
+                heapq.heappush(heap, (-parent_snapshot.committed_at_us, parent))
+    return None
+
+
+async def is_ancestor(engine: Engine, ancestor: bytes, descendant: bytes) -> bool:
+    """True if ``descendant`` is ``ancestor`` or has it in its history."""
+    return await merge_base(engine, ancestor, descendant) == ancestor
+
+
+async def first_parent_as_of(engine: Engine, head: bytes, as_of: datetime) -> bytes:
+    """The newest commit on the first-parent line of ``head`` made at or before ``as_of``."""
+    limit = to_micros(as_of)
+    expired = await engine.expired()
+    raw: bytes | None = head
+    while raw is not None:
+        snapshot = await engine.snapshots.read(raw)
+        if snapshot.committed_at_us <= limit:
+            return raw
+        parent = snapshot.parents[0] if snapshot.parents else None
+        if parent is None or parent in expired or await _read_or_none(engine, parent) is None:
+            break
+        raw = parent
+    raise RefNotFoundError(
+        f"no commit at or before {as_of.isoformat()} in this history (the oldest kept commit "
+        "is newer); choose a later time"
+    )

@@ -1,0 +1,313 @@
+"""Manifests: the sorted path -> entry map of a snapshot, cut into bounded ranges.
+
+A snapshot lists its ranges (first path, last path, manifest id, count). A commit rewrites
+only the ranges that contain changed paths and reuses every other range by id, so its cost
+follows the number of changes, not the size of the repository. Ranges hold between a quarter
+of and twice ``manifest_range_entries`` entries (except in tiny trees): an overfull range is
+split, an underfull one merged with its neighbour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Final
+
+from sapwood.engine.cache import DecodedCache
+from sapwood.engine.format import (
+    KIND_INDEX,
+    KIND_RANGE,
+    Entry,
+    RangeRef,
+    decode_object,
+    encode_object,
+)
+from sapwood.engine.ids import content_id
+from sapwood.engine.keys import manifest_key
+from sapwood.engine.paths import prefix_successor
+from sapwood.errors import IntegrityError, NotFoundError
+from sapwood.layer import ObjectLayer
+
+__all__ = ["ManifestStore", "Tree", "merge_changes", "overlaps_prefix"]
+
+PREFETCH: Final = 8
+
+
+def _entry_path(entry: Entry) -> str:
+    return entry.path
+
+
+class ManifestStore:
+    """Reads (verified, cached decoded) and writes manifest ranges and range indexes."""
+
+    def __init__(
+        self,
+        layer: ObjectLayer,
+        cache: DecodedCache[object],
+        *,
+        range_entries: int,
+        concurrency: int = 16,
+    ) -> None:
+        self.layer = layer
+        self.cache = cache
+        self.range_entries = range_entries
+        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+
+    async def _load(self, kind: bytes, raw: bytes, what: str) -> object:
+        cached = self.cache.get(raw)
+        if cached is not None:
+            return cached
+        key = manifest_key(raw)
+        try:
+            async with self._semaphore:
+                data = await self.layer.get(key, immutable=True)
+        except NotFoundError:
+            raise IntegrityError(
+                f"{what} {raw.hex()} is missing from the store although a snapshot refers to "
+                "it; it was deleted outside sapwood"
+            ) from None
+        if content_id(data) != raw:
+            raise IntegrityError(
+                f"{what} {key} is damaged: its content does not hash to its name; restore it "
+                "from a backup"
+            )
+        value = decode_object(kind, data, f"{what} {key}")
+        self.cache.put(raw, value, len(value) if isinstance(value, list) else 1)
+        return value
+
+    async def load_range(self, raw: bytes) -> list[Entry]:
+        """The entries of one range, sorted by path."""
+        value = await self._load(KIND_RANGE, raw, "manifest range")
+        assert isinstance(value, list)
+        return value
+
+    async def load_ranges(self, ids: Sequence[bytes]) -> list[list[Entry]]:
+        """Several ranges at once."""
+        return list(await asyncio.gather(*(self.load_range(raw) for raw in ids)))
+
+    async def load_index(self, raw: bytes) -> list[RangeRef]:
+        """A snapshot's range list kept in its own object."""
+        value = await self._load(KIND_INDEX, raw, "range index")
+        assert isinstance(value, list)
+        return value
+
+    async def _put(self, raw: bytes, data: bytes) -> None:
+        async with self._semaphore:
+            await self.layer.put(
+                manifest_key(raw), data, content_type="application/x-msgpack", immutable=True
+            )
+
+    async def write_ranges(self, pieces: Sequence[list[Entry]]) -> list[RangeRef]:
+        """Store each list of entries as a range (concurrently); their refs, in order."""
+        refs: list[RangeRef] = []
+        writes: dict[bytes, bytes] = {}
+        for entries in pieces:
+            data = encode_object(KIND_RANGE, entries)
+            raw = content_id(data)
+            writes[raw] = data
+            self.cache.put(raw, entries, len(entries))
+            refs.append(RangeRef(entries[0].path, entries[-1].path, raw, len(entries)))
+        await asyncio.gather(*(self._put(raw, data) for raw, data in writes.items()))
+        return refs
+
+    async def write_index(self, ranges: list[RangeRef]) -> bytes:
+        """Store a range list as an index object; its id."""
+        data = encode_object(KIND_INDEX, ranges)
+        raw = content_id(data)
+        await self._put(raw, data)
+        self.cache.put(raw, ranges, len(ranges))
+        return raw
+
+    def cut(self, entries: list[Entry]) -> list[list[Entry]]:
+        """Split a sorted run of entries into pieces of about ``range_entries`` each."""
+        size = self.range_entries
+        count = len(entries)
+        if count <= 2 * size:
+            return [entries] if entries else []
+        pieces = -(-count // size)
+        bounds = [count * k // pieces for k in range(pieces + 1)]
+        return [entries[bounds[k] : bounds[k + 1]] for k in range(pieces)]
+
+
+def merge_changes(
+    entries: list[Entry], changes: Iterable[tuple[str, Entry | None]]
+) -> tuple[list[Entry], bool]:
+    """Apply sorted ``(path, entry or None for delete)`` changes to sorted entries.
+
+    A change to identical content keeps the old entry. Returns the new list and whether
+    anything changed.
+    """
+    out: list[Entry] = []
+    position = 0
+    changed = False
+    for path, new in changes:
+        found = bisect.bisect_left(entries, path, lo=position, key=_entry_path)
+        out.extend(entries[position:found])
+        position = found
+        old: Entry | None = None
+        if position < len(entries) and entries[position].path == path:
+            old = entries[position]
+            position += 1
+        if new is None:
+            changed = changed or old is not None
+        elif old is not None and old.same_content(new):
+            out.append(old)
+        else:
+            out.append(new)
+            changed = True
+    out.extend(entries[position:])
+    return out, changed
+
+
+def overlaps_prefix(ref: RangeRef, prefix: str) -> bool:
+    """True if the range may hold a path starting with ``prefix``."""
+    if not prefix:
+        return True
+    if ref.last < prefix:
+        return False
+    end = prefix_successor(prefix)
+    return end is None or ref.first < end
+
+
+class Tree:
+    """A snapshot's manifest: lookups, ordered iteration and copy-on-write changes."""
+
+    def __init__(self, store: ManifestStore, ranges: Sequence[RangeRef]) -> None:
+        self.store = store
+        self.ranges: list[RangeRef] = list(ranges)
+        self._firsts = [r.first for r in self.ranges]
+        self._lasts = [r.last for r in self.ranges]
+
+    @property
+    def count(self) -> int:
+        """The number of objects."""
+        return sum(r.count for r in self.ranges)
+
+    def locate(self, path: str) -> int:
+        """The index of the range that holds (or would hold) ``path``."""
+        return max(0, bisect.bisect_right(self._firsts, path) - 1)
+
+    async def get(self, path: str) -> Entry | None:
+        """The entry at ``path``, or None."""
+        if not self.ranges:
+            return None
+        ref = self.ranges[self.locate(path)]
+        if path < ref.first or path > ref.last:
+            return None
+        entries = await self.store.load_range(ref.id)
+        found = bisect.bisect_left(entries, path, key=_entry_path)
+        if found < len(entries) and entries[found].path == path:
+            return entries[found]
+        return None
+
+    async def get_many(self, paths: Iterable[str]) -> dict[str, Entry]:
+        """The entries at ``paths`` that exist, loading each needed range once."""
+        wanted: dict[int, list[str]] = {}
+        for path in paths:
+            if not self.ranges:
+                break
+            index = self.locate(path)
+            ref = self.ranges[index]
+            if ref.first <= path <= ref.last:
+                wanted.setdefault(index, []).append(path)
+        indexes = sorted(wanted)
+        loaded = await self.store.load_ranges([self.ranges[i].id for i in indexes])
+        found: dict[str, Entry] = {}
+        for index, entries in zip(indexes, loaded, strict=True):
+            for path in wanted[index]:
+                at = bisect.bisect_left(entries, path, key=_entry_path)
+                if at < len(entries) and entries[at].path == path:
+                    found[path] = entries[at]
+        return found
+
+    async def entries(self, prefix: str = "", start: str = "") -> AsyncIterator[Entry]:
+        """Entries in path order whose path starts with ``prefix`` and is >= ``start``."""
+        low = max(prefix, start)
+        first = bisect.bisect_left(self._lasts, low)
+        end = prefix_successor(prefix) if prefix else None
+        index = first
+        while index < len(self.ranges):
+            batch = self.ranges[index : index + PREFETCH]
+            if end is not None:
+                batch = [r for r in batch if r.first < end]
+            if not batch:
+                return
+            loaded = await self.store.load_ranges([r.id for r in batch])
+            for entries in loaded:
+                begin = bisect.bisect_left(entries, low, key=_entry_path)
+                for entry in entries[begin:]:
+                    if end is not None and entry.path >= end:
+                        return
+                    yield entry
+            index += len(batch)
+
+    async def first_at_or_after(self, path: str) -> Entry | None:
+        """The first entry whose path is >= ``path`` (a seek for listings)."""
+        index = bisect.bisect_left(self._lasts, path)
+        if index >= len(self.ranges):
+            return None
+        entries = await self.store.load_range(self.ranges[index].id)
+        at = bisect.bisect_left(entries, path, key=_entry_path)
+        return entries[at] if at < len(entries) else None
+
+    async def apply(self, changes: Mapping[str, Entry | None]) -> list[RangeRef]:
+        """The ranges of this tree with ``changes`` applied (None deletes a path).
+
+        Only ranges holding a changed path are rewritten; the rest are reused by id.
+        """
+        store = self.store
+        items = sorted(changes.items())
+        if not items:
+            return list(self.ranges)
+        if not self.ranges:
+            created = [entry for _, entry in items if entry is not None]
+            return await store.write_ranges(store.cut(created))
+        by_range: dict[int, list[tuple[str, Entry | None]]] = {}
+        for path, entry in items:
+            by_range.setdefault(self.locate(path), []).append((path, entry))
+        touched = sorted(by_range)
+        loaded = await store.load_ranges([self.ranges[i].id for i in touched])
+        segments: list[RangeRef | list[Entry]] = list(self.ranges)
+        for index, entries in zip(touched, loaded, strict=True):
+            merged, changed = merge_changes(entries, by_range[index])
+            if changed:
+                segments[index] = merged
+        return await self._rebalance(segments)
+
+    async def _rebalance(self, segments: list[RangeRef | list[Entry]]) -> list[RangeRef]:
+        store = self.store
+        small = max(1, store.range_entries // 4)
+        position = 0
+        while position < len(segments):
+            segment = segments[position]
+            if isinstance(segment, list) and not segment:
+                del segments[position]
+                continue
+            if isinstance(segment, list) and len(segment) < small and len(segments) > 1:
+                neighbour = position + 1 if position + 1 < len(segments) else position - 1
+                other = segments[neighbour]
+                other_entries = (
+                    other if isinstance(other, list) else await store.load_range(other.id)
+                )
+                low, high = sorted((position, neighbour))
+                joined = (
+                    segment + other_entries if neighbour > position else other_entries + segment
+                )
+                segments[low : high + 1] = [joined]
+                position = low
+                if len(joined) >= small:
+                    position += 1
+                continue
+            position += 1
+        pieces: list[list[Entry]] = []
+        layout: list[RangeRef | int] = []
+        for segment in segments:
+            if isinstance(segment, RangeRef):
+                layout.append(segment)
+                continue
+            for piece in store.cut(segment):
+                layout.append(len(pieces))
+                pieces.append(piece)
+        written = await store.write_ranges(pieces)
+        return [item if isinstance(item, RangeRef) else written[item] for item in layout]

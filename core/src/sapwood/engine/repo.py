@@ -1,0 +1,119 @@
+"""The engine of one open repository: its stores, settings and clock, in one place.
+
+Everything reads and writes through one :class:`~sapwood.layer.ObjectLayer`; no engine code
+touches a Storage directly.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from sapwood.config import RepositoryConfig
+from sapwood.credentials import CredentialProvider, CredentialsSpec
+from sapwood.engine.blobs import BlobStore
+from sapwood.engine.cache import DecodedCache
+from sapwood.engine.chunking import ChunkingPolicy
+from sapwood.engine.content import ContentReader
+from sapwood.engine.format import Entry, RefMode, RepositoryDocument, Snapshot, to_micros
+from sapwood.engine.keys import EXPIRED, id_from_key
+from sapwood.engine.listing import list_objects
+from sapwood.engine.manifests import ManifestStore, Tree
+from sapwood.engine.refs import RefStore
+from sapwood.engine.snapshots import SnapshotStore
+from sapwood.engine.virtual import VirtualResolver
+from sapwood.layer import ObjectLayer
+
+__all__ = ["DEFAULT_BRANCH", "Engine", "default_author"]
+
+DEFAULT_BRANCH = "main"
+
+
+def default_author() -> str:
+    """``SAPWOOD_AUTHOR`` if set, else the operating-system user, else ``"unknown"``."""
+    configured = os.environ.get("SAPWOOD_AUTHOR")
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "unknown"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    """Stores and settings of one open repository."""
+
+    def __init__(
+        self,
+        layer: ObjectLayer,
+        document: RepositoryDocument,
+        config: RepositoryConfig,
+        *,
+        ref_mode: RefMode,
+        virtual_credentials: Mapping[str, CredentialsSpec | CredentialProvider] | None = None,
+    ) -> None:
+        resolved = config.resolved()
+        chunking = resolved.chunking
+        limits = resolved.limits
+        assert chunking is not None
+        assert limits is not None
+        self.layer = layer
+        self.document = document
+        self.config = config
+        self.resolved_config = resolved
+        self.cache: DecodedCache[object] = DecodedCache()
+        concurrency = min(32, limits.max_concurrent_requests or 32)
+        self.concurrency = concurrency
+        self.manifests = ManifestStore(
+            layer,
+            self.cache,
+            range_entries=chunking.manifest_range_entries or 128,
+            concurrency=concurrency,
+        )
+        self.snapshots = SnapshotStore(layer, self.cache, self.manifests)
+        self.blobs = BlobStore(layer)
+        self.refs = RefStore(layer, ref_mode)
+        self.policy = ChunkingPolicy.from_config(resolved)
+        self.partial_concurrency = resolved.get_partial_values_concurrency or 10
+        self.virtual = VirtualResolver(resolved, virtual_credentials)
+        self.clock: Callable[[], datetime] = _utc_now
+
+    def commit_time_us(self, parents: Sequence[Snapshot]) -> int:
+        """Now, but always after every parent, so time order is also history order."""
+        now = to_micros(self.clock())
+        latest = max((p.committed_at_us for p in parents), default=now - 1)
+        return max(now, latest + 1)
+
+    async def tree(self, raw: bytes | None) -> Tree:
+        """The manifest tree of a snapshot (an empty tree for None)."""
+        if raw is None:
+            return Tree(self.manifests, [])
+        return await self.snapshots.tree(raw)
+
+    async def expired(self) -> set[bytes]:
+        """Snapshots cut out of history by :func:`~sapwood.engine.gc.expire_snapshots`."""
+        found: set[bytes] = set()
+        for meta in await list_objects(self.layer, EXPIRED):
+            raw = id_from_key(meta.key)
+            if raw is not None:
+                found.add(raw)
+        return found
+
+    def reader(self, entry: Entry) -> ContentReader:
+        """Random access to an entry's bytes."""
+        return ContentReader(
+            entry,
+            self.blobs,
+            virtual_fetch=self.virtual.fetch,
+            concurrency=self.partial_concurrency,
+        )
+
+    async def close(self) -> None:
+        """Close the virtual containers' stores (the repository closes the layer)."""
+        await self.virtual.close()

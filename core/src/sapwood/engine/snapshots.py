@@ -1,0 +1,136 @@
+"""Snapshots (commits): verified, cached reads and writes, and their trees."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Final
+
+from sapwood.engine.cache import DecodedCache
+from sapwood.engine.format import (
+    KIND_SNAPSHOT,
+    RangeRef,
+    Snapshot,
+    decode_object,
+    encode_object,
+    from_micros,
+)
+from sapwood.engine.ids import content_id
+from sapwood.engine.keys import SNAPSHOTS, snapshot_key
+from sapwood.engine.listing import take
+from sapwood.engine.manifests import ManifestStore, Tree
+from sapwood.errors import IntegrityError, NotFoundError, RefNotFoundError
+from sapwood.layer import ObjectLayer
+from sapwood.models import Commit
+
+__all__ = ["INLINE_RANGES", "SnapshotStore", "commit_of"]
+
+INLINE_RANGES: Final = 32
+"""Trees with at most this many ranges list them inside the snapshot itself; larger ones
+keep them in an index object, so reading a commit for ``log`` stays cheap."""
+
+
+def commit_of(raw: bytes, snapshot: Snapshot) -> Commit:
+    """The public :class:`~sapwood.models.Commit` of a snapshot."""
+    return Commit(
+        id=raw.hex(),
+        parents=tuple(p.hex() for p in snapshot.parents),
+        message=snapshot.message,
+        metadata=dict(snapshot.metadata),
+        author=snapshot.author,
+        committed_at=from_micros(snapshot.committed_at_us),
+    )
+
+
+class SnapshotStore:
+    """Reads and writes snapshots through the object layer."""
+
+    def __init__(
+        self, layer: ObjectLayer, cache: DecodedCache[object], manifests: ManifestStore
+    ) -> None:
+        self.layer = layer
+        self.cache = cache
+        self.manifests = manifests
+
+    async def read(self, raw: bytes) -> Snapshot:
+        """The snapshot ``raw`` names; RefNotFoundError if there is none."""
+        cached = self.cache.get(raw)
+        if isinstance(cached, Snapshot):
+            return cached
+        key = snapshot_key(raw)
+        try:
+            data = await self.layer.get(key, immutable=True)
+        except NotFoundError:
+            raise RefNotFoundError(
+                f"commit {raw.hex()} does not exist (it may have been expired and garbage "
+                "collected)"
+            ) from None
+        if content_id(data) != raw:
+            raise IntegrityError(
+                f"snapshot {key} is damaged: its content does not hash to its name"
+            )
+        value = decode_object(KIND_SNAPSHOT, data, f"snapshot {key}")
+        assert isinstance(value, Snapshot)
+        self.cache.put(raw, value, 1 + len(value.ranges or ()))
+        return value
+
+    async def exists(self, raw: bytes) -> bool:
+        """True if the snapshot is stored."""
+        if isinstance(self.cache.get(raw), Snapshot):
+            return True
+        try:
+            await self.layer.head(snapshot_key(raw))
+        except NotFoundError:
+            return False
+        return True
+
+    async def ranges_of(self, snapshot: Snapshot) -> list[RangeRef]:
+        """The snapshot's range list, from itself or its index object."""
+        if snapshot.ranges is not None:
+            return list(snapshot.ranges)
+        if snapshot.index is None:
+            return []
+        return await self.manifests.load_index(snapshot.index)
+
+    async def tree(self, raw: bytes) -> Tree:
+        """The manifest tree of the snapshot ``raw`` names."""
+        return Tree(self.manifests, await self.ranges_of(await self.read(raw)))
+
+    async def write(
+        self,
+        *,
+        parents: tuple[bytes, ...],
+        message: str,
+        author: str,
+        committed_at_us: int,
+        metadata: Mapping[str, str],
+        ranges: list[RangeRef],
+    ) -> tuple[bytes, Snapshot]:
+        """Store a new snapshot (and its index object when its range list is long)."""
+        count = sum(r.count for r in ranges)
+        if len(ranges) <= INLINE_RANGES:
+            snapshot = Snapshot(
+                parents, message, author, committed_at_us, dict(metadata), count, tuple(ranges)
+            )
+        else:
+            index = await self.manifests.write_index(ranges)
+            snapshot = Snapshot(
+                parents, message, author, committed_at_us, dict(metadata), count, None, index
+            )
+        data = encode_object(KIND_SNAPSHOT, snapshot)
+        raw = content_id(data)
+        await self.layer.put(
+            snapshot_key(raw), data, content_type="application/x-msgpack", immutable=True
+        )
+        self.cache.put(raw, snapshot, 1 + len(snapshot.ranges or ()))
+        return raw, snapshot
+
+    async def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """Up to ``limit`` stored snapshot ids starting with the hex ``prefix``."""
+        found = await take(self.layer, SNAPSHOTS + prefix, limit)
+        return [meta.key[len(SNAPSHOTS) :] for meta in found]
+
+    @staticmethod
+    def time_of(snapshot: Snapshot) -> datetime:
+        """When the snapshot was committed."""
+        return from_micros(snapshot.committed_at_us)

@@ -1,0 +1,97 @@
+"""What an object client stores beside each object, and what :meth:`get` returns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Literal, TypeAlias
+
+from sapwood.errors import SapwoodError
+from sapwood.objectstore.expiration import (
+    ExpirationPolicy,
+    expires_at,
+    format_policy,
+    parse_policy,
+)
+
+__all__ = ["HEADER_KEY", "Compression", "GetResult", "Metadata", "StoredHeader"]
+
+HEADER_KEY = "sapwood-object"
+"""The storage metadata key holding an object client's header (ASCII JSON)."""
+
+Compression: TypeAlias = Literal["zstd", "none"]
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What :meth:`Session.get` tells about an object.
+
+    ``time_expires`` is when the object expires as of this read (before a TimeToIdle
+    extension this read may cause); ``compression`` is what the writer asked for (the
+    object layer stores data uncompressed when compressing would not shrink it).
+    """
+
+    content_type: str | None
+    compression: Compression
+    expiration_policy: ExpirationPolicy | None
+    time_created: datetime
+    time_expires: datetime | None
+    custom: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GetResult:
+    """An object read by :meth:`Session.get`: ``payload`` is a binary file-like object."""
+
+    metadata: Metadata
+    payload: IO[bytes]
+
+
+@dataclass(frozen=True)
+class StoredHeader:
+    """The client's own metadata of one object, kept under :data:`HEADER_KEY`."""
+
+    created: datetime
+    accessed: datetime
+    compression: Compression
+    policy: ExpirationPolicy | None
+    custom: dict[str, str]
+
+    def encode(self) -> str:
+        """ASCII JSON (every backend accepts it as a metadata value)."""
+        body = {
+            "v": 1,
+            "created": self.created.isoformat(),
+            "accessed": self.accessed.isoformat(),
+            "compression": self.compression,
+            "expiration": format_policy(self.policy),
+            "custom": self.custom,
+        }
+        return json.dumps(body, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def decode(cls, text: str) -> StoredHeader:
+        """Parse what :meth:`encode` wrote."""
+        try:
+            body = json.loads(text)
+            created = _aware(datetime.fromisoformat(body["created"]))
+            accessed = _aware(datetime.fromisoformat(body.get("accessed") or body["created"]))
+            compression: Compression = "zstd" if body.get("compression") == "zstd" else "none"
+            custom = {str(k): str(v) for k, v in (body.get("custom") or {}).items()}
+            return cls(created, accessed, compression, parse_policy(body.get("expiration")), custom)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SapwoodError(f"malformed object client metadata: {exc}") from None
+
+    def expires(self) -> datetime | None:
+        """When this object expires (None: never)."""
+        return expires_at(self.policy, self.created, self.accessed)
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the object has expired at ``now``."""
+        when = self.expires()
+        return when is not None and now >= when
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

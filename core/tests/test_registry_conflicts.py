@@ -1,0 +1,208 @@
+"""Names two plugins claim are rejected naming both distributions; bad names are rejected."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sapwood.errors import PluginError
+from sapwood.registry import Registry
+
+if TYPE_CHECKING:
+    from core.tests.conftest import FakeDists
+
+TWO_BACKENDS = """
+from sapwood import hookimpl
+from sapwood.extensions import StorageBackend
+
+def _factory(config, credentials):
+    raise NotImplementedError
+
+@hookimpl
+def sapwood_register_storage_backends(register):
+    register(StorageBackend(name="twin", factory=_factory))
+    register(StorageBackend(name={own!r}, factory=_factory))
+"""
+
+
+def discover(fake_dists: FakeDists) -> Registry:
+    found = Registry()
+    found.discover(fake_dists.entry_points())
+    return found
+
+
+def test_a_name_claimed_by_two_dists_is_used_by_neither(fake_dists: FakeDists) -> None:
+    fake_dists.add("sapwood-left", {"left": TWO_BACKENDS.format(own="leftonly")})
+    fake_dists.add("sapwood-right", {"right": TWO_BACKENDS.format(own="rightonly")})
+
+    found = discover(fake_dists)
+
+    with pytest.raises(PluginError) as caught:
+        found.storage_backend("twin")
+    assert "sapwood-left" in str(caught.value)
+    assert "sapwood-right" in str(caught.value)
+    assert "SAPWOOD_DISABLE_PLUGINS" in str(caught.value)
+    for name in ("left", "right"):
+        error = found.plugins[name].error
+        assert error is not None
+        assert "'twin' is provided by both sapwood-left and sapwood-right" in error
+    assert found.storage_backend("leftonly").name == "leftonly"
+    assert found.storage_backend("rightonly").name == "rightonly"
+
+
+def test_a_third_claimant_is_named_too(fake_dists: FakeDists) -> None:
+    for side in ("one", "two", "three"):
+        fake_dists.add(f"sapwood-{side}", {side: TWO_BACKENDS.format(own=f"{side}only")})
+
+    found = discover(fake_dists)
+
+    with pytest.raises(PluginError) as caught:
+        found.storage_backend("twin")
+    for side in ("one", "two", "three"):
+        assert f"sapwood-{side}" in str(caught.value)
+
+
+def test_a_dist_registering_a_name_twice_is_reported(fake_dists: FakeDists) -> None:
+    source = TWO_BACKENDS.format(own="twin")
+    fake_dists.add("sapwood-stutter", {"stutter": source})
+
+    found = discover(fake_dists)
+
+    assert found.plugins["stutter"].error == (
+        "storage backend 'twin' is registered 2 times by sapwood-stutter"
+    )
+    with pytest.raises(PluginError):
+        found.storage_backend("twin")
+
+
+def test_the_same_entry_point_name_in_two_dists_loads_only_the_first(
+    fake_dists: FakeDists,
+) -> None:
+    first = fake_dists.add("sapwood-aaa", {"shared": fake_dists.backend("fromaaa")})
+    second = fake_dists.add("sapwood-bbb", {"shared": fake_dists.backend("frombbb")})
+
+    found = discover(fake_dists)
+
+    assert found.storage_backend("fromaaa").name == "fromaaa"
+    assert "frombbb" not in found.storage_backends.items
+    assert second["shared"] not in sys.modules
+    assert first["shared"] in sys.modules
+    duplicate = found.plugins["shared (sapwood-bbb)"]
+    assert duplicate.dist == "sapwood-bbb"
+    assert duplicate.error is not None
+    assert "also used by sapwood-aaa" in duplicate.error
+    assert "SAPWOOD_DISABLE_PLUGINS=sapwood-bbb" in duplicate.error
+
+
+INVALID_NAMES = ["S3", "3d", "has space", "", "-dash", "x" * 64, "ünï", "a/b"]
+VALID_NAMES = ["a", "s3", "my-store", "my_store.v2", "x" * 63]
+
+NAMED = """
+from sapwood import hookimpl
+from sapwood.extensions import StorageBackend
+
+@hookimpl
+def sapwood_register_storage_backends(register):
+    register(StorageBackend(name={name!r}, factory=lambda config, credentials: None))
+"""
+
+
+@pytest.mark.parametrize("name", INVALID_NAMES)
+def test_invalid_names_are_rejected(fake_dists: FakeDists, name: str) -> None:
+    fake_dists.add("sapwood-naming", {"naming": NAMED.format(name=name)})
+
+    found = discover(fake_dists)
+
+    assert found.storage_backends.items == {}
+    error = found.plugins["naming"].error
+    assert error is not None
+    assert f"storage backend name {name!r} is invalid" in error
+    assert found.plugins["naming"].registers == []
+
+
+@pytest.mark.parametrize("name", VALID_NAMES)
+def test_valid_names_are_accepted(fake_dists: FakeDists, name: str) -> None:
+    fake_dists.add("sapwood-naming", {"naming": NAMED.format(name=name)})
+
+    found = discover(fake_dists)
+
+    assert found.plugins["naming"].error is None
+    assert found.storage_backend(name).name == name
+    assert found.plugins["naming"].registers == [f"storage:{name}"]
+
+
+WRONG_RECORD = """
+from sapwood import hookimpl
+from sapwood.extensions import MetricsBackendType
+
+@hookimpl
+def sapwood_register_storage_backends(register):
+    register(MetricsBackendType(name="confused", factory=lambda: None))
+"""
+
+
+def test_a_record_of_the_wrong_type_is_rejected(fake_dists: FakeDists) -> None:
+    fake_dists.add("sapwood-confused", {"confused": WRONG_RECORD})
+
+    found = discover(fake_dists)
+
+    assert found.storage_backends.items == {}
+    assert found.plugins["confused"].error == (
+        "registered a MetricsBackendType where a StorageBackend was expected"
+    )
+
+
+def test_each_hook_fills_its_own_kind(fake_dists: FakeDists) -> None:
+    source = """
+from sapwood import hookimpl
+from sapwood.extensions import (
+    CacheType, CredentialProviderType, ImporterType, LimiterType, MetricsBackendType,
+    StorageBackend,
+)
+
+@hookimpl
+def sapwood_register_storage_backends(register):
+    register(StorageBackend(name="k-store", factory=lambda config, credentials: None))
+
+@hookimpl
+def sapwood_register_credential_providers(register):
+    register(CredentialProviderType(name="k-cred", spec_type=int, factory=lambda spec: None))
+
+@hookimpl
+def sapwood_register_caches(register):
+    register(CacheType(name="k-cache", factory=lambda config: None))
+
+@hookimpl
+def sapwood_register_limiters(register):
+    register(LimiterType(name="k-limiter", factory=lambda config, clock: None))
+
+@hookimpl
+def sapwood_register_importers(register):
+    register(ImporterType(name="k-import", factory=lambda options: None, url_schemes=("kk",)))
+
+@hookimpl
+def sapwood_register_metrics_backends(register):
+    register(MetricsBackendType(name="k-metrics", factory=lambda: None))
+"""
+    fake_dists.add("sapwood-kinds", {"kinds": source})
+
+    found = discover(fake_dists)
+
+    assert found.plugins["kinds"].error is None
+    assert sorted(found.plugins["kinds"].registers) == [
+        "cache:k-cache",
+        "credentials:k-cred",
+        "importer:k-import",
+        "limiter:k-limiter",
+        "metrics:k-metrics",
+        "storage:k-store",
+    ]
+    assert found.storage_backend("k-store").name == "k-store"
+    assert found.credential_provider_type(7).name == "k-cred"
+    assert found.cache("k-cache").name == "k-cache"
+    assert found.limiter("k-limiter").name == "k-limiter"
+    assert found.importer("k-import").name == "k-import"
+    assert found.importer_for_scheme("kk").name == "k-import"
+    assert found.metrics_backend("k-metrics").name == "k-metrics"

@@ -1,0 +1,341 @@
+"""Benchmarks of the versioning engine (plain script; figures go to docs/benchmarks.md).
+
+    .venv/bin/python tests/benchmarks/bench_engine.py            # default sizes
+    .venv/bin/python tests/benchmarks/bench_engine.py --full     # adds 1,000,000 objects
+    .venv/bin/python tests/benchmarks/bench_engine.py --only b --sizes 1000,100000
+
+Sections:
+  chunking  FastCDC (pyfastcdc) against a naive fixed-size split: cutting speed and how
+            much an insertion in the middle of a 64 MiB file makes a new version re-upload.
+  a         1,000 files of 4 KiB put and committed on local storage, then read back
+            (sequentially and with 64 concurrent requests).
+  b         a commit of 100 changes and a diff of 100 changes in repositories of 1,000,
+            100,000 (and with --full 1,000,000) objects: median time and peak traced
+            memory, with the ratio to the 1,000-object figure. Changes are "scattered"
+            (100 existing objects spread over the whole tree) or "clustered" (100 new
+            objects in one new folder).
+  c         log over 10,000 commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import hashlib
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sapwood.aio import AsyncRepository
+from sapwood.config import ChunkingConfig, ObjectStoreConfig, RepositoryConfig
+
+
+def local_store(folder: str, fsync: bool) -> ObjectStoreConfig:
+    """A local-folder store config."""
+    return ObjectStoreConfig(object_store="local", prefix=folder, extra={"fsync": fsync})
+
+
+def repo_config(range_entries: int | None) -> RepositoryConfig | None:
+    """A config overriding the manifest range size, if asked."""
+    if range_entries is None:
+        return None
+    return RepositoryConfig(chunking=ChunkingConfig(manifest_range_entries=range_entries))
+
+
+async def timed(action: Callable[[], Awaitable[Any]]) -> tuple[float, int, Any]:
+    """Seconds and peak traced bytes of one awaited action, and its result."""
+    gc.collect()
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = await action()
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return elapsed, peak, result
+
+
+def mib(value: float) -> str:
+    """Bytes as MiB with one decimal."""
+    return f"{value / 1024 / 1024:.1f} MiB"
+
+
+def ms(value: float) -> str:
+    """Seconds as milliseconds."""
+    return f"{value * 1000:.1f} ms"
+
+
+# -- chunking -------------------------------------------------------------------------------
+
+
+def bench_chunking() -> None:
+    """FastCDC against fixed-size chunks: speed and re-upload after an insertion."""
+    from pyfastcdc import FastCDC
+
+    data = random.Random(7).randbytes(64 * 1024 * 1024)
+    edited = data[:30_000_000] + b"inserted!" * 10 + data[30_000_000:]
+    print("\n## chunking: 64 MiB random file, 90 bytes inserted at 30 MB")
+    print("| method | cut speed | chunks | re-uploaded after the insertion |")
+    print("|---|---|---|---|")
+    for average in (256 * 1024, 1024 * 1024):
+        cutter = FastCDC(average, min_size=average // 4, max_size=average * 4)
+        start = time.perf_counter()
+        before = [bytes(c.data) for c in cutter.cut_buf(data)]
+        speed = len(data) / (time.perf_counter() - start) / 1e6
+        after = [bytes(c.data) for c in cutter.cut_buf(edited)]
+        known = {hashlib.sha256(c).digest() for c in before}
+        fresh = [c for c in after if hashlib.sha256(c).digest() not in known]
+        print(
+            f"| FastCDC avg {average // 1024} KiB | {speed:.0f} MB/s | {len(before)} | "
+            f"{sum(map(len, fresh)) / 1e6:.2f} MB ({len(fresh)} chunks) |"
+        )
+        start = time.perf_counter()
+        before = [data[i : i + average] for i in range(0, len(data), average)]
+        speed = len(data) / (time.perf_counter() - start) / 1e6
+        after = [edited[i : i + average] for i in range(0, len(edited), average)]
+        known = {hashlib.sha256(c).digest() for c in before}
+        fresh = [c for c in after if hashlib.sha256(c).digest() not in known]
+        print(
+            f"| fixed {average // 1024} KiB | {speed:.0f} MB/s | {len(before)} | "
+            f"{sum(map(len, fresh)) / 1e6:.2f} MB ({len(fresh)} chunks) |"
+        )
+    start = time.perf_counter()
+    hashlib.sha256(data).digest()
+    print(f"(sha256 of the same file: {len(data) / (time.perf_counter() - start) / 1e6:.0f} MB/s)")
+
+
+# -- (a) small files ------------------------------------------------------------------------
+
+
+async def bench_small_files(root: str, fsync: bool, count: int = 1000, size: int = 4096) -> None:
+    """Put, commit and read back ``count`` files of ``size`` bytes on local storage."""
+    print(f"\n## (a) {count} files of {size // 1024} KiB on local storage (fsync={fsync})")
+    payloads = [random.Random(i).randbytes(size) for i in range(count)]
+    rows: list[tuple[str, float]] = []
+    for mode in ("sequential", "concurrent"):
+        folder = os.path.join(root, f"small-{mode}")
+        repo = await AsyncRepository.create(local_store(folder, fsync))
+        branch = repo.branch("main")
+        start = time.perf_counter()
+        if mode == "sequential":
+            for i, payload in enumerate(payloads):
+                await branch.upload(payload, f"data/{i:05d}.bin")
+        else:
+            limit = asyncio.Semaphore(64)
+
+            async def put(i: int, payload: bytes) -> None:
+                async with limit:
+                    await branch.upload(payload, f"data/{i:05d}.bin")
+
+            await asyncio.gather(*(put(i, p) for i, p in enumerate(payloads)))
+        staged = time.perf_counter() - start
+        await branch.commit_changes(f"{count} files")
+        committed = time.perf_counter() - start
+        rows.append((f"write+commit ({mode})", committed))
+        rows.append((f"  of which commit_changes ({mode})", committed - staged))
+        await repo.close()
+        reader = await AsyncRepository.open(local_store(folder, fsync))
+        head = reader.branch("main")
+        start = time.perf_counter()
+        if mode == "sequential":
+            for i in range(count):
+                await head.download(f"data/{i:05d}.bin")
+        else:
+            session = await reader.readonly_session("main")
+            limit = asyncio.Semaphore(64)
+
+            async def get(i: int) -> bytes:
+                async with limit:
+                    return await session.download(f"data/{i:05d}.bin")
+
+            results = await asyncio.gather(*(get(i) for i in range(count)))
+            assert results[7] == payloads[7]
+        rows.append((f"read back ({mode}, new handle)", time.perf_counter() - start))
+        await reader.close()
+    print("| step | time | files/s |")
+    print("|---|---|---|")
+    for label, seconds in rows:
+        rate = f"{count / seconds:,.0f}" if not label.startswith("  ") else ""
+        print(f"| {label} | {ms(seconds)} | {rate} |")
+
+
+# -- (b) scale ------------------------------------------------------------------------------
+
+
+def object_path(i: int) -> str:
+    """The path of the i-th object of a scale repository: 1,000 folders of many files."""
+    return f"part-{i % 1000:04d}/file-{i:08d}.json"
+
+
+async def populate(
+    folder: str, count: int, fsync: bool, range_entries: int | None
+) -> AsyncRepository:
+    """A repository of ``count`` tiny (inlined) objects, committed in batches."""
+    repo = await AsyncRepository.create(local_store(folder, fsync), config=repo_config(range_entries))
+    branch = repo.branch("main")
+    batch = 200_000
+    for start in range(0, count, batch):
+        session = await repo.writable_session("main")
+        for i in range(start, min(count, start + batch)):
+            await session.upload(b'{"v": %d}' % i, object_path(i))
+        await session.commit(f"objects {start}..{min(count, start + batch)}")
+    del branch
+    return repo
+
+
+async def bench_scale(
+    root: str, sizes: list[int], fsync: bool, range_entries: int | None, rounds: int
+) -> None:
+    """Commit and diff of 100 changes at several repository sizes."""
+    print(f"\n## (b) commit and diff of 100 changes (local storage, fsync={fsync})")
+    results: dict[tuple[str, str, int], tuple[float, int]] = {}
+    for count in sizes:
+        folder = os.path.join(root, f"scale-{count}")
+        start = time.perf_counter()
+        repo = await populate(folder, count, fsync, range_entries)
+        built = time.perf_counter() - start
+        snapshot = await repo.engine.snapshots.read(await repo.branch("main").resolve())
+        ranges = await repo.engine.snapshots.ranges_of(snapshot)
+        print(
+            f"- {count:,} objects: built in {built:.1f} s, {len(ranges):,} ranges of up to "
+            f"{repo.engine.manifests.range_entries * 2} entries"
+        )
+        rng = random.Random(count)
+        for pattern in ("scattered", "clustered"):
+            timings: dict[str, list[tuple[float, int]]] = {
+                "commit": [],
+                "diff (warm)": [],
+                "diff (new handle)": [],
+            }
+            for round_number in range(rounds):
+                session = await repo.writable_session("main")
+                if pattern == "scattered":
+                    chosen = rng.sample(range(count), 100)
+                    paths = [object_path(i) for i in chosen]
+                else:
+                    paths = [f"new-{round_number:03d}/file-{k:04d}.json" for k in range(100)]
+                for k, path in enumerate(paths):
+                    await session.upload(b"changed %d %d" % (round_number, k) * 100, path)
+                before = session.snapshot_id
+                seconds, peak, commit = await timed(lambda s=session: s.commit("100 changes"))
+                timings["commit"].append((seconds, peak))
+
+                async def diff(r: AsyncRepository = repo, a: str = before, b: str = commit.id) -> int:
+                    return len([c async for c in r.commit(a).diff(b)])
+
+                seconds, peak, found = await timed(diff)
+                assert found == 100, found
+                timings["diff (warm)"].append((seconds, peak))
+                fresh = await AsyncRepository.open(local_store(folder, fsync))
+                seconds, peak, found = await timed(
+                    lambda f=fresh, a=before, b=commit.id: diff(f, a, b)
+                )
+                await fresh.close()
+                timings["diff (new handle)"].append((seconds, peak))
+            for operation, samples in timings.items():
+                median = statistics.median(s for s, _ in samples)
+                peak = max(p for _, p in samples)
+                results[(pattern, operation, count)] = (median, peak)
+        await repo.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    smallest = min(sizes)
+    print()
+    header = " | ".join(f"{n:,} objects" for n in sizes)
+    print(f"| changes | operation | {header} | ratio {max(sizes):,}/{smallest:,} |")
+    print("|---|---|" + "---|" * len(sizes) + "---|")
+    for pattern in ("scattered", "clustered"):
+        for operation in ("commit", "diff (warm)", "diff (new handle)"):
+            cells = []
+            for count in sizes:
+                seconds, peak = results[(pattern, operation, count)]
+                cells.append(f"{ms(seconds)}, {mib(peak)}")
+            ratio = (
+                results[(pattern, operation, max(sizes))][0]
+                / results[(pattern, operation, smallest)][0]
+            )
+            print(f"| {pattern} | {operation} | {' | '.join(cells)} | {ratio:.2f}x |")
+
+
+# -- (c) log --------------------------------------------------------------------------------
+
+
+async def bench_log(root: str, commits: int, fsync: bool) -> None:
+    """``log`` over a history of ``commits`` commits."""
+    print(f"\n## (c) log over {commits:,} commits (local storage, fsync={fsync})")
+    folder = os.path.join(root, "log")
+    repo = await AsyncRepository.create(local_store(folder, fsync))
+    session = await repo.writable_session("main")
+    start = time.perf_counter()
+    for i in range(commits):
+        await session.upload(b"%d" % i, f"counter/{i % 100:03d}.txt")
+        await session.commit(f"commit {i}")
+    built = time.perf_counter() - start
+    print(f"- built in {built:.1f} s ({commits / built:,.0f} commits/s)")
+    rows = []
+    for label, handle in (("log, same handle", repo), ("log, new handle", None)):
+        target = handle or await AsyncRepository.open(local_store(folder, fsync))
+        seconds, peak, found = await timed(
+            lambda t=target: _count(t.branch("main").log())  # type: ignore[misc]
+        )
+        assert found == commits + 1, found
+        rows.append((label, seconds, peak))
+        seconds, peak, found = await timed(
+            lambda t=target: _count(t.branch("main").log(paths=["counter/007.txt"]))  # type: ignore[misc]
+        )
+        rows.append((f"{label}, paths filter (1 in 100 commits)", seconds, peak))
+        if handle is None:
+            await target.close()
+    await repo.close()
+    print("| operation | time | commits/s | peak memory |")
+    print("|---|---|---|---|")
+    for label, seconds, peak in rows:
+        print(f"| {label} | {ms(seconds)} | {commits / seconds:,.0f} | {mib(peak)} |")
+
+
+async def _count(iterator: Any) -> int:
+    return len([item async for item in iterator])
+
+
+async def main(argv: list[str]) -> None:
+    """Run the chosen sections."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--only", default="chunking,a,b,c", help="sections to run")
+    parser.add_argument("--sizes", default="1000,100000", help="object counts for (b)")
+    parser.add_argument("--full", action="store_true", help="add 1,000,000 objects to (b)")
+    parser.add_argument("--rounds", type=int, default=5, help="repetitions in (b)")
+    parser.add_argument("--commits", type=int, default=10_000, help="history length for (c)")
+    parser.add_argument("--range-entries", type=int, default=None, help="override the range size")
+    parser.add_argument("--no-fsync", action="store_true", help="local store without fsync")
+    parser.add_argument("--dir", default=None, help="scratch folder (default: a temp dir)")
+    args = parser.parse_args(argv)
+    sections = set(args.only.split(","))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.full and 1_000_000 not in sizes:
+        sizes.append(1_000_000)
+    fsync = not args.no_fsync
+    root = tempfile.mkdtemp(prefix="sapwood-bench-", dir=args.dir)
+    print(f"# sapwood engine benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}")
+    try:
+        if "chunking" in sections:
+            bench_chunking()
+        if "a" in sections:
+            await bench_small_files(root, fsync)
+        if "b" in sections:
+            await bench_scale(root, sizes, fsync, args.range_entries, args.rounds)
+        if "c" in sections:
+            await bench_log(root, args.commits, fsync)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))
