@@ -51,13 +51,19 @@ def repo_config(range_entries: int | None) -> RepositoryConfig | None:
     return RepositoryConfig(chunking=ChunkingConfig(manifest_range_entries=range_entries))
 
 
+CPU_SECONDS: list[float] = []
+
+
 async def timed(action: Callable[[], Awaitable[Any]]) -> tuple[float, int, Any]:
-    """Seconds and peak traced bytes of one awaited action, and its result."""
+    """Seconds and peak traced bytes of one awaited action, and its result (the CPU
+    seconds the process spent go to CPU_SECONDS, as wall time suffers on a busy host)."""
     gc.collect()
     tracemalloc.start()
+    cpu = time.process_time()
     start = time.perf_counter()
     result = await action()
     elapsed = time.perf_counter() - start
+    CPU_SECONDS.append(time.process_time() - cpu)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return elapsed, peak, result
@@ -196,7 +202,7 @@ async def bench_scale(
 ) -> None:
     """Commit and diff of 100 changes at several repository sizes."""
     print(f"\n## (b) commit and diff of 100 changes (local storage, fsync={fsync})")
-    results: dict[tuple[str, str, int], tuple[float, int]] = {}
+    results: dict[tuple[str, str, int], tuple[float, float, int]] = {}
     for count in sizes:
         folder = os.path.join(root, f"scale-{count}")
         start = time.perf_counter()
@@ -210,7 +216,7 @@ async def bench_scale(
         )
         rng = random.Random(count)
         for pattern in ("scattered", "clustered"):
-            timings: dict[str, list[tuple[float, int]]] = {
+            timings: dict[str, list[tuple[float, float, int]]] = {
                 "commit": [],
                 "diff (warm)": [],
                 "diff (new handle)": [],
@@ -226,42 +232,47 @@ async def bench_scale(
                     await session.upload(b"changed %d %d" % (round_number, k) * 100, path)
                 before = session.snapshot_id
                 seconds, peak, commit = await timed(lambda s=session: s.commit("100 changes"))
-                timings["commit"].append((seconds, peak))
+                timings["commit"].append((seconds, CPU_SECONDS[-1], peak))
 
                 async def diff(r: AsyncRepository = repo, a: str = before, b: str = commit.id) -> int:
                     return len([c async for c in r.commit(a).diff(b)])
 
                 seconds, peak, found = await timed(diff)
                 assert found == 100, found
-                timings["diff (warm)"].append((seconds, peak))
+                timings["diff (warm)"].append((seconds, CPU_SECONDS[-1], peak))
                 fresh = await AsyncRepository.open(local_store(folder, fsync))
                 seconds, peak, found = await timed(
                     lambda f=fresh, a=before, b=commit.id: diff(f, a, b)
                 )
                 await fresh.close()
-                timings["diff (new handle)"].append((seconds, peak))
+                timings["diff (new handle)"].append((seconds, CPU_SECONDS[-1], peak))
             for operation, samples in timings.items():
-                median = statistics.median(s for s, _ in samples)
-                peak = max(p for _, p in samples)
-                results[(pattern, operation, count)] = (median, peak)
+                median = statistics.median(s for s, _, _ in samples)
+                cpu = statistics.median(c for _, c, _ in samples)
+                peak = max(p for _, _, p in samples)
+                results[(pattern, operation, count)] = (median, cpu, peak)
         await repo.close()
         shutil.rmtree(folder, ignore_errors=True)
     smallest = min(sizes)
     print()
     header = " | ".join(f"{n:,} objects" for n in sizes)
-    print(f"| changes | operation | {header} | ratio {max(sizes):,}/{smallest:,} |")
+    largest = max(sizes)
+    print("Each cell: median wall time / median CPU time / peak traced memory.")
+    print()
+    print(f"| changes | operation | {header} | ratio {largest:,}/{smallest:,} (wall, CPU) |")
     print("|---|---|" + "---|" * len(sizes) + "---|")
     for pattern in ("scattered", "clustered"):
         for operation in ("commit", "diff (warm)", "diff (new handle)"):
             cells = []
             for count in sizes:
-                seconds, peak = results[(pattern, operation, count)]
-                cells.append(f"{ms(seconds)}, {mib(peak)}")
-            ratio = (
-                results[(pattern, operation, max(sizes))][0]
-                / results[(pattern, operation, smallest)][0]
+                seconds, cpu, peak = results[(pattern, operation, count)]
+                cells.append(f"{ms(seconds)} / {ms(cpu)} / {mib(peak)}")
+            big = results[(pattern, operation, largest)]
+            small = results[(pattern, operation, smallest)]
+            print(
+                f"| {pattern} | {operation} | {' | '.join(cells)} | "
+                f"{big[0] / small[0]:.2f}x, {big[1] / small[1]:.2f}x |"
             )
-            print(f"| {pattern} | {operation} | {' | '.join(cells)} | {ratio:.2f}x |")
 
 
 # -- (c) log --------------------------------------------------------------------------------

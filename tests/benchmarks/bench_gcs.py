@@ -106,40 +106,57 @@ async def sapwood_get_many(store: GcsStorage, keys: list[str], parallel: bool) -
             await store.get(key)
 
 
+async def raw_round(
+    raw: Raw, keys: list[str], payload: bytes, parallel: bool
+) -> tuple[float, float]:
+    put = await asyncio.to_thread(timed, partial(raw.put_many, keys, payload, parallel))
+    got = await asyncio.to_thread(timed, partial(raw.get_many, keys, parallel))
+    return put, got
+
+
+async def sapwood_round(
+    store: GcsStorage, keys: list[str], payload: bytes, parallel: bool
+) -> tuple[float, float]:
+    put = await atimed(partial(sapwood_put_many, store, keys, payload, parallel))
+    got = await atimed(partial(sapwood_get_many, store, keys, parallel))
+    return put, got
+
+
 async def small_objects(endpoint: str, count: int, repeat: int) -> list[str]:
+    """Each contender gets its own fresh bucket, emptied afterwards, and the order flips
+    every round: fake-gcs-server's writes slow down as a bucket fills, which would
+    otherwise favour whoever goes first."""
     payload = os.urandom(SMALL_SIZE)
+    keys = [f"small/{i:05d}" for i in range(count)]
     lines = []
     for parallel in (False, True):
-        raw_puts, raw_gets, our_puts, our_gets = [], [], [], []
+        times: dict[str, list[float]] = {}
         for round_number in range(repeat):
-            bucket = new_bucket(endpoint)
-            raw = Raw(endpoint, bucket)
-            config = emulator_config(endpoint, bucket, extra={"max_connections": CONCURRENCY})
+            raw = Raw(endpoint, new_bucket(endpoint))
+            config = emulator_config(
+                endpoint, new_bucket(endpoint), extra={"max_connections": CONCURRENCY}
+            )
             store = open_storage(config, AnonymousCredentials())
             assert isinstance(store, GcsStorage)
-            raw_keys = [f"raw/{round_number}/{i:05d}" for i in range(count)]
-            our_keys = [f"sap/{round_number}/{i:05d}" for i in range(count)]
             await store.put("warm-up", b"x")  # connect, outside the timing
-            raw.put("warm-up-raw", b"x")
-            raw_puts.append(
-                await asyncio.to_thread(timed, partial(raw.put_many, raw_keys, payload, parallel))
-            )
-            raw_gets.append(
-                await asyncio.to_thread(timed, partial(raw.get_many, raw_keys, parallel))
-            )
-            our_puts.append(
-                await atimed(partial(sapwood_put_many, store, our_keys, payload, parallel))
-            )
-            our_gets.append(await atimed(partial(sapwood_get_many, store, our_keys, parallel)))
+            raw.put("warm-up", b"x")
+
+            contenders = [
+                ("raw", partial(raw_round, raw, keys, payload, parallel)),
+                ("sapwood", partial(sapwood_round, store, keys, payload, parallel)),
+            ]
+            for name, run in contenders if round_number % 2 == 0 else contenders[::-1]:
+                put_seconds, get_seconds = await run()
+                times.setdefault(f"{name} put", []).append(put_seconds)
+                times.setdefault(f"{name} get", []).append(get_seconds)
+            await store.delete_many(keys)
+            await asyncio.to_thread(raw.pool.map, raw.bucket.delete_blob, keys)
             await store.close()
             raw.pool.shutdown()
         mode = f"{CONCURRENCY} in flight" if parallel else "one at a time"
-        for label, raw_times, our_times in (
-            ("put", raw_puts, our_puts),
-            ("get", raw_gets, our_gets),
-        ):
-            raw_rate = count / statistics.median(raw_times)
-            our_rate = count / statistics.median(our_times)
+        for label in ("put", "get"):
+            raw_rate = count / statistics.median(times[f"raw {label}"])
+            our_rate = count / statistics.median(times[f"sapwood {label}"])
             lines.append(
                 f"| {count:,} x 4 KiB {label}, {mode} | {raw_rate:,.0f} obj/s | "
                 f"{our_rate:,.0f} obj/s | {raw_rate / our_rate:.2f} |"
@@ -154,7 +171,7 @@ async def large_object(endpoint: str, size_mib: int, repeat: int) -> list[str]:
     def note(name: str, seconds: float) -> None:
         results.setdefault(name, []).append(size_mib / seconds)
 
-    for _ in range(repeat):
+    for round_number in range(repeat):
         bucket = new_bucket(endpoint)
         raw = Raw(endpoint, bucket)
         store = open_storage(emulator_config(endpoint, bucket), AnonymousCredentials())
@@ -163,12 +180,19 @@ async def large_object(endpoint: str, size_mib: int, repeat: int) -> list[str]:
             store, RepositoryConfig(compression=CompressionConfig(algorithm="none"))
         )
         await store.put("warm-up", b"x")
-        note("raw put", await asyncio.to_thread(timed, partial(raw.put, "raw-large", payload)))
-        note("raw get", await asyncio.to_thread(timed, partial(raw.get, "raw-large")))
-        note("sapwood put", await atimed(partial(store.put, "sap-large", payload)))
-        note("sapwood get", await atimed(partial(store.get, "sap-large")))
-        note("layer put", await atimed(partial(layer.put, "layer-large", payload)))
-        note("layer get", await atimed(partial(layer.get, "layer-large")))
+        steps = [
+            ("raw put", partial(asyncio.to_thread, timed, partial(raw.put, "raw-large", payload))),
+            ("raw get", partial(asyncio.to_thread, timed, partial(raw.get, "raw-large"))),
+            ("sapwood put", partial(atimed, partial(store.put, "sap-large", payload))),
+            ("sapwood get", partial(atimed, partial(store.get, "sap-large"))),
+            ("layer put", partial(atimed, partial(layer.put, "layer-large", payload))),
+            ("layer get", partial(atimed, partial(layer.get, "layer-large"))),
+        ]
+        # Rotate who goes first, pairs kept in order (a get follows its put).
+        pairs = [steps[i : i + 2] for i in range(0, len(steps), 2)]
+        shift = round_number % len(pairs)
+        for name, step in [s for pair in pairs[shift:] + pairs[:shift] for s in pair]:
+            note(name, await step())
         assert await store.get("sap-large") == payload
         await store.delete_many(["sap-large", "layer-large", "raw-large"])  # free the emulator
         await layer.close()

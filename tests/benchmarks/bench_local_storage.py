@@ -99,9 +99,13 @@ def main() -> None:
         "local, fsync=true": _best(args.runs, local(True)),
     }
     floor_write, floor_read = rows["plain open/write (floor)"]
-    print(f"{args.files} files of {args.size} bytes, concurrency {CONCURRENCY}, best of {args.runs}")
-    print(f"{'backend':28} {'write s':>8} {'files/s':>9} {'x floor':>8} {'read s':>8} "
-          f"{'files/s':>9} {'x floor':>8}")
+    print(
+        f"{args.files} files of {args.size} bytes, concurrency {CONCURRENCY}, best of {args.runs}"
+    )
+    print(
+        f"{'backend':28} {'write s':>8} {'files/s':>9} {'x floor':>8} {'read s':>8} "
+        f"{'files/s':>9} {'x floor':>8}"
+    )
     for name, (write, read) in rows.items():
         print(
             f"{name:28} {write:8.3f} {args.files / write:9.0f} {write / floor_write:8.2f} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from sapwood.config import ObjectStoreConfig, convert_config
+from sapwood.credential_chain import choose_credentials
 from sapwood.credentials import AnonymousCredentials, CredentialProvider, CredentialsSpec
 from sapwood.errors import ConfigError
 from sapwood.registry import registry
@@ -58,7 +59,9 @@ def open_storage(
         config = ObjectStoreConfig.from_url(config)
     backend = registry().storage_backend(config.object_store)
     validate_extra(config)
-    provider = credential_provider(credentials)
+    chosen = choose_credentials(config, credentials)  # the chain, when none were given
+    config = chosen.store
+    provider = credential_provider(chosen.credentials)
     if provider is None and config.anonymous:
         provider = credential_provider(AnonymousCredentials())
     return backend.factory(config, provider)

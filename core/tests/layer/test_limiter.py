@@ -95,3 +95,12 @@ async def test_concurrency_cap_holds_through_the_default_config() -> None:
     async with limiter.slot("read"), limiter.slot("read"):
         assert limiter.semaphore.locked()
     assert not limiter.semaphore.locked()
+
+
+async def test_the_system_clock_is_monotonic_and_sleeps_for_real() -> None:
+    from sapwood.layer.clock import SYSTEM_CLOCK
+
+    first = SYSTEM_CLOCK.monotonic()
+    await SYSTEM_CLOCK.sleep(0.01)
+    await SYSTEM_CLOCK.sleep(-1)  # a negative wait is no wait
+    assert SYSTEM_CLOCK.monotonic() - first >= 0.009

@@ -15,7 +15,13 @@ from sapwood.config import (
     TimeoutsConfig,
 )
 from sapwood.errors import AlreadyExistsError, NotFoundError, PreconditionFailedError, StorageError
-from sapwood.layer import ChaosStorage, MemoryMetrics, ObjectLayer, ReservedMetadataError
+from sapwood.layer import (
+    ChaosStorage,
+    LayerStorage,
+    MemoryMetrics,
+    ObjectLayer,
+    ReservedMetadataError,
+)
 from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, WRITE_ID_KEY, ZSTD_MAGIC
 from sapwood.layer.object_layer import reads_meta_in_one_request
 from sapwood.storage import (
@@ -172,6 +178,9 @@ async def test_a_backend_without_native_get_with_meta_reads_compressed_objects(
     plain = PlainStorage(counted)
     assert not reads_meta_in_one_request(plain)
     assert reads_meta_in_one_request(counted)
+    assert not reads_meta_in_one_request(ChaosStorage(plain))
+    assert not reads_meta_in_one_request(LayerStorage(ObjectLayer(plain)))
+    assert reads_meta_in_one_request(LayerStorage(ObjectLayer(counted)))
     layer = ObjectLayer(plain, RepositoryConfig(caching=CachingConfig(max_bytes=0)))
     await layer.put("raw", b"plain bytes", immutable=True)
     await layer.put("zipped", TEXT, immutable=True)

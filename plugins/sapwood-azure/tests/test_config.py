@@ -6,6 +6,7 @@ import importlib
 import io
 import sys
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from sapwood.errors import ConfigError, PluginError
 from sapwood.registry import registry
 from sapwood.stores import open_storage, validate_extra
 from sapwood_azure.settings import AzureExtra, resolve_location
-from sapwood_azure.storage import AzureStorage
+from sapwood_azure.storage import AzureStorage, _trust_env
 
 
 @pytest.mark.parametrize("scheme", ["az", "azure", "abfs"])
@@ -141,3 +142,20 @@ def test_the_entry_point_module_does_not_import_the_sdk() -> None:
         for name in [name for name in sys.modules if ours(name)]:
             del sys.modules[name]
         sys.modules.update(saved)
+
+
+def test_env_lookups_per_request_only_when_something_uses_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    assert _trust_env(None) is False
+    assert _trust_env(True) is True
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    assert _trust_env(None) is True
+    assert _trust_env(False) is False
+    monkeypatch.delenv("HTTPS_PROXY")
+    (tmp_path / "no-netrc").write_text("machine example login a password b\n")
+    assert _trust_env(None) is True

@@ -23,6 +23,7 @@ from sapwood.credentials import (
     StaticCredentials,
 )
 from sapwood.errors import CredentialsError, PermissionDeniedError, StorageError
+from sapwood.storage import Storage
 from sapwood.stores import credential_provider, open_storage
 from sapwood_azure.auth import ProviderTokenCredential, is_sas_token, parse_connection_string
 from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
@@ -64,7 +65,7 @@ def container_sas(container: str, seconds: int = 600, *, start: datetime | None 
     )
 
 
-async def round_trip(store: AzureStorage, key: str = "probe") -> None:
+async def round_trip(store: Storage, key: str = "probe") -> None:
     await store.put(key, key.encode())
     assert await store.get(key) == key.encode()
     assert key in [getattr(e, "key", None) async for e in store.list()]

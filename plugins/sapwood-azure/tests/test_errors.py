@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
 
 from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import AnonymousProvider, StaticCredentials, StaticProvider
-from sapwood.errors import NotFoundError, PermissionDeniedError, StorageError
+from sapwood.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    StorageError,
+)
 from sapwood.storage import Update
 from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
 from sapwood_azure.storage import AzureStorage
@@ -145,3 +151,59 @@ async def test_empty_and_absolute_keys_are_refused(store: AzureStorage) -> None:
         await store.get("")
     with pytest.raises(ValueError, match="must not start with '/'"):
         await store.put("/abs", b"x")
+
+
+class HangUpServer:
+    """A real TCP server on 127.0.0.1 that reads a request and hangs up without answering,
+    counting the connections it gets."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> HangUpServer:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        await reader.read(1024)
+        writer.close()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+
+async def test_conditional_writes_are_not_retried_inside_the_sdk() -> None:
+    async with HangUpServer() as server:
+        config = ObjectStoreConfig(
+            object_store="azure",
+            bucket="box",
+            endpoint_url=f"http://127.0.0.1:{server.port}/{DEV_ACCOUNT_NAME}",
+            extra={"max_retries": 2, "retry_backoff_seconds": 0.05},
+        )
+        store = AzureStorage(
+            config,
+            StaticProvider(
+                StaticCredentials(access_key_id=DEV_ACCOUNT_NAME, secret_access_key=DEV_ACCOUNT_KEY)
+            ),
+        )
+        try:
+            with pytest.raises(StorageError) as plain:
+                await store.put("k", b"x")
+            assert plain.value.retryable is True
+            assert server.connections == 3, "an overwrite is retried quietly: 1 + max_retries"
+
+            for mode in ("create", Update('"0x1"')):
+                before = server.connections
+                with pytest.raises(StorageError) as conditional:
+                    await store.put("k", b"x", mode=mode)
+                assert conditional.value.retryable is True
+                assert not isinstance(conditional.value, PreconditionFailedError)
+                assert server.connections - before == 1, f"{mode!r} was retried inside the SDK"
+        finally:
+            await store.close()

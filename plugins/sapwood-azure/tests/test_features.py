@@ -142,7 +142,7 @@ async def test_paged_listings_match_the_reference(
     lister = AzureStorage(config, StaticProvider(dev_credentials))
     starts = [None, "", "a", "a/", "a/2", "a/2/x", "a/2/y", "a/3", "b", "b/c/d", "b/c/e", "c", "z"]
     try:
-        for prefix in ["", "a", "a/", "b/", "b/c", "d/", "zz"]:
+        for prefix in ["", "a/", "b/c", "zz"]:
             for delimiter in [None, "/"]:
                 for start in starts:
                     got = _names([e async for e in lister.list(prefix, delimiter, start)])

@@ -157,3 +157,27 @@ async def test_a_copied_store_keeps_etags_and_metadata(tmp_path: Path) -> None:
     assert written.etag is not None
     await copy.put("k", b"w", mode=Update(written.etag))
     assert await original.get("k") == b"v"
+
+
+async def test_every_write_gets_a_new_etag_even_for_identical_bytes(
+    local_store: LocalStorage,
+) -> None:
+    etags = []
+    for payload in (b"A", b"B", b"A", b"A"):
+        etags.append((await local_store.put("ref", payload)).etag)
+    assert len(set(etags)) == 4, "an etag seen before must never come back (no ABA)"
+    stale = etags[0]
+    assert stale is not None
+    with pytest.raises(PreconditionFailedError):
+        await local_store.put("ref", b"C", mode=Update(stale))
+
+
+async def test_objects_without_metadata_need_no_sidecar(local_store: LocalStorage) -> None:
+    await local_store.put("plain", b"x")
+    meta_dir = Path(local_store.root) / ".sapwood-local" / "meta"
+    assert [p for p in meta_dir.rglob("*") if p.is_file()] == []
+    await local_store.put("plain", b"y", metadata={"now": "with metadata"})
+    assert len([p for p in meta_dir.rglob("*") if p.is_file()]) == 1
+    await local_store.put("plain", b"z")
+    assert [p for p in meta_dir.rglob("*") if p.is_file()] == [], "a stale sidecar is removed"
+    assert (await local_store.head("plain")).metadata == {}

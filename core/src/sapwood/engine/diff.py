@@ -31,28 +31,35 @@ class _Side:
         self.buffer: list[Entry] = []
         self.position = 0
 
-    async def peek(self) -> Entry | None:
-        while self.position >= len(self.buffer):
-            if self.next_range >= len(self.ranges):
-                return None
+    @property
+    def exhausted(self) -> bool:
+        """True once every entry has been consumed."""
+        return self.position >= len(self.buffer) and self.next_range >= len(self.ranges)
+
+    async def fill(self) -> None:
+        """Load more entries if the buffer is consumed and ranges remain."""
+        while self.position >= len(self.buffer) and self.next_range < len(self.ranges):
             batch = self.ranges[self.next_range : self.next_range + PREFETCH]
             self.next_range += len(batch)
-            loaded = await self.store.load_ranges([r.id for r in batch])
+            loaded = await self.store.load_ranges(batch)
             merged: list[Entry] = []
+            prefix = self.prefix
             for entries in loaded:
-                if self.prefix:
-                    low = bisect.bisect_left(entries, self.prefix, key=lambda e: e.path)
-                    merged.extend(e for e in entries[low:] if e.path.startswith(self.prefix))
+                if prefix:
+                    low = bisect.bisect_left(entries, prefix, key=_entry_path)
+                    merged.extend(e for e in entries[low:] if e.path.startswith(prefix))
                 else:
                     merged.extend(entries)
             self.buffer = merged
             self.position = 0
-        return self.buffer[self.position]
+
+
+def _entry_path(entry: Entry) -> str:
+    return entry.path
 
 
 async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[EntryChange]:
     """Paths whose content differs from ``old`` to ``new``, in path order."""
-    store = new.store
     left = [r for r in old.ranges if overlaps_prefix(r, prefix)]
     right = [r for r in new.ranges if overlaps_prefix(r, prefix)]
     common = {r.id for r in left}.intersection(r.id for r in right)
@@ -60,24 +67,42 @@ async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[En
         left = [r for r in left if r.id not in common]
         right = [r for r in right if r.id not in common]
     a = _Side(old.store, left, prefix)
-    b = _Side(store, right, prefix)
+    b = _Side(new.store, right, prefix)
     while True:
-        x = await a.peek()
-        y = await b.peek()
-        if x is None and y is None:
+        await a.fill()
+        await b.fill()
+        if a.exhausted and b.exhausted:
             return
-        if y is None or (x is not None and x.path < y.path):
-            assert x is not None
-            a.position += 1
-            yield x.path, x, None
-        elif x is None or y.path < x.path:
-            b.position += 1
-            yield y.path, None, y
-        else:
-            a.position += 1
-            b.position += 1
-            if not x.same_content(y):
-                yield x.path, x, y
+        xs, ys = a.buffer, b.buffer
+        i, j = a.position, b.position
+        out: list[EntryChange] = []
+        while i < len(xs) and j < len(ys):
+            x = xs[i]
+            y = ys[j]
+            if x is y or x == y:
+                i += 1
+                j += 1
+                continue
+            if x.path == y.path:
+                if not x.same_content(y):
+                    out.append((x.path, x, y))
+                i += 1
+                j += 1
+            elif x.path < y.path:
+                out.append((x.path, x, None))
+                i += 1
+            else:
+                out.append((y.path, None, y))
+                j += 1
+        if b.next_range >= len(b.ranges) and j >= len(ys):
+            out.extend((x.path, x, None) for x in xs[i:])
+            i = len(xs)
+        elif a.next_range >= len(a.ranges) and i >= len(xs):
+            out.extend((y.path, None, y) for y in ys[j:])
+            j = len(ys)
+        a.position, b.position = i, j
+        for change in out:
+            yield change
 
 
 async def changed_paths(old: Tree, new: Tree, prefix: str = "") -> dict[str, EntryChange]:

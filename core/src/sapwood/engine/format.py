@@ -100,12 +100,18 @@ class Entry(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
 
 
 class RangeRef(msgspec.Struct, array_like=True, frozen=True):
-    """A snapshot's pointer to one manifest range: the paths it spans, its id and size."""
+    """A snapshot's pointer to one manifest range: the paths it spans, its id (the SHA-256
+    of its encoded entries), its size, and where it is stored: ``length`` bytes at
+    ``offset`` of the pack object ``pack`` (a commit writes all its new ranges in one pack).
+    """
 
     first: str
     last: str
     id: bytes
     count: int
+    pack: bytes
+    offset: int
+    length: int
 
 
 class Snapshot(msgspec.Struct, array_like=True, frozen=True):

@@ -74,6 +74,7 @@ async def expire_snapshots(engine: Engine, older_than: datetime) -> frozenset[st
 class _Live:
     snapshots: set[bytes] = field(default_factory=set)
     manifests: set[bytes] = field(default_factory=set)
+    ranges: set[bytes] = field(default_factory=set)
     blobs: set[bytes] = field(default_factory=set)
 
 
@@ -90,8 +91,9 @@ async def _mark(engine: Engine, heads: list[bytes]) -> _Live:
         if snapshot.index is not None:
             live.manifests.add(snapshot.index)
         ranges = await engine.snapshots.ranges_of(snapshot)
-        fresh = [r.id for r in ranges if r.id not in live.manifests]
-        live.manifests.update(fresh)
+        fresh = [r for r in ranges if r.id not in live.ranges]
+        live.ranges.update(r.id for r in fresh)
+        live.manifests.update(r.pack for r in fresh)
         for start in range(0, len(fresh), 64):
             batch = fresh[start : start + 64]
             for entries in await engine.manifests.load_ranges(batch):

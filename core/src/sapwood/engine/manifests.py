@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Final
+from typing import Final, cast
+
+import zstandard
 
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.format import (
@@ -28,10 +30,17 @@ from sapwood.engine.keys import manifest_key
 from sapwood.engine.paths import prefix_successor
 from sapwood.errors import IntegrityError, NotFoundError
 from sapwood.layer import ObjectLayer
+from sapwood.storage import ByteRange
 
 __all__ = ["ManifestStore", "Tree", "merge_changes", "overlaps_prefix"]
 
 PREFETCH: Final = 8
+PACK_LIMIT: Final = 8 * 1024 * 1024
+"""A pack holds at most about this many (compressed) bytes of ranges."""
+COALESCE_GAP: Final = 64 * 1024
+SPAN_LIMIT: Final = 16 * 1024 * 1024
+COMPRESS_FROM: Final = 256
+ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 
 
 def _entry_path(entry: Entry) -> str:
@@ -39,7 +48,14 @@ def _entry_path(entry: Entry) -> str:
 
 
 class ManifestStore:
-    """Reads (verified, cached decoded) and writes manifest ranges and range indexes."""
+    """Reads (verified, cached decoded) and writes manifest ranges and range indexes.
+
+    The ranges a commit writes go into one pack object (or a few, past ``PACK_LIMIT``), so
+    a commit costs one manifest write however many ranges it touches; each range is read
+    back with a ranged read of its pack (neighbouring ranges in one request) and verified
+    against its own id. Ranges are zstd-compressed individually, so packs are stored
+    as-is and stay readable by range.
+    """
 
     def __init__(
         self,
@@ -48,76 +64,176 @@ class ManifestStore:
         *,
         range_entries: int,
         concurrency: int = 16,
+        compression_level: int | None = 3,
     ) -> None:
         self.layer = layer
         self.cache = cache
         self.range_entries = range_entries
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._compressor = (
+            zstandard.ZstdCompressor(level=compression_level)
+            if compression_level is not None
+            else None
+        )
+        self._decompressor = zstandard.ZstdDecompressor()
 
-    async def _load(self, kind: bytes, raw: bytes, what: str) -> object:
+    # -- ranges -----------------------------------------------------------------------------
+
+    def _encode_range(self, entries: list[Entry]) -> tuple[bytes, bytes]:
+        data = encode_object(KIND_RANGE, entries)
+        raw = content_id(data)
+        if self._compressor is not None and len(data) >= COMPRESS_FROM:
+            packed = self._compressor.compress(data)
+            if len(packed) < len(data):
+                return raw, packed
+        return raw, data
+
+    def _decode_range(self, ref: RangeRef, stored: bytes) -> list[Entry]:
+        what = f"manifest range {ref.id.hex()} (in pack {ref.pack.hex()})"
+        data = stored
+        if stored[:4] == ZSTD_MAGIC:
+            try:
+                data = self._decompressor.decompress(stored)
+            except zstandard.ZstdError as exc:
+                raise IntegrityError(f"{what} does not decompress: {exc}") from None
+        if content_id(data) != ref.id:
+            raise IntegrityError(
+                f"{what} is damaged: its content does not hash to its id; restore the pack "
+                "from a backup"
+            )
+        value = decode_object(KIND_RANGE, data, what)
+        assert isinstance(value, list)
+        return cast(list[Entry], value)
+
+    async def load_range(self, ref: RangeRef) -> list[Entry]:
+        """The entries of one range, sorted by path."""
+        cached = self.cache.get(ref.id)
+        if cached is not None:
+            return cast(list[Entry], cached)
+        return (await self.load_ranges([ref]))[0]
+
+    async def load_ranges(self, refs: Sequence[RangeRef]) -> list[list[Entry]]:
+        """Several ranges at once; ranges close together in one pack share a request."""
+        found: dict[bytes, list[Entry]] = {}
+        missing: dict[tuple[bytes, int], RangeRef] = {}
+        for ref in refs:
+            cached = self.cache.get(ref.id)
+            if cached is not None:
+                found[ref.id] = cast(list[Entry], cached)
+            elif ref.id not in found:
+                missing.setdefault((ref.pack, ref.offset), ref)
+        if missing:
+            spans = _coalesce(sorted(missing.values(), key=lambda r: (r.pack, r.offset)))
+            fetched = await asyncio.gather(*(self._fetch_span(span) for span in spans))
+            for span, data in zip(spans, fetched, strict=True):
+                begin = span[0].offset
+                for ref in span:
+                    start = ref.offset - begin
+                    entries = self._decode_range(ref, data[start : start + ref.length])
+                    self.cache.put(ref.id, entries, len(entries))
+                    found[ref.id] = entries
+        return [found[ref.id] for ref in refs]
+
+    async def _fetch_span(self, span: list[RangeRef]) -> bytes:
+        pack = span[0].pack
+        start = span[0].offset
+        stop = max(ref.offset + ref.length for ref in span)
+        key = manifest_key(pack)
+        try:
+            async with self._semaphore:
+                if self.layer.capabilities.byte_ranges:
+                    data = await self.layer.get(key, ByteRange(start, stop), immutable=True)
+                else:
+                    data = (await self.layer.get(key, immutable=True))[start:stop]
+        except NotFoundError:
+            raise IntegrityError(
+                f"manifest pack {pack.hex()} is missing from the store although a snapshot "
+                "refers to it; it was deleted outside sapwood"
+            ) from None
+        if len(data) != stop - start:
+            raise IntegrityError(f"manifest pack {pack.hex()} is shorter than its ranges say")
+        return data
+
+    async def write_ranges(self, pieces: Sequence[list[Entry]]) -> list[RangeRef]:
+        """Store lists of entries as ranges, packed into as few objects as possible; their
+        refs, in order."""
+        packs: list[list[tuple[list[Entry], bytes, bytes]]] = [[]]
+        size = 0
+        for entries in pieces:
+            raw, stored = self._encode_range(entries)
+            if size and size + len(stored) > PACK_LIMIT:
+                packs.append([])
+                size = 0
+            packs[-1].append((entries, raw, stored))
+            size += len(stored)
+        refs: list[RangeRef] = []
+        writes: list[tuple[bytes, bytes]] = []
+        for members in packs:
+            if not members:
+                continue
+            data = b"".join(stored for _, _, stored in members)
+            pack = content_id(data)
+            writes.append((pack, data))
+            offset = 0
+            for entries, raw, stored in members:
+                self.cache.put(raw, entries, len(entries))
+                refs.append(
+                    RangeRef(
+                        entries[0].path,
+                        entries[-1].path,
+                        raw,
+                        len(entries),
+                        pack,
+                        offset,
+                        len(stored),
+                    )
+                )
+                offset += len(stored)
+        await asyncio.gather(*(self._put(pack, data, compress=False) for pack, data in writes))
+        return refs
+
+    # -- indexes ----------------------------------------------------------------------------
+
+    async def load_index(self, raw: bytes) -> list[RangeRef]:
+        """A snapshot's range list kept in its own object."""
         cached = self.cache.get(raw)
         if cached is not None:
-            return cached
+            return cast(list[RangeRef], cached)
         key = manifest_key(raw)
         try:
             async with self._semaphore:
                 data = await self.layer.get(key, immutable=True)
         except NotFoundError:
             raise IntegrityError(
-                f"{what} {raw.hex()} is missing from the store although a snapshot refers to "
-                "it; it was deleted outside sapwood"
+                f"range index {raw.hex()} is missing from the store although a snapshot "
+                "refers to it; it was deleted outside sapwood"
             ) from None
         if content_id(data) != raw:
             raise IntegrityError(
-                f"{what} {key} is damaged: its content does not hash to its name; restore it "
-                "from a backup"
+                f"range index {key} is damaged: its content does not hash to its name"
             )
-        value = decode_object(kind, data, f"{what} {key}")
-        self.cache.put(raw, value, len(value) if isinstance(value, list) else 1)
-        return value
-
-    async def load_range(self, raw: bytes) -> list[Entry]:
-        """The entries of one range, sorted by path."""
-        value = await self._load(KIND_RANGE, raw, "manifest range")
+        value = decode_object(KIND_INDEX, data, f"range index {key}")
         assert isinstance(value, list)
-        return value
-
-    async def load_ranges(self, ids: Sequence[bytes]) -> list[list[Entry]]:
-        """Several ranges at once."""
-        return list(await asyncio.gather(*(self.load_range(raw) for raw in ids)))
-
-    async def load_index(self, raw: bytes) -> list[RangeRef]:
-        """A snapshot's range list kept in its own object."""
-        value = await self._load(KIND_INDEX, raw, "range index")
-        assert isinstance(value, list)
-        return value
-
-    async def _put(self, raw: bytes, data: bytes) -> None:
-        async with self._semaphore:
-            await self.layer.put(
-                manifest_key(raw), data, content_type="application/x-msgpack", immutable=True
-            )
-
-    async def write_ranges(self, pieces: Sequence[list[Entry]]) -> list[RangeRef]:
-        """Store each list of entries as a range (concurrently); their refs, in order."""
-        refs: list[RangeRef] = []
-        writes: dict[bytes, bytes] = {}
-        for entries in pieces:
-            data = encode_object(KIND_RANGE, entries)
-            raw = content_id(data)
-            writes[raw] = data
-            self.cache.put(raw, entries, len(entries))
-            refs.append(RangeRef(entries[0].path, entries[-1].path, raw, len(entries)))
-        await asyncio.gather(*(self._put(raw, data) for raw, data in writes.items()))
-        return refs
+        self.cache.put(raw, value, len(value))
+        return cast(list[RangeRef], value)
 
     async def write_index(self, ranges: list[RangeRef]) -> bytes:
         """Store a range list as an index object; its id."""
         data = encode_object(KIND_INDEX, ranges)
         raw = content_id(data)
-        await self._put(raw, data)
+        await self._put(raw, data, compress=True)
         self.cache.put(raw, ranges, len(ranges))
         return raw
+
+    async def _put(self, raw: bytes, data: bytes, *, compress: bool) -> None:
+        async with self._semaphore:
+            await self.layer.put(
+                manifest_key(raw),
+                data,
+                content_type="application/x-msgpack",
+                immutable=True,
+                compress=compress,
+            )
 
     def cut(self, entries: list[Entry]) -> list[list[Entry]]:
         """Split a sorted run of entries into pieces of about ``range_entries`` each."""
@@ -128,6 +244,25 @@ class ManifestStore:
         pieces = -(-count // size)
         bounds = [count * k // pieces for k in range(pieces + 1)]
         return [entries[bounds[k] : bounds[k + 1]] for k in range(pieces)]
+
+
+def _coalesce(refs: list[RangeRef]) -> list[list[RangeRef]]:
+    """Group ranges (sorted by pack and offset) into spans worth one ranged read each."""
+    spans: list[list[RangeRef]] = []
+    for ref in refs:
+        if spans:
+            span = spans[-1]
+            first, last = span[0], span[-1]
+            end = last.offset + last.length
+            if (
+                ref.pack == first.pack
+                and ref.offset - end <= COALESCE_GAP
+                and ref.offset + ref.length - first.offset <= SPAN_LIMIT
+            ):
+                span.append(ref)
+                continue
+        spans.append([ref])
+    return spans
 
 
 def merge_changes(
@@ -195,7 +330,7 @@ class Tree:
         ref = self.ranges[self.locate(path)]
         if path < ref.first or path > ref.last:
             return None
-        entries = await self.store.load_range(ref.id)
+        entries = await self.store.load_range(ref)
         found = bisect.bisect_left(entries, path, key=_entry_path)
         if found < len(entries) and entries[found].path == path:
             return entries[found]
@@ -212,7 +347,7 @@ class Tree:
             if ref.first <= path <= ref.last:
                 wanted.setdefault(index, []).append(path)
         indexes = sorted(wanted)
-        loaded = await self.store.load_ranges([self.ranges[i].id for i in indexes])
+        loaded = await self.store.load_ranges([self.ranges[i] for i in indexes])
         found: dict[str, Entry] = {}
         for index, entries in zip(indexes, loaded, strict=True):
             for path in wanted[index]:
@@ -233,7 +368,7 @@ class Tree:
                 batch = [r for r in batch if r.first < end]
             if not batch:
                 return
-            loaded = await self.store.load_ranges([r.id for r in batch])
+            loaded = await self.store.load_ranges(batch)
             for entries in loaded:
                 begin = bisect.bisect_left(entries, low, key=_entry_path)
                 for entry in entries[begin:]:
@@ -247,7 +382,7 @@ class Tree:
         index = bisect.bisect_left(self._lasts, path)
         if index >= len(self.ranges):
             return None
-        entries = await self.store.load_range(self.ranges[index].id)
+        entries = await self.store.load_range(self.ranges[index])
         at = bisect.bisect_left(entries, path, key=_entry_path)
         return entries[at] if at < len(entries) else None
 
@@ -267,7 +402,7 @@ class Tree:
         for path, entry in items:
             by_range.setdefault(self.locate(path), []).append((path, entry))
         touched = sorted(by_range)
-        loaded = await store.load_ranges([self.ranges[i].id for i in touched])
+        loaded = await store.load_ranges([self.ranges[i] for i in touched])
         segments: list[RangeRef | list[Entry]] = list(self.ranges)
         for index, entries in zip(touched, loaded, strict=True):
             merged, changed = merge_changes(entries, by_range[index])
@@ -287,9 +422,7 @@ class Tree:
             if isinstance(segment, list) and len(segment) < small and len(segments) > 1:
                 neighbour = position + 1 if position + 1 < len(segments) else position - 1
                 other = segments[neighbour]
-                other_entries = (
-                    other if isinstance(other, list) else await store.load_range(other.id)
-                )
+                other_entries = other if isinstance(other, list) else await store.load_range(other)
                 low, high = sorted((position, neighbour))
                 joined = (
                     segment + other_entries if neighbour > position else other_entries + segment

@@ -70,11 +70,16 @@ class Engine:
         self.cache: DecodedCache[object] = DecodedCache()
         concurrency = min(32, limits.max_concurrent_requests or 32)
         self.concurrency = concurrency
+        compression = resolved.compression
+        level = None
+        if compression is not None and compression.algorithm == "zstd":
+            level = compression.level if compression.level is not None else 3
         self.manifests = ManifestStore(
             layer,
             self.cache,
             range_entries=chunking.manifest_range_entries or 128,
             concurrency=concurrency,
+            compression_level=level,
         )
         self.snapshots = SnapshotStore(layer, self.cache, self.manifests)
         self.blobs = BlobStore(layer)

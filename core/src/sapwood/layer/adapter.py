@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 
-from sapwood.layer.object_layer import ObjectLayer
+from sapwood.layer.object_layer import ObjectLayer, reads_meta_in_one_request
 from sapwood.storage import BaseStorage, ByteRange, Capabilities, ListEntry, ObjectMeta, PutMode
 
 __all__ = ["LayerStorage"]
@@ -33,6 +33,11 @@ class LayerStorage(BaseStorage):
     def capabilities(self) -> Capabilities:  # type: ignore[override]
         """The wrapped store's capabilities."""
         return self.layer.capabilities
+
+    @property
+    def get_with_meta_is_native(self) -> bool:
+        """Whether the layer's store reads bytes and metadata in one request."""
+        return reads_meta_in_one_request(self.layer.storage)
 
     async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
         """Read through the layer."""

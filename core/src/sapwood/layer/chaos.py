@@ -94,6 +94,13 @@ class ChaosStorage(BaseStorage):
         """The wrapped store's capabilities."""
         return self.inner.capabilities
 
+    @property
+    def get_with_meta_is_native(self) -> bool:
+        """Whether the wrapped store reads bytes and metadata in one request."""
+        from sapwood.layer.object_layer import reads_meta_in_one_request
+
+        return reads_meta_in_one_request(self.inner)
+
     def _fails(self, operation: str) -> bool:
         return (
             self.enabled

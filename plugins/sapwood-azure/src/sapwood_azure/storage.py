@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -129,7 +130,10 @@ class AzureStorage(BaseStorage):
             presigned_urls=self._account_key_known(static),
             max_delete_batch=self.extra.delete_batch_size,
         )
-        self._connections: dict[asyncio.AbstractEventLoop, _Connection] = {}
+        # Weak keys: a loop that is gone takes its client's entry with it.
+        self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Connection] = (
+            weakref.WeakKeyDictionary()
+        )
         self._retired: list[_Connection] = []
         self._guard = threading.Lock()
         self._batch_delete = self.extra.batch_delete
@@ -276,6 +280,7 @@ class AzureStorage(BaseStorage):
             connection_timeout=extra.connect_timeout_seconds,
             read_timeout=extra.read_timeout_seconds,
             retry_policy=retry,
+            use_env_settings=_trust_env(extra.trust_env),
         )
         container = service.get_container_client(self.location.container)
         auth.account_name = account
@@ -438,6 +443,10 @@ class AzureStorage(BaseStorage):
             options = {"etag": mode.etag, "match_condition": MatchConditions.IfNotModified}
         else:
             raise ValueError(f"unknown put mode {mode!r}")
+        if intent != "write":
+            # A quiet SDK retry of a write that did land would come back as a lost
+            # condition; failing instead lets the object layer check which it was.
+            options["retry_total"] = 0
         stored_metadata = encode_metadata(metadata)
         settings = ContentSettings(content_type=content_type) if content_type else None
 
@@ -766,6 +775,19 @@ def _after_every_key_in(folder: str) -> str | None:
     if last >= _MAX_CODE_POINT:
         return None
     return folder[:-1] + chr(last + 1)
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")
+
+
+def _trust_env(setting: bool | None) -> bool:
+    """Whether aiohttp should read proxy settings and netrc for each request."""
+    if setting is not None:
+        return setting
+    if any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES):
+        return True
+    netrc = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    return os.path.exists(netrc)
 
 
 def _static_spec(provider: CredentialProvider | None) -> StaticCredentials | None:

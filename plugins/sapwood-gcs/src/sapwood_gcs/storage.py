@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import msgspec
 import requests.adapters
 from google.api_core import exceptions as api
 from google.auth.transport.requests import AuthorizedSession
@@ -92,9 +93,7 @@ class GcsStorage(BaseStorage):
             raise ConfigError(
                 "a GCS store needs a bucket: write gs://BUCKET/prefix", field="bucket"
             )
-        self.extra = extra or convert_config(
-            config.extra, GcsExtra, what="ObjectStoreConfig.extra"
-        )
+        self.extra = extra or convert_config(config.extra, GcsExtra, what="ObjectStoreConfig.extra")
         self.bucket_name = config.bucket
         self.prefix = config.prefix.strip("/")
         self.region = config.region
@@ -107,6 +106,7 @@ class GcsStorage(BaseStorage):
         self._provider = credentials
         self._timeout = (self.extra.connect_timeout_seconds, self.extra.read_timeout_seconds)
         self._lock = threading.Lock()
+        self._connect_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._conn: _Connection | None = None
         self._bucket_seen = False
@@ -166,7 +166,9 @@ class GcsStorage(BaseStorage):
         return await self._run(lambda: self._connect(first, loop))
 
     def _connect(self, first: Any, loop: asyncio.AbstractEventLoop) -> _Connection:
-        with self._lock:
+        # Its own lock: resolving default credentials may take seconds, and the event
+        # loop takes ``_lock`` (in ``_pool``) without awaiting.
+        with self._connect_lock:
             if self._conn is not None:
                 return self._conn
             auth = resolve_auth(self._provider, first, self.extra.service_account_file, loop)
@@ -194,8 +196,8 @@ class GcsStorage(BaseStorage):
                 client._bucket_metadata_cache = None
             bucket = client.bucket(self.bucket_name, user_project=self.extra.user_project)
             self._conn = _Connection(client, bucket, session, auth)
-            self.capabilities = Capabilities(
-                **{**_caps_dict(self.capabilities), "presigned_urls": auth.can_sign}
+            self.capabilities = msgspec.structs.replace(
+                self.capabilities, presigned_urls=auth.can_sign
             )
             return self._conn
 
@@ -581,10 +583,6 @@ def _checked_endpoint(config: ObjectStoreConfig) -> str | None:
             field="allow_http",
         )
     return endpoint
-
-
-def _caps_dict(caps: Capabilities) -> dict[str, Any]:
-    return {name: getattr(caps, name) for name in caps.__struct_fields__}
 
 
 def _sdk_range(byte_range: ByteRange | None) -> tuple[int | None, int | None] | object:

@@ -480,8 +480,9 @@ class LocalFolder:
         except OSError as exc:
             raise translate(exc, "write", path, key) from None
         finally:
-            with contextlib.suppress(OSError):
-                os.unlink(staged)
+            if os.path.lexists(staged):  # refused or failed: the data never moved
+                with contextlib.suppress(OSError):
+                    os.unlink(staged)
         return self._meta(key, identity, sidecar)
 
     def _check_mode(self, key: str, mode: PutMode, current: str | None) -> None:

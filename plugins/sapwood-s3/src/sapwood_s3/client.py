@@ -94,7 +94,8 @@ def build_client(settings: S3Settings, credentials: ResolvedCredentials | None) 
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         tcp_keepalive=True,
-        **({"signature_version": UNSIGNED} if kind == "anonymous" else {}),
+        # SigV4 everywhere, presigned URLs included (botocore would presign with SigV2)
+        signature_version=UNSIGNED if kind == "anonymous" else "s3v4",
     )
     try:
         with _lock:  # botocore sessions are not thread-safe; their clients are

@@ -133,7 +133,8 @@ def _map_client_error(
     detail = f"{code}: {message}" if message and message != code else code
     if code == "NoSuchBucket":
         return StorageError(
-            f"{what}: the bucket {settings.bucket!r} does not exist; create it first or fix "
+            f"{what}: the {settings.service} bucket {settings.bucket!r} does not exist; create it "
+            "first or fix "
             "the bucket name",
             key=key,
         )

@@ -29,9 +29,12 @@ class S3Extra(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     ``profile``: a profile of ``~/.aws/config`` used when no sapwood credentials are given.
     ``max_connections``: the HTTP connection pool, and the worker threads running boto3 calls.
     ``multipart_threshold_bytes`` / ``multipart_part_bytes``: objects larger than the
-    threshold are uploaded in parts of this size, ``transfer_concurrency`` at a time; whole
-    objects larger than one part are downloaded as parallel ranged GETs the same way.
+    threshold are uploaded in parts of this size, ``transfer_concurrency`` at a time; with
+    ``parallel_get`` (the default), whole objects larger than one part are downloaded as
+    parallel ranged GETs the same way (turn it off for servers that read the whole object
+    for every range, as moto does).
     ``connect_timeout_seconds`` / ``read_timeout_seconds``: per HTTP request.
+    ``list_page_size``: keys per ListObjectsV2 request (S3 returns at most 1,000).
     ``max_attempts``: botocore's own attempts per request; 1 (the default) leaves retries to
     sapwood's object layer, so an unreachable endpoint fails at once.
     """
@@ -42,6 +45,8 @@ class S3Extra(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     multipart_threshold_bytes: Annotated[int, msgspec.Meta(ge=_MIN_PART, le=_MAX_PART)] = 32 * MIB
     multipart_part_bytes: Annotated[int, msgspec.Meta(ge=_MIN_PART, le=_MAX_PART)] = 16 * MIB
     transfer_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
+    parallel_get: bool = True
     connect_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)] = 5.0
     read_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+    list_page_size: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1000
     max_attempts: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1

@@ -197,8 +197,14 @@ class S3Storage(BaseStorage):
     async def _read(
         self, key: str, byte_range: ByteRange | None, want_meta: bool
     ) -> tuple[bytes, ObjectMeta | None]:
-        if byte_range is None:
+        if byte_range is None and self.settings.extra.parallel_get:
             return await self._read_whole(key)
+        if byte_range is None:
+            got = await self._get_object(key)
+            if got is None:  # pragma: no cover - a GET without a range is never refused so
+                raise StorageError(f"get {key!r}: unexpected InvalidRange", key=key)
+            body, response = got
+            return body, self._meta(key, response, len(body))
         header = byte_range.http_header()
         if header is None:  # an empty range: no bytes, but the key must exist
             return b"", await self.head(key)
@@ -427,6 +433,7 @@ class S3Storage(BaseStorage):
         params: dict[str, Any] = {
             "Bucket": self.settings.bucket,
             "Prefix": self.settings.full_key(prefix),
+            "MaxKeys": self.settings.extra.list_page_size,
         }
         if delimiter:
             params["Delimiter"] = delimiter

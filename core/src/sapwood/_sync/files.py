@@ -1,0 +1,352 @@
+"""Sync file objects over repository objects: twins of :mod:`sapwood.aio.files`.
+
+They behave like Python's own file objects (``with``, iteration over lines, ``seek``), so
+they can be handed to code that expects a file.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Self, overload
+
+from sapwood import _loop
+from sapwood._sync._twin import Twin
+from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncTextReader
+from sapwood.models import ObjectInfo
+
+__all__ = ["ObjectReader", "ObjectWriter", "TextReader", "file_twin"]
+
+
+class _FileBasics:
+    """What every sapwood file object answers the same way."""
+
+    def isatty(self) -> bool:
+        """Never a terminal."""
+        return False
+
+    def fileno(self) -> int:
+        """There is no operating-system file underneath."""
+        raise io.UnsupportedOperation("sapwood file objects have no file descriptor")
+
+    def flush(self) -> None:
+        """Nothing to flush: data is handed over as it is written."""
+
+
+class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
+    """A read-only, seekable binary file over one object (``mode="rb"``), fetching only the
+    chunks each read needs. Iterating yields lines. Sync twin of
+    :class:`~sapwood.aio.AsyncObjectReader`."""
+
+    def __repr__(self) -> str:
+        return f"<ObjectReader {self.name!r} size={self.size}>"
+
+    @property
+    def info(self) -> ObjectInfo:
+        """What is known about the object being read."""
+        return self.aio.info
+
+    @property
+    def name(self) -> str:
+        """The object's path."""
+        return self.aio.name
+
+    @property
+    def mode(self) -> str:
+        """Always ``"rb"``."""
+        return self.aio.mode
+
+    @property
+    def size(self) -> int:
+        """The object's size in bytes."""
+        return self.aio.size
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self.aio.closed
+
+    def readable(self) -> bool:
+        """Readers read."""
+        return self.aio.readable()
+
+    def seekable(self) -> bool:
+        """Readers seek."""
+        return self.aio.seekable()
+
+    def writable(self) -> bool:
+        """Readers do not write."""
+        return self.aio.writable()
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes from the current position (all the rest if negative)."""
+        return _loop.run(self.aio.read(size))
+
+    def read1(self, size: int = -1) -> bytes:
+        """The same as :meth:`read` (there is no buffer to drain first)."""
+        return self.read(size)
+
+    def readall(self) -> bytes:
+        """Everything from the current position to the end."""
+        return self.read()
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Fill ``buffer`` from the current position; the number of bytes read."""
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int = -1) -> bytes:
+        """The next line including its ``\\n`` (at most ``size`` bytes if given)."""
+        return _loop.run(self.aio.readline(size))
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        """The remaining lines (stopping once ``hint`` bytes were read, if given)."""
+        return _read_lines(self, hint)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move the position (SEEK_SET, SEEK_CUR or SEEK_END); no I/O happens."""
+        return self.aio.seek(offset, whence)
+
+    def tell(self) -> int:
+        """The current position."""
+        return self.aio.tell()
+
+    def close(self) -> None:
+        """Close the reader."""
+        _loop.run(self.aio.close())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _loop.run(self.aio.__aexit__(exc_type, exc, tb))
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+class TextReader(Twin[AsyncTextReader], _FileBasics):
+    """A read-only text file over one object (``mode="r"``), decoded incrementally; it
+    seeks to the start or the end only. Sync twin of :class:`~sapwood.aio.AsyncTextReader`."""
+
+    def __repr__(self) -> str:
+        return f"<TextReader {self.name!r} encoding={self.encoding!r}>"
+
+    @property
+    def binary(self) -> ObjectReader:
+        """The binary reader underneath."""
+        return ObjectReader.wrap(self.aio.binary)
+
+    buffer = binary
+
+    @property
+    def encoding(self) -> str:
+        """The text encoding."""
+        return self.aio.encoding
+
+    @property
+    def errors(self) -> str:
+        """How decoding errors are handled (``"strict"``...)."""
+        return self.aio.errors
+
+    @property
+    def name(self) -> str:
+        """The object's path."""
+        return self.aio.name
+
+    @property
+    def mode(self) -> str:
+        """Always ``"r"``."""
+        return self.aio.mode
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self.aio.closed
+
+    def read(self, size: int = -1) -> str:
+        """Up to ``size`` characters (all the rest if negative)."""
+        return _loop.run(self.aio.read(size))
+
+    def readline(self, size: int = -1) -> str:
+        """The next line including its ``\\n``."""
+        return _loop.run(self.aio.readline(size))
+
+    def readlines(self, hint: int = -1) -> list[str]:
+        """The remaining lines (stopping once ``hint`` characters were read, if given)."""
+        return _read_lines(self, hint)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seek to the start (``seek(0)``) or the end (``seek(0, 2)``)."""
+        return self.aio.seek(offset, whence)
+
+    def seekable(self) -> bool:
+        """Text readers seek to the start and the end."""
+        return self.aio.seekable()
+
+    def readable(self) -> bool:
+        """Readers read."""
+        return self.aio.readable()
+
+    def writable(self) -> bool:
+        """Readers do not write."""
+        return False
+
+    def close(self) -> None:
+        """Close the reader."""
+        _loop.run(self.aio.close())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _loop.run(self.aio.__aexit__(exc_type, exc, tb))
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+class ObjectWriter(Twin[AsyncObjectWriter], _FileBasics):
+    """A streaming writer (``mode="wb"`` or ``"w"``) that stages the object when closed.
+
+    Data goes to storage as it is written, so memory stays bounded. Leaving a ``with``
+    block by an exception, or calling :meth:`abort`, stages nothing. Sync twin of
+    :class:`~sapwood.aio.AsyncObjectWriter`.
+    """
+
+    def __repr__(self) -> str:
+        return f"<ObjectWriter {self.name!r} mode={self.mode!r}>"
+
+    @property
+    def path(self) -> str:
+        """The path the object is staged at."""
+        return self.aio.path
+
+    @property
+    def info(self) -> ObjectInfo | None:
+        """The staged object's info, once closed."""
+        return self.aio.info
+
+    @property
+    def name(self) -> str:
+        """The object's path."""
+        return self.aio.name
+
+    @property
+    def mode(self) -> str:
+        """``"w"`` or ``"wb"``."""
+        return self.aio.mode
+
+    @property
+    def closed(self) -> bool:
+        """True once closed or aborted."""
+        return self.aio.closed
+
+    def writable(self) -> bool:
+        """Writers write."""
+        return self.aio.writable()
+
+    def readable(self) -> bool:
+        """Writers do not read."""
+        return self.aio.readable()
+
+    def seekable(self) -> bool:
+        """Writers only append."""
+        return self.aio.seekable()
+
+    def tell(self) -> int:
+        """Bytes written so far."""
+        return self.aio.tell()
+
+    def write(self, data: bytes | bytearray | memoryview | str) -> int:
+        """Append ``data`` (str in text mode, bytes otherwise); returns its length."""
+        return _loop.run(self.aio.write(data))
+
+    def writelines(self, lines: Iterable[bytes | bytearray | memoryview | str]) -> None:
+        """Write each of ``lines`` (no separators are added, as with any file)."""
+        for line in lines:
+            self.write(line)
+
+    def close(self) -> ObjectInfo | None:
+        """Finish uploading and stage the object; its info."""
+        return _loop.run(self.aio.close())
+
+    def abort(self) -> None:
+        """Stop without staging anything."""
+        _loop.run(self.aio.abort())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _loop.run(self.aio.__aexit__(exc_type, exc, tb))
+
+
+def _read_lines(reader: ObjectReader | TextReader, hint: int) -> list[Any]:
+    lines: list[Any] = []
+    taken = 0
+    for line in reader:
+        lines.append(line)
+        taken += len(line)
+        if 0 < hint <= taken:
+            break
+    return lines
+
+
+@overload
+def file_twin(opened: AsyncObjectReader) -> ObjectReader: ...
+
+
+@overload
+def file_twin(opened: AsyncTextReader) -> TextReader: ...
+
+
+@overload
+def file_twin(opened: AsyncObjectWriter) -> ObjectWriter: ...
+
+
+@overload
+def file_twin(
+    opened: AsyncObjectReader | AsyncTextReader | AsyncObjectWriter,
+) -> ObjectReader | TextReader | ObjectWriter: ...
+
+
+def file_twin(
+    opened: AsyncObjectReader | AsyncTextReader | AsyncObjectWriter,
+) -> ObjectReader | TextReader | ObjectWriter:
+    """The sync twin of an async file object."""
+    if isinstance(opened, AsyncObjectReader):
+        return ObjectReader.wrap(opened)
+    if isinstance(opened, AsyncTextReader):
+        return TextReader.wrap(opened)
+    return ObjectWriter.wrap(opened)
