@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from sapwood._sync.branch import Branch
+from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader
+from sapwood._sync.importer import ImportManager
+from sapwood._sync.reference import Reference
+from sapwood._sync.repository import Repository, repository
+from sapwood._sync.session import Session
+from sapwood._sync.tag import Tag
+from sapwood._sync.transaction import Transaction
+from sapwood.aio.importer import ImportStatus
 from sapwood.config import (
     CachingConfig,
     ChunkingConfig,
@@ -13,6 +22,7 @@ from sapwood.config import (
     TimeoutsConfig,
     VirtualChunkContainer,
 )
+from sapwood.credential_chain import init
 from sapwood.credentials import (
     AnonymousCredentials,
     ExpiringCredentials,
@@ -37,6 +47,7 @@ from sapwood.errors import (
     StorageError,
 )
 from sapwood.hookspecs import hookimpl
+from sapwood.models import Change, Commit, GarbageCollectionSummary, ObjectInfo
 from sapwood.objectstore import ObjectClient, TimeToIdle, TimeToLive, Usecase
 from sapwood.storage import CommonPrefix
 
@@ -44,8 +55,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnonymousCredentials",
+    "Branch",
     "CachingConfig",
+    "Change",
     "ChunkingConfig",
+    "Commit",
     "CommonPrefix",
     "CompressionConfig",
     "ConfigError",
@@ -53,28 +67,42 @@ __all__ = [
     "CredentialsError",
     "ExpiringCredentials",
     "FromEnvCredentials",
+    "GarbageCollectionSummary",
+    "ImportManager",
+    "ImportStatus",
     "IntegrityError",
     "InvalidPathError",
     "InvalidRefError",
     "LimitsConfig",
     "ObjectClient",
+    "ObjectInfo",
     "ObjectNotFoundError",
+    "ObjectReader",
     "ObjectStoreConfig",
+    "ObjectWriter",
     "PluginError",
     "RefExistsError",
     "RefNotFoundError",
+    "Reference",
     "RefreshableCredentials",
+    "Repository",
     "RepositoryConfig",
     "RepositoryExistsError",
     "RepositoryNotFoundError",
     "RetriesConfig",
     "SapwoodError",
+    "Session",
     "StaticCredentials",
     "StorageError",
+    "Tag",
+    "TextReader",
     "TimeToIdle",
     "TimeToLive",
     "TimeoutsConfig",
+    "Transaction",
     "Usecase",
     "VirtualChunkContainer",
     "hookimpl",
+    "init",
+    "repository",
 ]

@@ -364,7 +364,9 @@ def choose_credentials(
             return CredentialChoice(defaults, "sapwood.init()", store)
     if any(os.environ.get(name) for name in ENV_VARIABLES.values()):
         return CredentialChoice(FromEnvCredentials(), "SAPWOOD_* environment variables", store)
-    own = [name for name in BACKEND_ENV_VARIABLES.get(store.object_store, ()) if os.environ.get(name)]
+    own = [
+        name for name in BACKEND_ENV_VARIABLES.get(store.object_store, ()) if os.environ.get(name)
+    ]
     if own:
         return CredentialChoice(None, f"{own[0]} and the backend's own environment", store)
     if chosen_profile is not None:

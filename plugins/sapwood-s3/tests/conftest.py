@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from sapwood.config import ObjectStoreConfig
 from sapwood.storage import Storage
 from sapwood.stores import open_storage
 from sapwood_s3.testing import (
@@ -20,25 +18,13 @@ from sapwood_s3.testing import (
     start_checking_moto_server,
 )
 
-__all__ = ["checking_server", "moto_server", "s3_bucket", "s3_config", "s3_store"]
-
-
-def s3_config(server: MotoServer, bucket: str, prefix: str = "", **extra: Any) -> ObjectStoreConfig:
-    """The config of an S3 store on the moto server."""
-    return ObjectStoreConfig(
-        object_store="s3",
-        bucket=bucket,
-        prefix=prefix,
-        region=server.region,
-        endpoint_url=server.endpoint_url,
-        extra=extra,
-    )
+__all__ = ["checking_server", "moto_server", "s3_bucket", "s3_store"]
 
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def s3_store(moto_server: MotoServer, s3_bucket: str) -> AsyncIterator[Storage]:
     """An S3 store over a fresh bucket, with static test credentials."""
-    store = open_storage(s3_config(moto_server, s3_bucket), TEST_CREDENTIALS)
+    store = open_storage(moto_server.store_config(s3_bucket), TEST_CREDENTIALS)
     yield store
     await store.close()
 

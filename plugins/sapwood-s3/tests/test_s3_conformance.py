@@ -11,8 +11,6 @@ from sapwood.stores import open_storage
 from sapwood_s3.extra import MIB
 from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer, MotoStorageConformance
 
-from .conftest import s3_config
-
 
 class TestS3Conformance(MotoStorageConformance):
     """A whole bucket, default settings: the 64 MiB object goes up in 16 MiB parts."""
@@ -33,8 +31,7 @@ class TestS3UnderPrefixConformance(MotoStorageConformance):
         raw = moto_server.client()
         raw.put_object(Bucket=s3_bucket, Key="neighbour/outside-the-prefix", Body=b"x")
         raw.put_object(Bucket=s3_bucket, Key="tenant", Body=b"equal to the prefix, no slash")
-        config = s3_config(
-            moto_server,
+        config = moto_server.store_config(
             s3_bucket,
             prefix="tenant/data",
             multipart_threshold_bytes=5 * MIB,

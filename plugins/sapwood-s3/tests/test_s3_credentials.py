@@ -20,8 +20,6 @@ from sapwood.errors import ConfigError, CredentialsError, PermissionDeniedError
 from sapwood.stores import open_storage
 from sapwood_s3.testing import CheckingMotoServer, MotoServer
 
-from .conftest import s3_config
-
 
 @pytest.fixture
 def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
@@ -61,7 +59,7 @@ async def test_static_key_pair_signs_requests(
     checking_server: CheckingMotoServer, bucket: str
 ) -> None:
     _, key = checking_server.new_user()
-    await _round_trip(open_storage(s3_config(checking_server.server, bucket), key))
+    await _round_trip(open_storage(checking_server.server.store_config(bucket), key))
 
 
 def _allow_all_role(server: CheckingMotoServer) -> str:
@@ -102,14 +100,14 @@ async def test_session_token_is_sent(checking_server: CheckingMotoServer, bucket
         secret_access_key=temporary["SecretAccessKey"],
         session_token=temporary["SessionToken"],
     )
-    await _round_trip(open_storage(s3_config(checking_server.server, bucket), session))
+    await _round_trip(open_storage(checking_server.server.store_config(bucket), session))
 
     forged = StaticCredentials(
         access_key_id=key.access_key_id,
         secret_access_key=key.secret_access_key,
         session_token="not-a-token-moto-issued",
     )
-    store = open_storage(s3_config(checking_server.server, bucket), forged)
+    store = open_storage(checking_server.server.store_config(bucket), forged)
     try:
         with pytest.raises(PermissionDeniedError, match="InvalidToken"):
             await store.put("t", b"x")
@@ -126,7 +124,7 @@ async def test_sapwood_env_variables_are_used(
     _, key = checking_server.new_user()
     monkeypatch.setenv("SAPWOOD_ACCESS_KEY_ID", str(key.access_key_id))
     monkeypatch.setenv("SAPWOOD_SECRET_ACCESS_KEY", str(key.secret_access_key))
-    config = s3_config(checking_server.server, bucket)
+    config = checking_server.server.store_config(bucket)
     await _round_trip(open_storage(config, FromEnvCredentials()))
 
     monkeypatch.setenv("SAPWOOD_SECRET_ACCESS_KEY", "wrong")
@@ -149,7 +147,7 @@ async def test_aws_env_variables_through_boto3_default_chain(
     _, key = checking_server.new_user()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", str(key.access_key_id))
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", str(key.secret_access_key))
-    store = open_storage(s3_config(checking_server.server, bucket), credentials)
+    store = open_storage(checking_server.server.store_config(bucket), credentials)
     assert "default chain" in repr(store) or "env" in repr(store)
     await _round_trip(store)
 
@@ -162,10 +160,10 @@ async def test_profile_named_in_extra(
         f"[sapwood-test]\naws_access_key_id = {key.access_key_id}\n"
         f"aws_secret_access_key = {key.secret_access_key}\n"
     )
-    config = s3_config(checking_server.server, bucket, profile="sapwood-test")
+    config = checking_server.server.store_config(bucket, profile="sapwood-test")
     await _round_trip(open_storage(config))
 
-    missing = open_storage(s3_config(checking_server.server, bucket, profile="nope"))
+    missing = open_storage(checking_server.server.store_config(bucket, profile="nope"))
     try:
         with pytest.raises(ConfigError, match="profile 'nope'") as caught:
             await missing.get("probe")
@@ -177,7 +175,7 @@ async def test_profile_named_in_extra(
 async def test_no_credentials_anywhere_is_a_credentials_error(
     moto_server: MotoServer, s3_bucket: str, clean_aws_env: Path
 ) -> None:
-    store = open_storage(s3_config(moto_server, s3_bucket))
+    store = open_storage(moto_server.store_config(s3_bucket))
     try:
         with pytest.raises(CredentialsError, match="AWS_ACCESS_KEY_ID"):
             await store.get("k")
@@ -193,10 +191,10 @@ async def test_anonymous_requests_are_unsigned(
     raw.put_object(Bucket=s3_bucket, Key="public", Body=b"for all", ACL="public-read")
     raw.put_object(Bucket=s3_bucket, Key="private", Body=b"not for all")
     if how == "anonymous-flag":
-        config = s3_config(moto_server, s3_bucket).merge(None)
+        config = moto_server.store_config(s3_bucket).merge(None)
         store = open_storage(config.__class__(**{**config.to_dict(), "anonymous": True}))
     else:
-        store = open_storage(s3_config(moto_server, s3_bucket), AnonymousCredentials())
+        store = open_storage(moto_server.store_config(s3_bucket), AnonymousCredentials())
     try:
         assert await store.get("public") == b"for all"
         with pytest.raises(PermissionDeniedError):
@@ -235,7 +233,7 @@ async def test_refreshing_credentials_are_renewed_during_a_long_run(
         RefreshableCredentials(fetch_with=fetch, refresh_margin=timedelta(minutes=2)),
         clock=lambda: now[0],
     )
-    store = open_storage(s3_config(checking_server.server, bucket), provider)
+    store = open_storage(checking_server.server.store_config(bucket), provider)
     try:
         for step in range(20):  # 20 steps of 3 minutes: an hour, expiring every 10 minutes
             await store.put(f"long-run/{step}", str(step).encode())
@@ -262,14 +260,14 @@ async def test_refreshable_credentials_through_open_storage(
         )
 
     store = open_storage(
-        s3_config(checking_server.server, bucket), RefreshableCredentials(fetch_with=fetch)
+        checking_server.server.store_config(bucket), RefreshableCredentials(fetch_with=fetch)
     )
     await _round_trip(store, "refreshable")
     assert calls == [1], "credentials far from expiry are fetched once"
 
 
 async def test_a_bearer_token_alone_is_refused(moto_server: MotoServer, s3_bucket: str) -> None:
-    store = open_storage(s3_config(moto_server, s3_bucket), StaticCredentials(bearer_token="t"))
+    store = open_storage(moto_server.store_config(s3_bucket), StaticCredentials(bearer_token="t"))
     try:
         with pytest.raises(CredentialsError, match="access_key_id and secret_access_key"):
             await store.get("k")

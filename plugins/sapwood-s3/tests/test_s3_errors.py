@@ -22,11 +22,9 @@ from sapwood_s3.error_mapping import map_error
 from sapwood_s3.settings import resolve_settings
 from sapwood_s3.testing import TEST_CREDENTIALS, CheckingMotoServer, MotoServer
 
-from .conftest import s3_config
 
-
-async def _all_operations_fail(store: Storage) -> list[BaseException]:
-    errors: list[BaseException] = []
+async def _all_operations_fail(store: Storage) -> list[StorageError]:
+    errors: list[StorageError] = []
     calls: list[Any] = [
         lambda: store.get("k"),
         lambda: store.put("k", b"x"),
@@ -47,7 +45,7 @@ async def _drain(store: Storage) -> None:
 
 
 async def test_missing_bucket_says_so_and_is_not_retryable(moto_server: MotoServer) -> None:
-    store = open_storage(s3_config(moto_server, "no-such-bucket-here"), TEST_CREDENTIALS)
+    store = open_storage(moto_server.store_config("no-such-bucket-here"), TEST_CREDENTIALS)
     try:
         for error in await _all_operations_fail(store):
             assert not isinstance(error, NotFoundError), "a missing bucket is not a missing key"
@@ -85,7 +83,7 @@ async def test_unknown_access_key_is_permission_denied(
 ) -> None:
     bucket = _bucket(checking_server)
     wrong = type(TEST_CREDENTIALS)(access_key_id="AKIANOTAKEY", secret_access_key="s3cr3t-value")
-    store = open_storage(s3_config(checking_server.server, bucket), wrong)
+    store = open_storage(checking_server.server.store_config(bucket), wrong)
     try:
         with pytest.raises(PermissionDeniedError) as caught:
             await store.get("k")
@@ -101,7 +99,7 @@ async def test_wrong_secret_is_permission_denied(checking_server: CheckingMotoSe
     bucket = _bucket(checking_server)
     _, key = checking_server.new_user()
     wrong = type(key)(access_key_id=key.access_key_id, secret_access_key="not-the-secret")
-    store = open_storage(s3_config(checking_server.server, bucket), wrong)
+    store = open_storage(checking_server.server.store_config(bucket), wrong)
     try:
         with pytest.raises(PermissionDeniedError, match="SignatureDoesNotMatch"):
             await store.put("k", b"x")
@@ -115,7 +113,7 @@ async def test_action_not_allowed_is_permission_denied(
     bucket = _bucket(checking_server)
     checking_server.admin_client().put_object(Bucket=bucket, Key="readable", Body=b"ok")
     _, reader = checking_server.new_user(["s3:GetObject"])
-    store = open_storage(s3_config(checking_server.server, bucket), reader)
+    store = open_storage(checking_server.server.store_config(bucket), reader)
     try:
         assert await store.get("readable") == b"ok"
         with pytest.raises(PermissionDeniedError, match="access denied"):
@@ -134,10 +132,11 @@ def _bucket(server: CheckingMotoServer) -> str:
 
 
 def _client_error(code: str, status: int) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        "PutObject",
-    )
+    response: Any = {
+        "Error": {"Code": code, "Message": "m"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "PutObject")
 
 
 _SETTINGS = resolve_settings(ObjectStoreConfig(object_store="s3", bucket="bkt"))

@@ -17,16 +17,13 @@ from sapwood.stores import open_storage
 from sapwood_s3.extra import MIB
 from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer
 
-from .conftest import s3_config
-
 PAYLOAD = random.Random(5).randbytes(11 * MIB + 77)  # three parts of 5 MiB, the last short
 
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def small_parts(moto_server: MotoServer, s3_bucket: str) -> AsyncIterator[Storage]:
     """A store with the smallest parts S3 allows, under a prefix."""
-    config = s3_config(
-        moto_server,
+    config = moto_server.store_config(
         s3_bucket,
         prefix="p",
         multipart_threshold_bytes=5 * MIB,
@@ -119,7 +116,7 @@ async def test_delete_many_batches_by_a_thousand(s3_store: Storage) -> None:
 @pytest_asyncio.fixture(loop_scope="function")
 async def small_pages(moto_server: MotoServer, s3_bucket: str) -> AsyncIterator[Storage]:
     """A store listing 7 keys per request, so a few dozen keys span several pages."""
-    store = open_storage(s3_config(moto_server, s3_bucket, list_page_size=7), TEST_CREDENTIALS)
+    store = open_storage(moto_server.store_config(s3_bucket, list_page_size=7), TEST_CREDENTIALS)
     yield store
     await store.close()
 

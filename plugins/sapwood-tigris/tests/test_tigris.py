@@ -18,8 +18,6 @@ from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer
 from sapwood_tigris.extra import TigrisExtra
 from sapwood_tigris.storage import TIGRIS_ENDPOINT, TigrisStorage
 
-from .conftest import tigris_config
-
 
 class SentHeaders:
     """Records the headers of each request the store's client really sends."""
@@ -54,7 +52,7 @@ def test_tigris_defaults() -> None:
 
 
 def test_an_overridden_endpoint_uses_path_addressing(moto_server: MotoServer) -> None:
-    config = tigris_config(moto_server, "bkt")
+    config = moto_server.store_config("bkt", object_store="tigris")
     store = TigrisStorage.from_config(config)
     assert store.settings.endpoint_url == moto_server.endpoint_url
     assert store.settings.addressing_style == "path"
@@ -79,7 +77,10 @@ async def test_conditional_writes_carry_the_consistency_header(
 async def test_consistency_modes(
     moto_server: MotoServer, s3_bucket: str, mode: str, expected: int
 ) -> None:
-    store = open_storage(tigris_config(moto_server, s3_bucket, consistency=mode), TEST_CREDENTIALS)
+    store = open_storage(
+        moto_server.store_config(s3_bucket, object_store="tigris", consistency=mode),
+        TEST_CREDENTIALS,
+    )
     assert isinstance(store, TigrisStorage)
     try:
         recorder = await _recording(store)
@@ -95,7 +96,10 @@ async def test_consistency_modes(
 async def test_presigned_urls_never_require_the_header(
     moto_server: MotoServer, s3_bucket: str
 ) -> None:
-    store = open_storage(tigris_config(moto_server, s3_bucket, consistency="all"), TEST_CREDENTIALS)
+    store = open_storage(
+        moto_server.store_config(s3_bucket, object_store="tigris", consistency="all"),
+        TEST_CREDENTIALS,
+    )
     try:
         await store.put("shared", b"data")
         url = await store.presign_get("shared")
@@ -106,7 +110,9 @@ async def test_presigned_urls_never_require_the_header(
 
 
 async def test_errors_name_tigris_and_the_bucket(moto_server: MotoServer) -> None:
-    store = open_storage(tigris_config(moto_server, "no-such-tigris-bucket"), TEST_CREDENTIALS)
+    store = open_storage(
+        moto_server.store_config("no-such-tigris-bucket", object_store="tigris"), TEST_CREDENTIALS
+    )
     try:
         with pytest.raises(StorageError, match="bucket 'no-such-tigris-bucket' does not exist"):
             await store.put("k", b"x")

@@ -11,8 +11,6 @@ from sapwood.stores import open_storage
 from sapwood_s3.extra import MIB
 from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer, MotoStorageConformance
 
-from .conftest import tigris_config
-
 
 class TestTigrisConformance(MotoStorageConformance):
     """Under a prefix, every request carrying ``X-Tigris-Consistent`` (``consistency=all``),
@@ -22,9 +20,9 @@ class TestTigrisConformance(MotoStorageConformance):
 
     @pytest_asyncio.fixture(loop_scope="function")
     async def store(self, moto_server: MotoServer, s3_bucket: str) -> AsyncIterator[Storage]:
-        config = tigris_config(
-            moto_server,
+        config = moto_server.store_config(
             s3_bucket,
+            object_store="tigris",
             prefix="repo",
             consistency="all",
             multipart_threshold_bytes=5 * MIB,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, Self, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar
 
 from sapwood import _loop
 
@@ -38,7 +38,7 @@ class Twin(Generic[A]):
         with _lock:
             found = _wrappers.get(id(aio))
             if type(found) is cls and found.aio is aio:
-                return cast(Self, found)
+                return found
             made = cls(aio)
             _wrappers[id(aio)] = made
             return made

@@ -7,16 +7,42 @@ they can be handed to code that expects a file.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from types import TracebackType
-from typing import Any, Self, overload
+from typing import Any, Self, TypeAlias, overload
 
 from sapwood import _loop
 from sapwood._sync._twin import Twin
 from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncTextReader
 from sapwood.models import ObjectInfo
 
-__all__ = ["ObjectReader", "ObjectWriter", "TextReader", "file_twin"]
+__all__ = [
+    "AsyncFile",
+    "ObjectReader",
+    "ObjectWriter",
+    "TextReader",
+    "file_twin",
+    "opener",
+    "reader_opener",
+]
+
+AsyncFile: TypeAlias = AsyncObjectReader | AsyncTextReader | AsyncObjectWriter
+"""Any of the async file objects."""
+
+
+def opener(
+    open_method: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, AsyncFile]]:
+    """An async ``open`` seen through its implementation's signature: its overloads pick
+    the file type from a literal mode, but a sync twin passes the mode on unchanged."""
+    return open_method
+
+
+def reader_opener(
+    open_method: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, AsyncObjectReader | AsyncTextReader]]:
+    """:func:`opener` for an ``open`` that only reads."""
+    return open_method
 
 
 class _FileBasics:
@@ -333,6 +359,10 @@ def file_twin(opened: AsyncTextReader) -> TextReader: ...
 
 @overload
 def file_twin(opened: AsyncObjectWriter) -> ObjectWriter: ...
+
+
+@overload
+def file_twin(opened: AsyncObjectReader | AsyncTextReader) -> ObjectReader | TextReader: ...
 
 
 @overload

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from sapwood import _loop
 from sapwood._sync._twin import Twin
-from sapwood._sync.files import ObjectReader, TextReader, file_twin
+from sapwood._sync.files import ObjectReader, TextReader, file_twin, reader_opener
 from sapwood.aio.reference import AsyncReference, RefLike
 from sapwood.engine.merge import MergeStrategy
 from sapwood.models import Change, Commit, ObjectInfo
@@ -106,7 +106,9 @@ class Reference(Twin[AsyncReference]):
         return _loop.run(self.aio.download(path))
 
     @overload
-    def open(self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...) -> ObjectReader: ...
+    def open(
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+    ) -> ObjectReader: ...
 
     @overload
     def open(self, path: str, mode: Literal["r"], *, encoding: str = ...) -> TextReader: ...
@@ -116,7 +118,7 @@ class Reference(Twin[AsyncReference]):
     ) -> ObjectReader | TextReader:
         """A seekable binary reader (``"rb"``) or a text reader (``"r"``) over the object;
         use it in a ``with`` block. Only the chunks a read needs are fetched."""
-        return file_twin(_loop.run(self.aio.open(path, mode, encoding=encoding)))
+        return file_twin(_loop.run(reader_opener(self.aio.open)(path, mode, encoding=encoding)))
 
     def list_objects(
         self,
@@ -136,4 +138,3 @@ class Reference(Twin[AsyncReference]):
     def exists(self, path: str) -> bool:
         """True if an object exists at ``path``."""
         return _loop.run(self.aio.exists(path))
-

@@ -10,14 +10,18 @@ Start with :meth:`AsyncRepository.open_or_create`::
 
 from sapwood.aio.branch import AsyncBranch
 from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncTextReader
+from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference
 from sapwood.aio.repository import AsyncRepository
 from sapwood.aio.session import AsyncSession
 from sapwood.aio.tag import AsyncTag
 from sapwood.aio.transaction import AsyncTransaction
+from sapwood.objectstore.client import AsyncObjectClient
 
 __all__ = [
     "AsyncBranch",
+    "AsyncImportManager",
+    "AsyncObjectClient",
     "AsyncObjectReader",
     "AsyncObjectWriter",
     "AsyncReference",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncTextReader
+from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
 from sapwood.aio.session import AsyncSession, UploadData
 from sapwood.aio.transaction import AsyncTransaction
@@ -203,12 +204,23 @@ class AsyncBranch(AsyncReference):
         if self._staging is not None:
             await self._staging.reset(path)
 
-    async def transaction(
+    def transaction(
         self, commit_message: str, metadata: Mapping[str, str] | None = None
     ) -> AsyncTransaction:
-        """``async with await branch.transaction(msg) as tx:`` stage on ``tx`` (a session of
-        its own); committed on success, discarded on an exception."""
+        """``async with branch.transaction(msg) as tx:`` stage on ``tx`` (a session of its
+        own); committed on success, discarded on an exception."""
         return AsyncTransaction(self, commit_message, metadata)
+
+    def import_from(
+        self,
+        uri: str,
+        destination: str,
+        commit_message: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> AsyncImportManager:
+        """An import of every object under ``uri`` to ``destination`` on this branch, as one
+        commit; ``await manager.run()`` does it (add sources with ``prefix()`` first)."""
+        return AsyncImportManager(self, commit_message, metadata).prefix(uri, destination)
 
     # -- history edits ----------------------------------------------------------------------
 

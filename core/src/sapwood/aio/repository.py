@@ -18,7 +18,7 @@ from sapwood.aio.tag import AsyncTag
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
 from sapwood.credentials import CredentialProvider, CredentialsSpec
 from sapwood.engine.config_file import check_no_credentials, read_document, write_document
-from sapwood.engine.format import FORMAT_VERSION, RepositoryDocument
+from sapwood.engine.format import EMPTY_TABLE, FORMAT_VERSION, RepositoryDocument
 from sapwood.engine.gc import expire_snapshots, garbage_collect
 from sapwood.engine.history import first_parent_as_of
 from sapwood.engine.ids import is_hex_prefix
@@ -161,7 +161,7 @@ class AsyncRepository:
                 author=default_author(),
                 committed_at_us=engine.commit_time_us([]),
                 metadata={},
-                ranges=[],
+                ranges=EMPTY_TABLE,
             )
             await write_document(layer, document, create=True)
             await engine.refs.create_branch(DEFAULT_BRANCH, root)

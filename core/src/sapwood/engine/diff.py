@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TypeAlias
 
 from sapwood.engine.format import Entry, RangeRef
-from sapwood.engine.manifests import PREFETCH, ManifestStore, Tree, overlaps_prefix
+from sapwood.engine.manifests import PREFETCH, ManifestStore, Tree
 
 __all__ = ["EntryChange", "changed_paths", "diff_trees"]
 
@@ -60,12 +60,16 @@ def _entry_path(entry: Entry) -> str:
 
 async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[EntryChange]:
     """Paths whose content differs from ``old`` to ``new``, in path order."""
-    left = [r for r in old.ranges if overlaps_prefix(r, prefix)]
-    right = [r for r in new.ranges if overlaps_prefix(r, prefix)]
-    common = {r.id for r in left}.intersection(r.id for r in right)
-    if common:
-        left = [r for r in left if r.id not in common]
-        right = [r for r in right if r.id not in common]
+    left_span, right_span = old.span(prefix), new.span(prefix)
+    left_ids = old.table.id_list()[left_span.start : left_span.stop]
+    right_ids = new.table.id_list()[right_span.start : right_span.stop]
+    common = set(left_ids).intersection(right_ids)
+    left = [
+        old.table.ref(left_span.start + k) for k, raw in enumerate(left_ids) if raw not in common
+    ]
+    right = [
+        new.table.ref(right_span.start + k) for k, raw in enumerate(right_ids) if raw not in common
+    ]
     a = _Side(old.store, left, prefix)
     b = _Side(new.store, right, prefix)
     while True:

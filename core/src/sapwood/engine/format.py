@@ -20,6 +20,7 @@ from sapwood.config import RepositoryConfig
 from sapwood.errors import IntegrityError, SapwoodError
 
 __all__ = [
+    "EMPTY_TABLE",
     "FORMAT_VERSION",
     "KIND_INDEX",
     "KIND_RANGE",
@@ -27,6 +28,7 @@ __all__ = [
     "ChunkRef",
     "Entry",
     "RangeRef",
+    "RangeTable",
     "RefMode",
     "RefPointer",
     "RepositoryDocument",
@@ -114,11 +116,77 @@ class RangeRef(msgspec.Struct, array_like=True, frozen=True):
     length: int
 
 
+class RangeTable(msgspec.Struct, array_like=True, frozen=True):
+    """A snapshot's list of ranges, stored column by column (decoding a few lists of
+    strings and integers is far cheaper than one struct per range).
+
+    Range ``i`` spans ``firsts[i]..lasts[i]``, has id ``ids[32*i : 32*i + 32]``, holds
+    ``counts[i]`` entries and is stored at ``offsets[i]`` (``lengths[i]`` bytes) of the
+    pack ``packs[pack_of[i]]``.
+    """
+
+    firsts: list[str]
+    lasts: list[str]
+    ids: bytes
+    counts: list[int]
+    packs: list[bytes]
+    pack_of: list[int]
+    offsets: list[int]
+    lengths: list[int]
+
+    def __len__(self) -> int:
+        return len(self.firsts)
+
+    def id_at(self, index: int) -> bytes:
+        """The id of range ``index``."""
+        return self.ids[32 * index : 32 * index + 32]
+
+    def ref(self, index: int) -> RangeRef:
+        """Range ``index`` as a :class:`RangeRef`."""
+        return RangeRef(
+            self.firsts[index],
+            self.lasts[index],
+            self.ids[32 * index : 32 * index + 32],
+            self.counts[index],
+            self.packs[self.pack_of[index]],
+            self.offsets[index],
+            self.lengths[index],
+        )
+
+    def refs(self) -> list[RangeRef]:
+        """Every range as a :class:`RangeRef`."""
+        return [self.ref(i) for i in range(len(self.firsts))]
+
+    def id_list(self) -> list[bytes]:
+        """Every range's id, in order."""
+        ids = self.ids
+        return [ids[k : k + 32] for k in range(0, len(ids), 32)]
+
+    @classmethod
+    def from_refs(cls, refs: list[RangeRef]) -> RangeTable:
+        """A table of ``refs`` (in order)."""
+        packs: dict[bytes, int] = {}
+        pack_of = [packs.setdefault(r.pack, len(packs)) for r in refs]
+        return cls(
+            [r.first for r in refs],
+            [r.last for r in refs],
+            b"".join(r.id for r in refs),
+            [r.count for r in refs],
+            list(packs),
+            pack_of,
+            [r.offset for r in refs],
+            [r.length for r in refs],
+        )
+
+
+EMPTY_TABLE: Final = RangeTable([], [], b"", [], [], [], [], [])
+
+
 class Snapshot(msgspec.Struct, array_like=True, frozen=True):
     """A commit: its history, its description and the ranges of its manifest.
 
-    Small trees list their ranges here (``ranges``); large ones keep the list in a separate
-    index object (``index``) so that walking history never decodes it.
+    Small trees list their ranges here (``ranges``); large ones keep the table in a
+    separate index object (``index``) so that walking history never decodes it.
     """
 
     parents: tuple[bytes, ...]
@@ -127,7 +195,7 @@ class Snapshot(msgspec.Struct, array_like=True, frozen=True):
     committed_at_us: int
     metadata: dict[str, str]
     count: int
-    ranges: tuple[RangeRef, ...] | None = None
+    ranges: RangeTable | None = None
     index: bytes | None = None
 
 
@@ -151,12 +219,12 @@ class RepositoryDocument(msgspec.Struct, frozen=True, kw_only=True):
 _ENCODER: Final = msgspec.msgpack.Encoder()
 _SNAPSHOT_DECODER: Final = msgspec.msgpack.Decoder(Snapshot)
 _RANGE_DECODER: Final = msgspec.msgpack.Decoder(list[Entry])
-_INDEX_DECODER: Final = msgspec.msgpack.Decoder(list[RangeRef])
+_INDEX_DECODER: Final = msgspec.msgpack.Decoder(RangeTable)
 
 T = TypeVar("T")
 
 
-def encode_object(kind: bytes, value: Snapshot | list[Entry] | list[RangeRef]) -> bytes:
+def encode_object(kind: bytes, value: Snapshot | list[Entry] | RangeTable) -> bytes:
     """The stored bytes of an immutable object: header, then msgpack."""
     buffer = bytearray(_MAGIC + kind + bytes([FORMAT_VERSION]))
     _ENCODER.encode_into(value, buffer, 4)
@@ -178,7 +246,7 @@ def _body(kind: bytes, data: bytes, what: str) -> memoryview:
     return memoryview(data)[4:]
 
 
-def decode_object(kind: bytes, data: bytes, what: str) -> Snapshot | list[Entry] | list[RangeRef]:
+def decode_object(kind: bytes, data: bytes, what: str) -> Snapshot | list[Entry] | RangeTable:
     """Decode bytes written by :func:`encode_object`; IntegrityError if they are not that."""
     body = _body(kind, data, what)
     try:

@@ -90,10 +90,10 @@ async def _mark(engine: Engine, heads: list[bytes]) -> _Live:
         live.snapshots.add(raw)
         if snapshot.index is not None:
             live.manifests.add(snapshot.index)
-        ranges = await engine.snapshots.ranges_of(snapshot)
-        fresh = [r for r in ranges if r.id not in live.ranges]
+        table = await engine.snapshots.ranges_of(snapshot)
+        live.manifests.update(table.packs)
+        fresh = [table.ref(i) for i, raw in enumerate(table.id_list()) if raw not in live.ranges]
         live.ranges.update(r.id for r in fresh)
-        live.manifests.update(r.pack for r in fresh)
         for start in range(0, len(fresh), 64):
             batch = fresh[start : start + 64]
             for entries in await engine.manifests.load_ranges(batch):

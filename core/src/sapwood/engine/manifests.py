@@ -22,6 +22,7 @@ from sapwood.engine.format import (
     KIND_RANGE,
     Entry,
     RangeRef,
+    RangeTable,
     decode_object,
     encode_object,
 )
@@ -32,7 +33,7 @@ from sapwood.errors import IntegrityError, NotFoundError
 from sapwood.layer import ObjectLayer
 from sapwood.storage import ByteRange
 
-__all__ = ["ManifestStore", "Tree", "merge_changes", "overlaps_prefix"]
+__all__ = ["ManifestStore", "Tree", "merge_changes"]
 
 PREFETCH: Final = 8
 PACK_LIMIT: Final = 8 * 1024 * 1024
@@ -103,7 +104,7 @@ class ManifestStore:
             )
         value = decode_object(KIND_RANGE, data, what)
         assert isinstance(value, list)
-        return cast(list[Entry], value)
+        return value
 
     async def load_range(self, ref: RangeRef) -> list[Entry]:
         """The entries of one range, sorted by path."""
@@ -194,11 +195,11 @@ class ManifestStore:
 
     # -- indexes ----------------------------------------------------------------------------
 
-    async def load_index(self, raw: bytes) -> list[RangeRef]:
-        """A snapshot's range list kept in its own object."""
+    async def load_index(self, raw: bytes) -> RangeTable:
+        """A snapshot's range table kept in its own object."""
         cached = self.cache.get(raw)
-        if cached is not None:
-            return cast(list[RangeRef], cached)
+        if isinstance(cached, RangeTable):
+            return cached
         key = manifest_key(raw)
         try:
             async with self._semaphore:
@@ -213,16 +214,17 @@ class ManifestStore:
                 f"range index {key} is damaged: its content does not hash to its name"
             )
         value = decode_object(KIND_INDEX, data, f"range index {key}")
-        assert isinstance(value, list)
-        self.cache.put(raw, value, len(value))
-        return cast(list[RangeRef], value)
+        assert isinstance(value, RangeTable)
+        self.cache.put(raw, value, 1 + len(value) // 8)
+        return value
 
-    async def write_index(self, ranges: list[RangeRef]) -> bytes:
-        """Store a range list as an index object; its id."""
-        data = encode_object(KIND_INDEX, ranges)
+    async def write_index(self, table: RangeTable) -> bytes:
+        """Store a range table as an index object; its id. It is stored uncompressed:
+        compressing it would cost more time than the bytes it saves."""
+        data = encode_object(KIND_INDEX, table)
         raw = content_id(data)
-        await self._put(raw, data, compress=True)
-        self.cache.put(raw, ranges, len(ranges))
+        await self._put(raw, data, compress=False)
+        self.cache.put(raw, table, 1 + len(table) // 8)
         return raw
 
     async def _put(self, raw: bytes, data: bytes, *, compress: bool) -> None:
@@ -295,42 +297,44 @@ def merge_changes(
     return out, changed
 
 
-def overlaps_prefix(ref: RangeRef, prefix: str) -> bool:
-    """True if the range may hold a path starting with ``prefix``."""
-    if not prefix:
-        return True
-    if ref.last < prefix:
-        return False
-    end = prefix_successor(prefix)
-    return end is None or ref.first < end
-
-
 class Tree:
     """A snapshot's manifest: lookups, ordered iteration and copy-on-write changes."""
 
-    def __init__(self, store: ManifestStore, ranges: Sequence[RangeRef]) -> None:
+    def __init__(self, store: ManifestStore, table: RangeTable) -> None:
         self.store = store
-        self.ranges: list[RangeRef] = list(ranges)
-        self._firsts = [r.first for r in self.ranges]
-        self._lasts = [r.last for r in self.ranges]
+        self.table = table
+        self._firsts = table.firsts
+        self._lasts = table.lasts
+
+    def __len__(self) -> int:
+        return len(self.table)
 
     @property
     def count(self) -> int:
         """The number of objects."""
-        return sum(r.count for r in self.ranges)
+        return sum(self.table.counts)
 
     def locate(self, path: str) -> int:
         """The index of the range that holds (or would hold) ``path``."""
         return max(0, bisect.bisect_right(self._firsts, path) - 1)
 
+    def span(self, prefix: str) -> range:
+        """Indexes of the ranges that may hold paths starting with ``prefix``."""
+        if not prefix:
+            return range(len(self.table))
+        low = bisect.bisect_left(self._lasts, prefix)
+        end = prefix_successor(prefix)
+        high = len(self.table) if end is None else bisect.bisect_left(self._firsts, end)
+        return range(low, max(low, high))
+
     async def get(self, path: str) -> Entry | None:
         """The entry at ``path``, or None."""
-        if not self.ranges:
+        if not self._firsts:
             return None
-        ref = self.ranges[self.locate(path)]
-        if path < ref.first or path > ref.last:
+        index = self.locate(path)
+        if path < self._firsts[index] or path > self._lasts[index]:
             return None
-        entries = await self.store.load_range(ref)
+        entries = await self.store.load_range(self.table.ref(index))
         found = bisect.bisect_left(entries, path, key=_entry_path)
         if found < len(entries) and entries[found].path == path:
             return entries[found]
@@ -339,15 +343,13 @@ class Tree:
     async def get_many(self, paths: Iterable[str]) -> dict[str, Entry]:
         """The entries at ``paths`` that exist, loading each needed range once."""
         wanted: dict[int, list[str]] = {}
-        for path in paths:
-            if not self.ranges:
-                break
-            index = self.locate(path)
-            ref = self.ranges[index]
-            if ref.first <= path <= ref.last:
-                wanted.setdefault(index, []).append(path)
+        if self._firsts:
+            for path in paths:
+                index = self.locate(path)
+                if self._firsts[index] <= path <= self._lasts[index]:
+                    wanted.setdefault(index, []).append(path)
         indexes = sorted(wanted)
-        loaded = await self.store.load_ranges([self.ranges[i] for i in indexes])
+        loaded = await self.store.load_ranges([self.table.ref(i) for i in indexes])
         found: dict[str, Entry] = {}
         for index, entries in zip(indexes, loaded, strict=True):
             for path in wanted[index]:
@@ -359,15 +361,11 @@ class Tree:
     async def entries(self, prefix: str = "", start: str = "") -> AsyncIterator[Entry]:
         """Entries in path order whose path starts with ``prefix`` and is >= ``start``."""
         low = max(prefix, start)
-        first = bisect.bisect_left(self._lasts, low)
+        span = self.span(prefix)
+        index = max(span.start, bisect.bisect_left(self._lasts, low))
         end = prefix_successor(prefix) if prefix else None
-        index = first
-        while index < len(self.ranges):
-            batch = self.ranges[index : index + PREFETCH]
-            if end is not None:
-                batch = [r for r in batch if r.first < end]
-            if not batch:
-                return
+        while index < span.stop:
+            batch = [self.table.ref(i) for i in range(index, min(span.stop, index + PREFETCH))]
             loaded = await self.store.load_ranges(batch)
             for entries in loaded:
                 begin = bisect.bisect_left(entries, low, key=_entry_path)
@@ -380,67 +378,128 @@ class Tree:
     async def first_at_or_after(self, path: str) -> Entry | None:
         """The first entry whose path is >= ``path`` (a seek for listings)."""
         index = bisect.bisect_left(self._lasts, path)
-        if index >= len(self.ranges):
+        if index >= len(self._lasts):
             return None
-        entries = await self.store.load_range(self.ranges[index])
+        entries = await self.store.load_range(self.table.ref(index))
         at = bisect.bisect_left(entries, path, key=_entry_path)
         return entries[at] if at < len(entries) else None
 
-    async def apply(self, changes: Mapping[str, Entry | None]) -> list[RangeRef]:
-        """The ranges of this tree with ``changes`` applied (None deletes a path).
+    async def apply(self, changes: Mapping[str, Entry | None]) -> RangeTable:
+        """This tree's range table with ``changes`` applied (None deletes a path).
 
-        Only ranges holding a changed path are rewritten; the rest are reused by id.
+        Only ranges holding a changed path are rewritten (all into one pack); the others
+        are reused by id, and the work done is proportional to the ranges touched.
         """
         store = self.store
+        table = self.table
         items = sorted(changes.items())
         if not items:
-            return list(self.ranges)
-        if not self.ranges:
+            return table
+        if not len(table):
             created = [entry for _, entry in items if entry is not None]
-            return await store.write_ranges(store.cut(created))
+            return RangeTable.from_refs(await store.write_ranges(store.cut(created)))
         by_range: dict[int, list[tuple[str, Entry | None]]] = {}
         for path, entry in items:
             by_range.setdefault(self.locate(path), []).append((path, entry))
         touched = sorted(by_range)
-        loaded = await store.load_ranges([self.ranges[i] for i in touched])
-        segments: list[RangeRef | list[Entry]] = list(self.ranges)
+        loaded = await store.load_ranges([table.ref(i) for i in touched])
+        replaced: dict[int, list[Entry]] = {}
         for index, entries in zip(touched, loaded, strict=True):
             merged, changed = merge_changes(entries, by_range[index])
             if changed:
-                segments[index] = merged
-        return await self._rebalance(segments)
-
-    async def _rebalance(self, segments: list[RangeRef | list[Entry]]) -> list[RangeRef]:
-        store = self.store
-        small = max(1, store.range_entries // 4)
-        position = 0
-        while position < len(segments):
-            segment = segments[position]
-            if isinstance(segment, list) and not segment:
-                del segments[position]
-                continue
-            if isinstance(segment, list) and len(segment) < small and len(segments) > 1:
-                neighbour = position + 1 if position + 1 < len(segments) else position - 1
-                other = segments[neighbour]
-                other_entries = other if isinstance(other, list) else await store.load_range(other)
-                low, high = sorted((position, neighbour))
-                joined = (
-                    segment + other_entries if neighbour > position else other_entries + segment
-                )
-                segments[low : high + 1] = [joined]
-                position = low
-                if len(joined) >= small:
-                    position += 1
-                continue
-            position += 1
+                replaced[index] = merged
+        if not replaced:
+            return table
+        await self._merge_small(replaced)
+        order = sorted(replaced)
         pieces: list[list[Entry]] = []
-        layout: list[RangeRef | int] = []
-        for segment in segments:
-            if isinstance(segment, RangeRef):
-                layout.append(segment)
-                continue
-            for piece in store.cut(segment):
-                layout.append(len(pieces))
-                pieces.append(piece)
+        counts: list[int] = []
+        for index in order:
+            cut = store.cut(replaced[index])
+            pieces.extend(cut)
+            counts.append(len(cut))
         written = await store.write_ranges(pieces)
-        return [item if isinstance(item, RangeRef) else written[item] for item in layout]
+        return _splice(table, order, counts, written)
+
+    async def _merge_small(self, replaced: dict[int, list[Entry]]) -> None:
+        """Join rewritten ranges that became too small with a neighbour (emptied ones are
+        simply dropped)."""
+        size = len(self.table)
+        small = max(1, self.store.range_entries // 4)
+        pending = sorted(i for i, e in replaced.items() if 0 < len(e) < small)
+        while pending:
+            index = pending.pop(0)
+            own = replaced.get(index)
+            if own is None or not 0 < len(own) < small:
+                continue
+            neighbour = index + 1
+            while neighbour < size and replaced.get(neighbour) == []:
+                neighbour += 1
+            if neighbour >= size:
+                neighbour = index - 1
+                while neighbour >= 0 and replaced.get(neighbour) == []:
+                    neighbour -= 1
+                if neighbour < 0:
+                    continue
+            theirs = replaced.get(neighbour)
+            if theirs is None:
+                theirs = await self.store.load_range(self.table.ref(neighbour))
+            low, high = sorted((index, neighbour))
+            joined = own + theirs if neighbour > index else theirs + own
+            replaced[low] = joined
+            replaced[high] = []
+            if len(joined) < small:
+                pending.insert(0, low)
+
+
+def _splice(
+    table: RangeTable, order: list[int], counts: list[int], written: list[RangeRef]
+) -> RangeTable:
+    """``table`` with range ``order[k]`` replaced by the next ``counts[k]`` refs of
+    ``written``."""
+    firsts: list[str] = []
+    lasts: list[str] = []
+    ids: list[bytes] = []
+    sizes: list[int] = []
+    pack_of: list[int] = []
+    offsets: list[int] = []
+    lengths: list[int] = []
+    packs = list(table.packs)
+    pack_index = {pack: k for k, pack in enumerate(packs)}
+    previous = 0
+    taken = 0
+    for index, count in zip(order, counts, strict=True):
+        firsts += table.firsts[previous:index]
+        lasts += table.lasts[previous:index]
+        ids.append(table.ids[32 * previous : 32 * index])
+        sizes += table.counts[previous:index]
+        pack_of += table.pack_of[previous:index]
+        offsets += table.offsets[previous:index]
+        lengths += table.lengths[previous:index]
+        for ref in written[taken : taken + count]:
+            firsts.append(ref.first)
+            lasts.append(ref.last)
+            ids.append(ref.id)
+            sizes.append(ref.count)
+            if ref.pack not in pack_index:
+                pack_index[ref.pack] = len(packs)
+                packs.append(ref.pack)
+            pack_of.append(pack_index[ref.pack])
+            offsets.append(ref.offset)
+            lengths.append(ref.length)
+        taken += count
+        previous = index + 1
+    end = len(table)
+    firsts += table.firsts[previous:end]
+    lasts += table.lasts[previous:end]
+    ids.append(table.ids[32 * previous :])
+    sizes += table.counts[previous:end]
+    pack_of += table.pack_of[previous:end]
+    offsets += table.offsets[previous:end]
+    lengths += table.lengths[previous:end]
+    used = set(pack_of)
+    if len(used) < len(packs):
+        remap = {old: new for new, old in enumerate(sorted(used))}
+        packs = [packs[old] for old in sorted(used)]
+        pack_of = [remap[p] for p in pack_of]
+    return RangeTable(firsts, lasts, b"".join(ids), sizes, packs, pack_of, offsets, lengths)

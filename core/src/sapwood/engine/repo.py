@@ -17,7 +17,14 @@ from sapwood.engine.blobs import BlobStore
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.chunking import ChunkingPolicy
 from sapwood.engine.content import ContentReader
-from sapwood.engine.format import Entry, RefMode, RepositoryDocument, Snapshot, to_micros
+from sapwood.engine.format import (
+    EMPTY_TABLE,
+    Entry,
+    RefMode,
+    RepositoryDocument,
+    Snapshot,
+    to_micros,
+)
 from sapwood.engine.keys import EXPIRED, id_from_key
 from sapwood.engine.listing import list_objects
 from sapwood.engine.manifests import ManifestStore, Tree
@@ -98,7 +105,7 @@ class Engine:
     async def tree(self, raw: bytes | None) -> Tree:
         """The manifest tree of a snapshot (an empty tree for None)."""
         if raw is None:
-            return Tree(self.manifests, [])
+            return Tree(self.manifests, EMPTY_TABLE)
         return await self.snapshots.tree(raw)
 
     async def expired(self) -> set[bytes]:

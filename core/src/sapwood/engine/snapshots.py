@@ -8,8 +8,9 @@ from typing import Final
 
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.format import (
+    EMPTY_TABLE,
     KIND_SNAPSHOT,
-    RangeRef,
+    RangeTable,
     Snapshot,
     decode_object,
     encode_object,
@@ -84,12 +85,12 @@ class SnapshotStore:
             return False
         return True
 
-    async def ranges_of(self, snapshot: Snapshot) -> list[RangeRef]:
-        """The snapshot's range list, from itself or its index object."""
+    async def ranges_of(self, snapshot: Snapshot) -> RangeTable:
+        """The snapshot's range table, from itself or its index object."""
         if snapshot.ranges is not None:
-            return list(snapshot.ranges)
+            return snapshot.ranges
         if snapshot.index is None:
-            return []
+            return EMPTY_TABLE
         return await self.manifests.load_index(snapshot.index)
 
     async def tree(self, raw: bytes) -> Tree:
@@ -104,13 +105,13 @@ class SnapshotStore:
         author: str,
         committed_at_us: int,
         metadata: Mapping[str, str],
-        ranges: list[RangeRef],
+        ranges: RangeTable,
     ) -> tuple[bytes, Snapshot]:
-        """Store a new snapshot (and its index object when its range list is long)."""
-        count = sum(r.count for r in ranges)
+        """Store a new snapshot (and its index object when its range table is long)."""
+        count = sum(ranges.counts)
         if len(ranges) <= INLINE_RANGES:
             snapshot = Snapshot(
-                parents, message, author, committed_at_us, dict(metadata), count, tuple(ranges)
+                parents, message, author, committed_at_us, dict(metadata), count, ranges
             )
         else:
             index = await self.manifests.write_index(ranges)

@@ -4,20 +4,20 @@ per-usecase expiry and compression, after Sentry's objectstore client.
 ``sapwood.ObjectClient`` is the sync face; ``AsyncObjectClient`` is the implementation.
 """
 
-from sapwood.objectstore.client import AsyncObjectClient, AsyncSession, Usecase
+from sapwood.objectstore.client import AsyncObjectClient, AsyncObjectSession, Usecase
 from sapwood.objectstore.expiration import ExpirationPolicy, TimeToIdle, TimeToLive
 from sapwood.objectstore.metadata import Compression, GetResult, Metadata
-from sapwood.objectstore.sync import ObjectClient, Session
+from sapwood.objectstore.sync import ObjectClient, ObjectSession
 
 __all__ = [
     "AsyncObjectClient",
-    "AsyncSession",
+    "AsyncObjectSession",
     "Compression",
     "ExpirationPolicy",
     "GetResult",
     "Metadata",
     "ObjectClient",
-    "Session",
+    "ObjectSession",
     "TimeToIdle",
     "TimeToLive",
     "Usecase",

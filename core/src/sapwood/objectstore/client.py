@@ -38,7 +38,7 @@ from sapwood.objectstore.metadata import (
 from sapwood.objectstore.naming import check_key, check_name, scope_path
 from sapwood.storage import ObjectMeta, Storage, Update
 
-__all__ = ["AsyncObjectClient", "AsyncSession", "Usecase"]
+__all__ = ["AsyncObjectClient", "AsyncObjectSession", "Usecase"]
 
 Payload = bytes | bytearray | memoryview | IO[bytes]
 
@@ -132,10 +132,10 @@ class AsyncObjectClient:
     def __repr__(self) -> str:
         return f"AsyncObjectClient({self.layer.storage!r})"
 
-    def session(self, usecase: Usecase, **scopes: str | int | bool) -> AsyncSession:
+    def session(self, usecase: Usecase, **scopes: str | int | bool) -> AsyncObjectSession:
         """A session for ``usecase`` within ``scopes`` (ordered: ``org=1, project=2`` and
         ``project=2, org=1`` are different scopes)."""
-        return AsyncSession(self, usecase, scope_path(scopes))
+        return AsyncObjectSession(self, usecase, scope_path(scopes))
 
     def now(self) -> datetime:
         """The current time as this client sees it (timezone-aware)."""
@@ -190,7 +190,7 @@ class AsyncObjectClient:
         await self.close()
 
 
-class AsyncSession:
+class AsyncObjectSession:
     """Operations on one usecase and scope; made by :meth:`AsyncObjectClient.session`."""
 
     def __init__(self, client: AsyncObjectClient, usecase: Usecase, scope: str) -> None:
@@ -199,7 +199,7 @@ class AsyncSession:
         self.prefix = f"{usecase.name}/{scope}/"
 
     def __repr__(self) -> str:
-        return f"AsyncSession({self.prefix!r})"
+        return f"AsyncObjectSession({self.prefix!r})"
 
     def storage_key(self, key: str) -> str:
         """Where ``key`` of this session lives in the store."""

@@ -25,7 +25,7 @@ Compression: TypeAlias = Literal["zstd", "none"]
 
 @dataclass(frozen=True)
 class Metadata:
-    """What :meth:`Session.get` tells about an object.
+    """What :meth:`ObjectSession.get` tells about an object.
 
     ``time_expires`` is when the object expires as of this read (before a TimeToIdle
     extension this read may cause); ``compression`` is what the writer asked for (the
@@ -42,7 +42,7 @@ class Metadata:
 
 @dataclass(frozen=True)
 class GetResult:
-    """An object read by :meth:`Session.get`: ``payload`` is a binary file-like object."""
+    """An object read by :meth:`ObjectSession.get`: ``payload`` is a binary file-like object."""
 
     metadata: Metadata
     payload: IO[bytes]

@@ -13,12 +13,12 @@ from sapwood import _loop
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
 from sapwood.credentials import CredentialProvider, CredentialsSpec
 from sapwood.extensions import MetricsBackend
-from sapwood.objectstore.client import AsyncObjectClient, AsyncSession, Payload, Usecase
+from sapwood.objectstore.client import AsyncObjectClient, AsyncObjectSession, Payload, Usecase
 from sapwood.objectstore.expiration import ExpirationPolicy
 from sapwood.objectstore.metadata import Compression, GetResult
 from sapwood.storage import Storage
 
-__all__ = ["ObjectClient", "Session"]
+__all__ = ["ObjectClient", "ObjectSession"]
 
 
 class ObjectClient:
@@ -51,9 +51,9 @@ class ObjectClient:
     def __repr__(self) -> str:
         return f"ObjectClient({self.aio.layer.storage!r})"
 
-    def session(self, usecase: Usecase, **scopes: str | int | bool) -> Session:
+    def session(self, usecase: Usecase, **scopes: str | int | bool) -> ObjectSession:
         """A session for ``usecase`` within ``scopes`` (their order matters)."""
-        return Session(self.aio.session(usecase, **scopes))
+        return ObjectSession(self.aio.session(usecase, **scopes))
 
     def sweep_expired(self, usecase: Usecase | None = None) -> int:
         """Delete every expired object (of ``usecase``, or all); returns how many."""
@@ -75,14 +75,14 @@ class ObjectClient:
         self.close()
 
 
-class Session:
-    """Operations on one usecase and scope (sync twin of :class:`AsyncSession`)."""
+class ObjectSession:
+    """Operations on one usecase and scope (sync twin of :class:`AsyncObjectSession`)."""
 
-    def __init__(self, aio: AsyncSession) -> None:
+    def __init__(self, aio: AsyncObjectSession) -> None:
         self.aio = aio
 
     def __repr__(self) -> str:
-        return f"Session({self.aio.prefix!r})"
+        return f"ObjectSession({self.aio.prefix!r})"
 
     def put(
         self,

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import aiohttp
 from azure.core import MatchConditions
 from azure.core.async_paging import AsyncItemPaged
 from azure.core.credentials import AzureSasCredential
 from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.pipeline.transport import AioHttpTransport
 from azure.storage.blob import (
     BlobProperties,
     BlobSasPermissions,
@@ -78,6 +80,7 @@ T = TypeVar("T")
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _SUFFIX_READ_ATTEMPTS = 5
 _MAX_CODE_POINT = 0x10FFFF
+_STREAM_BLOCK_BYTES = 256 * 1024
 
 
 @dataclass
@@ -138,6 +141,7 @@ class AzureStorage(BaseStorage):
         self._guard = threading.Lock()
         self._batch_delete = self.extra.batch_delete
         self._server_start_from = self.extra.server_start_from
+        self._endpoint_in_use = self.location.account_url
 
     def __repr__(self) -> str:
         where = f"/{self.location.prefix}" if self.location.prefix else ""
@@ -168,7 +172,7 @@ class AzureStorage(BaseStorage):
     def _where(self) -> Where:
         return Where(
             container=self.location.container,
-            endpoint=self.location.account_url or "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
+            endpoint=self._endpoint_in_use or "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
         )
 
     async def _current_credentials(self) -> ResolvedCredentials | None:
@@ -269,21 +273,27 @@ class AzureStorage(BaseStorage):
             "retry_total": extra.max_retries,
         }
         retry = LinearRetry(**retry_options)
+        transport = AioHttpTransport(
+            session=_client_session(_trust_env(extra.trust_env)),
+            session_owner=True,
+            connection_timeout=extra.connect_timeout_seconds,
+            read_timeout=extra.read_timeout_seconds,
+            connection_data_block_size=_STREAM_BLOCK_BYTES,
+        )
         service = BlobServiceClient(
             account_url,
             credential=credential,
+            transport=transport,
             max_single_put_size=extra.max_single_put_bytes,
             max_block_size=extra.block_bytes,
             min_large_block_upload_threshold=min(extra.block_bytes, 4 * 1024 * 1024) + 1,
             max_single_get_size=extra.max_single_get_bytes,
             max_chunk_get_size=extra.get_chunk_bytes,
-            connection_timeout=extra.connect_timeout_seconds,
-            read_timeout=extra.read_timeout_seconds,
             retry_policy=retry,
-            use_env_settings=_trust_env(extra.trust_env),
         )
         container = service.get_container_client(self.location.container)
         auth.account_name = account
+        self._endpoint_in_use = account_url
         return _Connection(
             service=service,
             container=container,
@@ -775,6 +785,19 @@ def _after_every_key_in(folder: str) -> str | None:
     if last >= _MAX_CODE_POINT:
         return None
     return folder[:-1] + chr(last + 1)
+
+
+def _client_session(trust_env: bool) -> aiohttp.ClientSession:
+    """The aiohttp session under the SDK, as the SDK would make it, except that aiohttp may
+    not resend a request on a dropped connection by itself: a conditional write that landed
+    and was resent would come back as a lost condition. The SDK's retry policy (off for
+    conditional writes) and the object layer retry instead, knowing what they retry."""
+    session = aiohttp.ClientSession(
+        trust_env=trust_env, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
+    )
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
 
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")

@@ -34,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import StaticCredentials
 from sapwood.storage import Storage
 from sapwood.testing import StorageConformance
@@ -90,6 +91,20 @@ class MotoServer:
         )
         self._clients[(access_key_id, secret_access_key)] = client
         return client
+
+    def store_config(
+        self, bucket: str, prefix: str = "", *, object_store: str = "s3", **extra: Any
+    ) -> ObjectStoreConfig:
+        """The config of a store (``s3``, ``tigris`` or another S3-API backend) on this
+        server, with ``extra`` settings."""
+        return ObjectStoreConfig(
+            object_store=object_store,
+            bucket=bucket,
+            prefix=prefix,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            extra=extra,
+        )
 
     def create_bucket(self, prefix: str = "sapwood-test") -> str:
         """A new, empty bucket with a unique name."""

@@ -1,0 +1,238 @@
+"""AsyncImportManager: bring objects that already exist elsewhere into a branch, as one
+commit (``branch.import_from(uri, destination, message)``).
+
+A source URI is handled by an importer plugin registered for its scheme (``lakefs://``...)
+or, failing that, read as a store sapwood can open (``s3://``, ``gs://``, ``file://``...).
+An object whose address falls under one of the repository's virtual chunk containers is
+imported by reference (no bytes copied); any other is copied in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
+
+import msgspec
+
+from sapwood.aio.session import AsyncSession
+from sapwood.config import ObjectStoreConfig
+from sapwood.engine.paths import validate_prefix
+from sapwood.errors import ConfigError, PluginError, SapwoodError
+from sapwood.extensions import Importer, ImportSource
+from sapwood.models import Commit
+from sapwood.storage import CommonPrefix, Storage
+
+if TYPE_CHECKING:
+    from sapwood.aio.branch import AsyncBranch
+
+__all__ = ["AsyncImportManager", "ImportStatus", "StoreImporter", "importer_for"]
+
+
+class ImportStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an import stands: how many objects are staged so far, and once it ended, its
+    commit or the error that stopped it."""
+
+    completed: bool
+    ingested_objects: int
+    commit: Commit | None = None
+    error: str | None = None
+    update_time: datetime
+
+
+class StoreImporter:
+    """Imports from any store sapwood has a backend for: the URI names the store and the
+    folder in it; paths are the keys below that folder."""
+
+    def __init__(self) -> None:
+        self._stores: dict[str, Storage] = {}
+
+    def _store(self, uri: str) -> Storage:
+        store = self._stores.get(uri)
+        if store is None:
+            from sapwood.stores import open_storage
+
+            store = open_storage(ObjectStoreConfig.from_url(uri))
+            self._stores[uri] = store
+        return store
+
+    async def scan(self, uri: str) -> AsyncIterator[ImportSource]:
+        """Every object under ``uri``, in key order."""
+        store = self._store(uri)
+        base = uri.partition("?")[0].rstrip("/")
+        async for entry in store.list(""):
+            if isinstance(entry, CommonPrefix):
+                continue
+            yield ImportSource(
+                path=entry.key,
+                size_bytes=entry.size,
+                physical_address=f"{base}/{entry.key}",
+                etag=entry.etag,
+                content_type=entry.content_type,
+                metadata=dict(entry.metadata),
+            )
+
+    async def read(self, source: ImportSource) -> bytes:
+        """The bytes of one object found by :meth:`scan`."""
+        for uri, store in self._stores.items():
+            base = uri.partition("?")[0].rstrip("/") + "/"
+            if source.physical_address.startswith(base):
+                return await store.get(source.physical_address[len(base) :])
+        raise SapwoodError(f"{source.physical_address} was not found by this importer's scan")
+
+    async def close(self) -> None:
+        """Close the stores opened while scanning."""
+        stores, self._stores = list(self._stores.values()), {}
+        for store in stores:
+            await store.close()
+
+
+def importer_for(uri: str) -> Importer:
+    """The importer for ``uri``: a plugin registered for its scheme, else the store importer;
+    PluginError names what to install when neither handles it."""
+    from sapwood.registry import registry
+
+    scheme = urlsplit(uri).scheme.lower()
+    if not scheme:
+        raise ConfigError(
+            f"{uri!r} is not a URI to import from; write one such as s3://bucket/folder",
+            field="uri",
+        )
+    try:
+        record = registry().importer_for_scheme(scheme)
+    except PluginError:
+        if scheme in ObjectStoreConfig.SCHEMES or registry().backend_for_scheme(scheme):
+            return StoreImporter()
+        raise
+    return record.factory(record.options)
+
+
+class AsyncImportManager:
+    """An import of one or more sources into a branch, committed as one commit.
+
+    ``await manager.run()`` imports and waits; ``start()``, ``status()``, ``wait()`` and
+    ``cancel()`` run it in the background. Objects are staged in a session of the import's
+    own, so nothing staged on the branch handle is mixed in, and a failed or cancelled
+    import commits nothing.
+    """
+
+    def __init__(
+        self,
+        branch: AsyncBranch,
+        commit_message: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        self._branch = branch
+        self._message = commit_message
+        self._metadata = dict(metadata) if metadata is not None else None
+        self._sources: list[tuple[str, str]] = []
+        self._task: asyncio.Task[Commit] | None = None
+        self._ingested = 0
+        self._commit: Commit | None = None
+        self._error: str | None = None
+        self._updated = datetime.now(UTC)
+
+    def __repr__(self) -> str:
+        return f"AsyncImportManager(branch={self._branch.id!r}, sources={self._sources!r})"
+
+    @property
+    def sources(self) -> tuple[tuple[str, str], ...]:
+        """The (uri, destination) pairs to import."""
+        return tuple(self._sources)
+
+    def prefix(self, uri: str, destination: str) -> Self:
+        """Add a source: every object under ``uri`` goes under ``destination`` (a folder
+        path such as ``"raw/"``, or ``""`` for the top)."""
+        if self._task is not None:
+            raise SapwoodError("this import has started; add sources before start() or run()")
+        validate_prefix(destination)
+        importer_for(uri)
+        self._sources.append((uri, destination))
+        return self
+
+    async def start(self) -> None:
+        """Start importing in the background (see :meth:`status` and :meth:`wait`)."""
+        if self._task is not None:
+            raise SapwoodError("this import has started already; wait() for it")
+        if not self._sources:
+            raise SapwoodError("nothing to import: add a source with prefix(uri, destination)")
+        self._task = asyncio.get_running_loop().create_task(self._import())
+        # The error is kept in status(); retrieving it here spares a "never retrieved" log.
+        self._task.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+    async def status(self) -> ImportStatus:
+        """Where the import stands now."""
+        return ImportStatus(
+            completed=self._commit is not None,
+            ingested_objects=self._ingested,
+            commit=self._commit,
+            error=self._error,
+            update_time=self._updated,
+        )
+
+    async def wait(self) -> ImportStatus:
+        """Wait for the import to end; its final status (its error re-raised if it failed)."""
+        if self._task is None:
+            raise SapwoodError("this import has not started; call start() or run()")
+        await asyncio.shield(self._task)
+        return await self.status()
+
+    async def run(self) -> ImportStatus:
+        """Import every source and commit; the final status."""
+        await self.start()
+        return await self.wait()
+
+    async def cancel(self) -> None:
+        """Stop the import; nothing is committed."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.wait([self._task])
+
+    def _touch(self) -> None:
+        self._updated = datetime.now(UTC)
+
+    async def _import(self) -> Commit:
+        repository = self._branch.repository
+        session = await repository.writable_session(self._branch.id)
+        try:
+            for uri, destination in self._sources:
+                await self._import_source(session, uri, destination)
+            self._commit = await session.commit(self._message, self._metadata)
+        except BaseException as exc:
+            await session.discard()
+            self._error = "cancelled" if isinstance(exc, asyncio.CancelledError) else str(exc)
+            raise
+        finally:
+            self._touch()
+        return self._commit
+
+    async def _import_source(self, session: AsyncSession, uri: str, destination: str) -> None:
+        importer = importer_for(uri)
+        folder = destination if not destination or destination.endswith("/") else destination + "/"
+        virtual = self._branch.repository.engine.virtual
+        try:
+            async for source in importer.scan(uri):
+                path = folder + source.path
+                try:
+                    virtual.container_for(source.physical_address)
+                except ConfigError:
+                    await session.upload(
+                        await importer.read(source), path, source.content_type, source.metadata
+                    )
+                else:
+                    await session.put_virtual(
+                        path,
+                        source.physical_address,
+                        length=source.size_bytes,
+                        etag=source.etag,
+                        content_type=source.content_type,
+                        metadata=source.metadata or None,
+                    )
+                self._ingested += 1
+                self._touch()
+        finally:
+            closer = getattr(importer, "close", None)
+            if closer is not None:
+                await closer()
