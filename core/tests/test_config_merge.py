@@ -20,7 +20,7 @@ from sapwood.config import (
 if TYPE_CHECKING:
     from core.tests.conftest import ConfigStrategy
 
-PROPERTY = settings(max_examples=40, deadline=None, database=None)
+PROPERTY = settings(max_examples=25, deadline=None, database=None)
 
 
 def unset_paths(config: ConfigStruct, prefix: str = "") -> list[str]:

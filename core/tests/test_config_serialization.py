@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 FORMATS: tuple[Format, ...] = get_args(Format)
 
 ROUND_TRIP = settings(
-    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

@@ -176,6 +176,6 @@ def url_configs(draw: st.DrawFn) -> ObjectStoreConfig:
 
 
 @given(config=url_configs())
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 def test_any_url_config_round_trips(config: ObjectStoreConfig) -> None:
     assert ObjectStoreConfig.from_url(config.to_url()) == config

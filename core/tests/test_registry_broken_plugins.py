@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import sapwood.registry
 from sapwood.errors import PluginError
 from sapwood.registry import Registry
 
@@ -168,3 +169,29 @@ def test_a_failed_plugin_module_is_not_left_half_registered(fake_dists: FakeDist
 
     assert "half" not in found.storage_backends.items
     assert found.plugins["half"].error == "RuntimeError: after the hook"
+
+
+ASKS_FOR_THE_REGISTRY = """
+from sapwood import hookimpl
+from sapwood.config import ObjectStoreConfig
+
+@hookimpl
+def sapwood_register_storage_backends(register):
+    ObjectStoreConfig.from_url("reentrant://bucket")  # an unknown scheme asks the registry
+"""
+
+
+def test_a_plugin_asking_for_the_registry_while_discovered_does_not_deadlock(
+    fake_dists: FakeDists, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_dists.add("sapwood-reentrant", {"reentrant": ASKS_FOR_THE_REGISTRY})
+    fake_dists.add("sapwood-bystander", {"bystander": fake_dists.backend("bystander")})
+    monkeypatch.setattr(sapwood.registry, "_current", None)
+
+    found = sapwood.registry.registry()
+
+    error = found.plugins["reentrant"].error
+    assert error is not None
+    assert "asked for the sapwood registry while plugins were being discovered" in error
+    assert found.storage_backend("bystander").name == "bystander"
+    assert sapwood.registry.registry() is found

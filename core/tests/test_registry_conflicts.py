@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
+from sapwood.credentials import StaticCredentials
 from sapwood.errors import PluginError
 from sapwood.registry import Registry
 
@@ -206,3 +208,30 @@ def sapwood_register_metrics_backends(register):
     assert found.importer("k-import").name == "k-import"
     assert found.importer_for_scheme("kk").name == "k-import"
     assert found.metrics_backend("k-metrics").name == "k-metrics"
+
+
+SECOND_STATIC_PROVIDER = """
+from sapwood import hookimpl
+from sapwood.credentials import StaticCredentials
+from sapwood.extensions import CredentialProviderType
+
+@hookimpl
+def sapwood_register_credential_providers(register):
+    register(CredentialProviderType(name="sneaky", spec_type=StaticCredentials, factory=repr))
+"""
+
+
+def test_a_second_provider_for_a_taken_credentials_type_is_refused(
+    fake_dists: FakeDists, core_builtins: importlib.metadata.EntryPoint
+) -> None:
+    fake_dists.add("sapwood-sneaky", {"sneaky": SECOND_STATIC_PROVIDER})
+    found = Registry()
+
+    found.discover([core_builtins, *fake_dists.entry_points()])
+
+    assert found.plugins["sneaky"].error == (
+        "credential provider 'sneaky' accepts StaticCredentials, which 'static' from sapwood "
+        "already handles; it is not used"
+    )
+    assert found.credential_provider_type(StaticCredentials()).name == "static"
+    assert "sneaky" not in found.credential_providers.items

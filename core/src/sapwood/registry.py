@@ -248,11 +248,7 @@ class Registry:
         disabled = _env_names("SAPWOOD_DISABLE_PLUGINS")
         allowed = _env_names("SAPWOOD_LOAD_PLUGINS")
         chosen: list[importlib.metadata.EntryPoint] = []
-        chosen_info: dict[str, PluginInfo] = {
-            name: self.plugins[name]
-            for name, _ in self.plugin_manager.list_name_plugin()
-            if name in self.plugins
-        }
+        chosen_info: dict[str, PluginInfo] = dict(self._by_plugin)  # registered earlier
         for ep in available:
             dist = _dist_name(ep)
             info = PluginInfo(name=ep.name, dist=dist, version=_dist_version(ep))
@@ -362,6 +358,11 @@ class Registry:
             if not isinstance(name, str):
                 self._problem(info, f"registered a {kind.label} whose name is not a string")
                 return
+            if isinstance(record, CredentialProviderType):
+                taken = self._credentials_taken(record)
+                if taken is not None:
+                    self._problem(info, taken)
+                    return
             problem = kind.add(Provided(record, info.name, info.dist), name)
             if problem is None:
                 info.registers.append(f"{tag}:{name}")
@@ -375,6 +376,17 @@ class Registry:
                 self._problem(self._by_plugin.get(claimant.plugin, info), problem)
 
         return register
+
+    def _credentials_taken(self, record: CredentialProviderType) -> str | None:
+        """Why ``record`` cannot be used: another provider already accepts its type."""
+        for other in self.credential_providers.items.values():
+            if other.record.spec_type is record.spec_type:
+                return (
+                    f"credential provider {record.name!r} accepts "
+                    f"{record.spec_type.__name__}, which {other.record.name!r} from "
+                    f"{other.dist} already handles; it is not used"
+                )
+        return None
 
     @staticmethod
     def _problem(info: PluginInfo, problem: str) -> None:
@@ -463,17 +475,30 @@ def _dist_version(ep: importlib.metadata.EntryPoint) -> str:
     return str(dist.version) if dist is not None else "unknown"
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _current: Registry | None = None
+_discovering = False
 
 
 def registry() -> Registry:
     """The process-wide registry, discovering plugins on first use."""
-    global _current
+    global _current, _discovering
     with _lock:
         if _current is None:
-            built = Registry()
-            built.discover()
+            if _discovering:
+                # Only this thread can get here (the lock is held): a plugin asked for the
+                # registry while being imported or registered. A plain lock would deadlock.
+                raise PluginError(
+                    "a plugin asked for the sapwood registry while plugins were being "
+                    "discovered (from its module's import or one of its hooks); look "
+                    "registrations up later, when the plugin's factories are called"
+                )
+            _discovering = True
+            try:
+                built = Registry()
+                built.discover()
+            finally:
+                _discovering = False
             _current = built
         return _current
 

@@ -7,6 +7,7 @@ they can be handed to code that expects a file.
 from __future__ import annotations
 
 import io
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Self, TypeAlias, overload
@@ -45,6 +46,24 @@ def reader_opener(
     return open_method
 
 
+_LINE_BATCH_BYTES = 64 * 1024
+_LINE_BATCH_COUNT = 1000
+
+
+async def _next_lines(reader: AsyncObjectReader | AsyncTextReader) -> list[Any]:
+    """Whole lines, up to about 64 KiB of them, in one trip to the loop: iterating a big
+    object line by line would otherwise pay a thread hand-off per line."""
+    lines: list[Any] = []
+    taken = 0
+    while taken < _LINE_BATCH_BYTES and len(lines) < _LINE_BATCH_COUNT:
+        line = await reader.readline()
+        if not line:
+            break
+        lines.append(line)
+        taken += len(line)
+    return lines
+
+
 class _FileBasics:
     """What every sapwood file object answers the same way."""
 
@@ -65,8 +84,19 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
     chunks each read needs. Iterating yields lines. Sync twin of
     :class:`~sapwood.aio.AsyncObjectReader`."""
 
+    def __init__(self, aio: AsyncObjectReader) -> None:
+        super().__init__(aio)
+        self._ahead: deque[bytes] = deque()
+
     def __repr__(self) -> str:
         return f"<ObjectReader {self.name!r} size={self.size}>"
+
+    def _settle(self) -> None:
+        """Hand back lines read ahead by iteration, so other calls see the true position."""
+        if self._ahead:
+            unread = sum(len(line) for line in self._ahead)
+            self._ahead.clear()
+            self.aio.seek(-unread, io.SEEK_CUR)
 
     @property
     def info(self) -> ObjectInfo:
@@ -107,6 +137,7 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes from the current position (all the rest if negative)."""
+        self._settle()
         return _loop.run(self.aio.read(size))
 
     def read1(self, size: int = -1) -> bytes:
@@ -126,6 +157,7 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
 
     def readline(self, size: int = -1) -> bytes:
         """The next line including its ``\\n`` (at most ``size`` bytes if given)."""
+        self._settle()
         return _loop.run(self.aio.readline(size))
 
     def readlines(self, hint: int = -1) -> list[bytes]:
@@ -134,10 +166,12 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Move the position (SEEK_SET, SEEK_CUR or SEEK_END); no I/O happens."""
+        self._settle()
         return self.aio.seek(offset, whence)
 
     def tell(self) -> int:
         """The current position."""
+        self._settle()
         return self.aio.tell()
 
     def close(self) -> None:
@@ -159,18 +193,29 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
         return self
 
     def __next__(self) -> bytes:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
+        if not self._ahead:
+            self._ahead.extend(_loop.run(_next_lines(self.aio)))
+            if not self._ahead:
+                raise StopIteration
+        return self._ahead.popleft()
 
 
 class TextReader(Twin[AsyncTextReader], _FileBasics):
     """A read-only text file over one object (``mode="r"``), decoded incrementally; it
     seeks to the start or the end only. Sync twin of :class:`~sapwood.aio.AsyncTextReader`."""
 
+    def __init__(self, aio: AsyncTextReader) -> None:
+        super().__init__(aio)
+        self._ahead: deque[str] = deque()
+
     def __repr__(self) -> str:
         return f"<TextReader {self.name!r} encoding={self.encoding!r}>"
+
+    def _settle(self) -> None:
+        """Hand back lines read ahead by iteration, so other calls read on from there."""
+        if self._ahead:
+            self.aio._unread("".join(self._ahead))
+            self._ahead.clear()
 
     @property
     def binary(self) -> ObjectReader:
@@ -206,10 +251,12 @@ class TextReader(Twin[AsyncTextReader], _FileBasics):
 
     def read(self, size: int = -1) -> str:
         """Up to ``size`` characters (all the rest if negative)."""
+        self._settle()
         return _loop.run(self.aio.read(size))
 
     def readline(self, size: int = -1) -> str:
         """The next line including its ``\\n``."""
+        self._settle()
         return _loop.run(self.aio.readline(size))
 
     def readlines(self, hint: int = -1) -> list[str]:
@@ -218,6 +265,7 @@ class TextReader(Twin[AsyncTextReader], _FileBasics):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek to the start (``seek(0)``) or the end (``seek(0, 2)``)."""
+        self._ahead.clear()
         return self.aio.seek(offset, whence)
 
     def seekable(self) -> bool:
@@ -251,10 +299,11 @@ class TextReader(Twin[AsyncTextReader], _FileBasics):
         return self
 
     def __next__(self) -> str:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
+        if not self._ahead:
+            self._ahead.extend(_loop.run(_next_lines(self.aio)))
+            if not self._ahead:
+                raise StopIteration
+        return self._ahead.popleft()
 
 
 class ObjectWriter(Twin[AsyncObjectWriter], _FileBasics):

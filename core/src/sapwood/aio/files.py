@@ -29,6 +29,8 @@ class AsyncObjectReader:
         self._content = content
         self._position = 0
         self._closed = False
+        self._block = b""
+        self._block_start = 0
 
     @property
     def name(self) -> str:
@@ -80,16 +82,19 @@ class AsyncObjectReader:
         parts: list[bytes] = []
         taken = 0
         while size < 0 or taken < size:
-            want = BLOCK if size < 0 else min(BLOCK, size - taken)
-            block = await self._content.read(self._position, self._position + want)
-            if not block:
-                break
-            cut = block.find(b"\n")
-            if cut >= 0:
-                block = block[: cut + 1]
-            parts.append(block)
-            taken += len(block)
-            self._position += len(block)
+            # Lines are served from one block read ahead, not one block read per line.
+            if not self._block_start <= self._position < self._block_start + len(self._block):
+                self._block = await self._content.read(self._position, self._position + BLOCK)
+                self._block_start = self._position
+                if not self._block:
+                    break
+            begin = self._position - self._block_start
+            end = len(self._block) if size < 0 else min(len(self._block), begin + size - taken)
+            cut = self._block.find(b"\n", begin, end)
+            stop = end if cut < 0 else cut + 1
+            parts.append(self._block[begin:stop])
+            taken += stop - begin
+            self._position += stop - begin
             if cut >= 0:
                 break
         return b"".join(parts)
@@ -202,6 +207,10 @@ class AsyncTextReader:
             end = min(end, size)
         line, self._buffer = self._buffer[:end], self._buffer[end:]
         return line
+
+    def _unread(self, text: str) -> None:
+        # For the sync twin, which reads lines ahead in batches and hands back the unused.
+        self._buffer = text + self._buffer
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek to the start (``seek(0)``) or the end (``seek(0, 2)``)."""

@@ -39,6 +39,7 @@ from sapwood.credentials import (
 __all__ = ["CredentialProviderConformance", "secrets_of"]
 
 MIN_SECRET_LENGTH = 8
+"""Shorter secrets could turn up in a repr by coincidence, so the suite refuses them."""
 
 
 def secrets_of(credentials: ResolvedCredentials | None) -> tuple[str, ...]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -46,6 +48,60 @@ def find_azurite(start: Path | None = None) -> Path:
     raise AzuriteError(f"Azurite is not installed (no tools/azurite/node_modules); {INSTALL_HINT}")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to stop Azurite when its parent dies, so a killed
+    test run leaves no emulator behind."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, and its key (``cryptography`` comes with
+    azure-storage-blob); the certificate is also the CA bundle clients trust."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "azurite-cert.pem", folder / "azurite-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,9 +115,21 @@ class Azurite:
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, executable: Path | None = None, startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        executable: Path | None = None,
+        startup_timeout: float = 60.0,
+        *,
+        https: bool = False,
+        oauth: bool = False,
+    ) -> None:
+        if oauth and not https:
+            raise ValueError("Azurite accepts OAuth tokens only over https: pass https=True")
         self.executable = executable or find_azurite()
         self.startup_timeout = startup_timeout
+        self.https = https
+        self.oauth = oauth
+        self.certificate: Path | None = None
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: str | None = None
@@ -69,14 +137,16 @@ class Azurite:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT/devstoreaccount1``."""
-        return f"http://127.0.0.1:{self.port}/{DEV_ACCOUNT_NAME}"
+        """``http://127.0.0.1:PORT/devstoreaccount1`` (``https://`` when started with https)."""
+        scheme = "https" if self.https else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/{DEV_ACCOUNT_NAME}"
 
     @property
     def connection_string(self) -> str:
         """A connection string for the dev account at this emulator."""
+        protocol = "https" if self.https else "http"
         return (
-            f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT_NAME};"
+            f"DefaultEndpointsProtocol={protocol};AccountName={DEV_ACCOUNT_NAME};"
             f"AccountKey={DEV_ACCOUNT_KEY};BlobEndpoint={self.url};"
         )
 
@@ -103,11 +173,20 @@ class Azurite:
             "--disableTelemetry",
             "--silent",
         ]
+        if self.https:
+            self.certificate, key = _self_signed_certificate(Path(self._workdir))
+            command += ["--cert", str(self.certificate), "--key", str(key)]
+        if self.oauth:
+            command += ["--oauth", "basic"]
         with open(self._log_path, "wb") as log:
             # Azurite refuses --location together with --inMemoryPersistence, so the
             # temporary folder is its working directory instead.
             self._process = subprocess.Popen(
-                command, cwd=self._workdir, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=self._workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -128,8 +207,11 @@ class Azurite:
         )
 
     def _answers(self) -> bool:
+        context = None
+        if self.certificate is not None:
+            context = ssl.create_default_context(cafile=str(self.certificate))
         try:
-            with urllib.request.urlopen(f"{self.url}?comp=list", timeout=2):
+            with urllib.request.urlopen(f"{self.url}?comp=list", timeout=2, context=context):
                 return True
         except urllib.error.HTTPError:
             return True  # 403 for an unsigned request: it is up

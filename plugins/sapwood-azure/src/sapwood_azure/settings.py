@@ -57,7 +57,9 @@ class AzureExtra(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     ``read_timeout_seconds`` bound each request. ``list_page_size`` is the listing page
     (Azure's maximum is 5,000). ``server_start_from`` lets listings after a key ask the
     service to start there (``startFrom``); results are filtered client-side either way.
-    ``trust_env`` makes each request consult proxy variables and ``~/.netrc`` (two thread
+    ``ca_bundle`` is a PEM file of certificate authorities to trust instead of the system's
+    (a private endpoint, or an emulator with a self-signed certificate). ``trust_env`` makes
+    each request consult proxy variables and ``~/.netrc`` (two thread
     hops per request in aiohttp); left unset, it is on only when a proxy variable or a netrc
     file exists.
     """
@@ -78,6 +80,7 @@ class AzureExtra(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     list_page_size: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 5000
     server_start_from: bool = True
     trust_env: bool | None = None
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,7 @@ class AzureStorage(BaseStorage):
             connection_timeout=extra.connect_timeout_seconds,
             read_timeout=extra.read_timeout_seconds,
             connection_data_block_size=_STREAM_BLOCK_BYTES,
+            connection_verify=extra.ca_bundle if extra.ca_bundle else True,
         )
         service = BlobServiceClient(
             account_url,

@@ -1,0 +1,79 @@
+"""``branch.import_from(uri, destination, message)``: objects already in a store come into
+a branch as one commit, copied in, or by reference under a virtual chunk container."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+import sapwood
+from sapwood import ObjectStoreConfig, RepositoryConfig, VirtualChunkContainer
+from sapwood.stores import open_storage
+
+
+def fill_folder(root: Path) -> None:
+    (root / "raw" / "2024").mkdir(parents=True)
+    (root / "raw" / "2024" / "a.csv").write_text("a,1\n")
+    (root / "raw" / "2024" / "b.csv").write_text("b,2\n")
+    (root / "raw" / "notes.txt").write_text("notes\n")
+
+
+def test_a_folder_is_imported_as_one_commit(repo: sapwood.Repository, tmp_path: Path) -> None:
+    fill_folder(tmp_path)
+    main = repo.branch("main")
+    main.upload(b"staged on the handle", "staged.txt")
+    manager = main.import_from((tmp_path / "raw").as_uri(), "imported/", "Import raw data")
+    status = manager.run()
+    assert status.completed and status.ingested_objects == 3 and status.error is None
+    assert status.commit is not None and status.commit.message == "Import raw data"
+    assert [o.path for o in main.head().list_objects()] == [
+        "imported/2024/a.csv",
+        "imported/2024/b.csv",
+        "imported/notes.txt",
+    ]
+    assert main.download("imported/2024/b.csv") == b"b,2\n"
+    assert [c.path for c in main.list_uncommitted()] == ["staged.txt"]  # not swept in
+
+
+def test_several_sources_run_in_the_background(repo: sapwood.Repository, tmp_path: Path) -> None:
+    fill_folder(tmp_path)
+    other = f"memory://import-{uuid.uuid4().hex[:8]}/exports"
+    store = open_storage(other)
+    sapwood._loop.run(store.put("x.json", b"{}"))
+    manager = repo.branch("main").import_from((tmp_path / "raw" / "2024").as_uri(), "", "both")
+    manager.prefix(other, "json")
+    assert manager.sources[1] == (other, "json")
+    manager.start()
+    status = manager.wait()
+    assert status.ingested_objects == 3
+    assert repo.branch("main").download("json/x.json") == b"{}"
+    assert repo.branch("main").exists("a.csv")
+
+
+def test_a_failed_import_commits_nothing(repo: sapwood.Repository, tmp_path: Path) -> None:
+    main = repo.branch("main")
+    before = main.get_commit()
+    with pytest.raises(sapwood.StorageError):
+        main.import_from((tmp_path / "missing" / "deeper").as_uri(), "x/", "never").run()
+    assert main.get_commit() == before
+    with pytest.raises(sapwood.PluginError, match="importer"):
+        main.import_from("lakefs://repo/main/", "x/", "needs a plugin")
+
+
+def test_objects_under_a_virtual_container_are_imported_by_reference(tmp_path: Path) -> None:
+    fill_folder(tmp_path)
+    source = (tmp_path / "raw").as_uri()
+    container = VirtualChunkContainer(
+        name="raw",
+        prefix=source + "/",
+        store=ObjectStoreConfig(object_store="local", prefix=str(tmp_path / "raw")),
+    )
+    config = RepositoryConfig(virtual_chunk_containers={"raw": container})
+    with sapwood.Repository.create(tmp_path / "repo", config=config) as repository:
+        main = repository.branch("main")
+        main.import_from(source, "", "by reference").run()
+        info = main.stat_object("notes.txt")
+        assert info.physical_address == f"{source}/notes.txt"
+        assert main.download("notes.txt") == b"notes\n"
