@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import sapwood
-from sapwood import AnonymousCredentials, FromEnvCredentials, StaticCredentials
+from sapwood import StaticCredentials
 from sapwood.credential_chain import choose_credentials, config_file_path, load_config_file
 from sapwood_s3.testing import CheckingMotoServer, start_checking_moto_server
 
@@ -187,7 +187,9 @@ def bucket(checking: CheckingMotoServer) -> str:
     return name
 
 
-def write_profile(path: Path, bucket: str, server: CheckingMotoServer, key: StaticCredentials) -> None:
+def write_profile(
+    path: Path, bucket: str, server: CheckingMotoServer, key: StaticCredentials
+) -> None:
     path.write_text(
         f"""
 [profiles.moto]

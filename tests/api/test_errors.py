@@ -10,8 +10,8 @@ import pytest
 
 import sapwood
 from sapwood import _loop
-from sapwood_s3.testing import MotoServer
 from sapwood.stores import open_storage
+from sapwood_s3.testing import MotoServer
 
 
 def test_every_listed_error_is_a_sapwood_error() -> None:
@@ -37,8 +37,9 @@ def test_every_listed_error_is_a_sapwood_error() -> None:
 def test_missing_and_existing_repositories(memory_url: str) -> None:
     with pytest.raises(sapwood.RepositoryNotFoundError, match=r"open_or_create\(\)"):
         sapwood.Repository.open(memory_url)
-    with sapwood.Repository.create(memory_url), pytest.raises(
-        sapwood.RepositoryExistsError, match="open"
+    with (
+        sapwood.Repository.create(memory_url),
+        pytest.raises(sapwood.RepositoryExistsError, match="open"),
     ):
         sapwood.Repository.create(memory_url)
 
@@ -129,7 +130,8 @@ def test_changed_bytes_raise_integrity_error() -> None:
         main.commit_changes("two blobs")
         a_key = main.stat_object("a.bin").physical_address
         b_key = main.stat_object("b.bin").physical_address
-    assert a_key and b_key
+    assert a_key
+    assert b_key
     store = open_storage(f"memory://{name}")
     _loop.run(store.put(b_key, _loop.run(store.get(a_key))))
     with sapwood.repository(f"memory://{name}") as reopened:

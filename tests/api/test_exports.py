@@ -81,7 +81,7 @@ def test_all_is_sorted_complete_and_importable(module: ModuleType, required: set
 
 
 def documented_members(obj: type) -> list[tuple[str, object]]:
-    members = []
+    members: list[tuple[str, object]] = []
     for name, member in vars(obj).items():
         if name.startswith("_"):
             continue

@@ -12,6 +12,7 @@ import pytest
 
 import sapwood
 from sapwood import ChunkingConfig, RepositoryConfig
+from sapwood_memory.storage import drop_bucket
 
 from .conftest import CountingStorage
 
@@ -34,6 +35,7 @@ def chunked() -> Iterator[tuple[str, bytes]]:
         main.upload("".join(f"line {n}\n" for n in range(20_000)), "lines.txt")
         main.commit_changes("big files")
     yield name, content
+    drop_bucket(name)
 
 
 def fresh(name: str) -> tuple[sapwood.Repository, CountingStorage]:
@@ -48,7 +50,9 @@ def test_readers_seek_every_way_and_fetch_only_what_they_read(
     name, content = chunked
     repository, storage = fresh(name)
     with repository, repository.branch("main").open("big.bin") as reader:
-        assert reader.size == len(content) and reader.seekable() and reader.readable()
+        assert reader.size == len(content)
+        assert reader.seekable()
+        assert reader.readable()
         before = storage.bytes_read
         assert reader.seek(1_000_000) == 1_000_000
         assert reader.read(100) == content[1_000_000:1_000_100]
@@ -62,7 +66,8 @@ def test_readers_seek_every_way_and_fetch_only_what_they_read(
         assert fetched < len(content) // 10, f"{fetched} bytes fetched for 120 bytes read"
         reader.seek(0)
         buffer = bytearray(8)
-        assert reader.readinto(buffer) == 8 and bytes(buffer) == content[:8]
+        assert reader.readinto(buffer) == 8
+        assert bytes(buffer) == content[:8]
         assert reader.info.path == "big.bin"
     assert reader.closed
 
@@ -103,12 +108,15 @@ def test_lines_stream_without_loading_the_whole_object(chunked: tuple[str, bytes
 def test_writers_stream_and_stage_on_close(repo: sapwood.Repository) -> None:
     main = repo.branch("main")
     with main.open("out/data.bin", "wb", metadata={"source": "test"}) as writer:
-        assert writer.writable() and not writer.seekable()
+        assert writer.writable()
+        assert not writer.seekable()
         for n in range(100):
             writer.write(bytes([n]) * 1000)
         assert writer.tell() == 100_000
         assert not main.exists("out/data.bin")
-    assert writer.closed and writer.info is not None and writer.info.size_bytes == 100_000
+    assert writer.closed
+    assert writer.info is not None
+    assert writer.info.size_bytes == 100_000
     assert main.stat_object("out/data.bin").metadata == {"source": "test"}
     with main.open("out/notes.txt", "w", content_type="text/markdown") as text:
         text.write("héllo\n")
@@ -121,9 +129,15 @@ def test_writers_stream_and_stage_on_close(repo: sapwood.Repository) -> None:
 
 def test_a_writer_left_by_an_exception_stages_nothing(repo: sapwood.Repository) -> None:
     main = repo.branch("main")
-    with pytest.raises(RuntimeError, match="half way"), main.open("broken.bin", "wb") as writer:
-        writer.write(b"x" * 100_000)
-        raise RuntimeError("half way")
+    writer = main.open("broken.bin", "wb")
+
+    def fail_half_way() -> None:
+        with writer:
+            writer.write(b"x" * 100_000)
+            raise RuntimeError("half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        fail_half_way()
     assert writer.closed
     assert list(main.list_uncommitted()) == []
     assert not main.exists("broken.bin")
@@ -136,7 +150,7 @@ def test_a_writer_left_by_an_exception_stages_nothing(repo: sapwood.Repository) 
 def test_writers_check_what_they_are_given(repo: sapwood.Repository) -> None:
     main = repo.branch("main")
     with main.open("t.txt", "w") as text, pytest.raises(TypeError, match="str"):
-        text.write(b"bytes in text mode")  # type: ignore[arg-type]
+        text.write(b"bytes in text mode")
     with main.open("b.bin", "wb") as binary, pytest.raises(TypeError, match="bytes"):
         binary.write("str in binary mode")
     with pytest.raises(ValueError, match="mode"):

@@ -91,9 +91,11 @@ def test_reopen_gives_a_handle_with_other_overrides(memory_url: str) -> None:
 
 def test_save_config_stores_the_config_in_effect(memory_url: str) -> None:
     override = RepositoryConfig(inline_chunk_threshold_bytes=64)
-    with sapwood.Repository.create(memory_url) as repository:
-        with repository.reopen(config=override) as changed:
-            changed.save_config()
+    with (
+        sapwood.Repository.create(memory_url) as repository,
+        repository.reopen(config=override) as changed,
+    ):
+        changed.save_config()
     assert sapwood.Repository.fetch_config(memory_url) == override
     with sapwood.Repository.open(memory_url) as later:
         assert later.config.inline_chunk_threshold_bytes == 64

@@ -119,7 +119,7 @@ def test_list_objects_pages_and_folds_folders(story: sapwood.Repository) -> None
     main = story.branch("main")
     main.upload(b"", "data/deep/z.bin")
     main.commit_changes("deep")
-    everything = [o.path for o in main.list_objects()]  # type: ignore[union-attr]
+    everything = [o.path for o in main.list_objects()]
     assert everything == ["a.txt", "data/deep/z.bin", "data/x.csv", "data/y.csv"]
     top = list(main.list_objects(delimiter="/"))
     assert top == [
@@ -268,11 +268,13 @@ def test_references_compare_by_name_and_repository(story: sapwood.Repository) ->
 
 def test_sessions_read_write_fork_and_merge(story: sapwood.Repository) -> None:
     snapshot = story.readonly_session(snapshot_id=story.ref("main~2").get_commit().id)
-    assert snapshot.read_only and snapshot.download("a.txt") == b"one"
+    assert snapshot.read_only
+    assert snapshot.download("a.txt") == b"one"
     tagged = story.tag("v1").create("main~1")
     assert story.readonly_session(tag=tagged.id).download("a.txt") == b"two"
     session = story.writable_session("main")
-    assert session.branch == "main" and not session.read_only
+    assert session.branch == "main"
+    assert not session.read_only
     session.upload(b"s", "session.txt")
     first, second = session.fork(), session.fork()
     first.upload(b"1", "fork/1")

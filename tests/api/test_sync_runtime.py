@@ -8,6 +8,8 @@ import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 import sapwood
 from sapwood import _loop
 from sapwood._sync._twin import iterate
@@ -118,9 +120,5 @@ def test_sync_calls_from_sapwood_s_own_loop_are_refused_with_advice(
     async def inside() -> None:
         repo.branch("main").get_commit()
 
-    try:
+    with pytest.raises(sapwood.SapwoodError, match=r"sapwood\.aio"):
         _loop.run(inside())
-    except sapwood.SapwoodError as error:
-        assert "sapwood.aio" in str(error)
-    else:
-        raise AssertionError("a sync call on the loop thread must be refused")

@@ -20,7 +20,8 @@ def test_a_transaction_commits_when_the_block_ends(repo: sapwood.Repository) -> 
         assert not main.exists("one.txt")  # isolated until the commit
     commit = transaction.commit
     assert commit is not None
-    assert commit.message == "Add two files" and commit.metadata == {"by": "test"}
+    assert commit.message == "Add two files"
+    assert commit.metadata == {"by": "test"}
     assert commit.parents == (before.id,)
     assert main.get_commit() == commit
     assert main.download("two.txt") == b"2"
@@ -30,9 +31,14 @@ def test_an_exception_discards_everything_and_propagates(repo: sapwood.Repositor
     main = repo.branch("main")
     before = main.get_commit()
     transaction = main.transaction("never")
-    with pytest.raises(KeyError, match="boom"), transaction as tx:
-        tx.upload(b"x", "x.txt")
-        raise KeyError("boom")
+
+    def fail() -> None:
+        with transaction as tx:
+            tx.upload(b"x", "x.txt")
+            raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        fail()
     assert transaction.commit is None
     assert main.get_commit() == before
     assert not main.exists("x.txt")
@@ -55,11 +61,16 @@ def test_a_collision_raises_conflict_error_naming_the_paths(repo: sapwood.Reposi
     main = repo.branch("main")
     main.upload(b"base", "shared.txt")
     main.commit_changes("base")
-    with pytest.raises(sapwood.ConflictError) as caught, main.transaction("mine") as tx:
-        tx.upload(b"mine", "shared.txt")
-        tx.upload(b"mine", "only-mine.txt")
-        main.upload(b"theirs", "shared.txt")
-        main.commit_changes("theirs")
+
+    def collide() -> None:
+        with main.transaction("mine") as tx:
+            tx.upload(b"mine", "shared.txt")
+            tx.upload(b"mine", "only-mine.txt")
+            main.upload(b"theirs", "shared.txt")
+            main.commit_changes("theirs")
+
+    with pytest.raises(sapwood.ConflictError) as caught:
+        collide()
     assert caught.value.conflicts == ("shared.txt",)
     assert "shared.txt" in str(caught.value)
     assert main.download("shared.txt") == b"theirs"
@@ -72,8 +83,12 @@ async def test_the_async_twin_is_an_async_with(memory_url: str) -> None:
         async with main.transaction("async") as tx:
             await tx.upload(b"a", "a.txt")
         assert (await main.get_commit()).message == "async"
-        with pytest.raises(ValueError, match="stop"):
+
+        async def fail() -> None:
             async with main.transaction("discarded") as tx:
                 await tx.upload(b"b", "b.txt")
                 raise ValueError("stop")
+
+        with pytest.raises(ValueError, match="stop"):
+            await fail()
         assert not await main.exists("b.txt")

@@ -97,7 +97,8 @@ def test_every_async_member_has_a_sync_twin(async_class: type, name: str, member
     twin = inspect.getattr_static(sync_class, sync_name)
     if isinstance(member, property):
         assert isinstance(twin, property), f"{sync_class.__name__}.{name} is not a property"
-        assert member.fget is not None and twin.fget is not None
+        assert member.fget is not None
+        assert twin.fget is not None
         assert to_sync_text(inspect.signature(member.fget).return_annotation) == (
             inspect.signature(twin.fget).return_annotation
         )
@@ -105,7 +106,8 @@ def test_every_async_member_has_a_sync_twin(async_class: type, name: str, member
     assert type(member) is type(twin), f"{name}: {type(member)} against {type(twin)}"
     async_function = member.__func__ if isinstance(member, classmethod | staticmethod) else member
     sync_function = twin.__func__ if isinstance(twin, classmethod | staticmethod) else twin
-    assert callable(async_function) and callable(sync_function)
+    assert callable(async_function)
+    assert callable(sync_function)
     if name in SYNC_DUNDERS or name in PLAIN_DUNDERS:
         expected = signature_text(async_function, asynchronous=True)[:-1]
         assert signature_text(sync_function, asynchronous=False)[:-1] == expected
@@ -124,11 +126,14 @@ def test_every_async_member_has_a_sync_twin(async_class: type, name: str, member
 @pytest.mark.parametrize("async_class", ASYNC_CLASSES, ids=lambda cls: cls.__name__)
 def test_each_sync_class_documents_itself_and_wraps_its_twin(async_class: type) -> None:
     sync_class = sync_class_of(async_class)
-    assert sync_class.__doc__ and sync_class.__doc__.strip()
+    assert sync_class.__doc__
+    assert sync_class.__doc__.strip()
     for name, member in public_members(sync_class):
         if name.startswith("_"):
             continue
         target = member.fget if isinstance(member, property) else member
         target = target.__func__ if isinstance(target, classmethod | staticmethod) else target
         if callable(target) or isinstance(member, property):
-            assert getattr(target, "__doc__", None), f"{sync_class.__name__}.{name} has no docstring"
+            assert getattr(target, "__doc__", None), (
+                f"{sync_class.__name__}.{name} has no docstring"
+            )

@@ -3,7 +3,8 @@
 In one run, side by side on the same emulator:
 
 - 1,000 small objects (4 KiB) put then got, one at a time and 32 in flight
-  (raw: a thread pool of 32 around ``upload_from_string`` / ``download_as_bytes``);
+  (raw: a thread pool of 32 around ``upload_from_string`` / ``download_as_bytes``),
+  raw and sapwood taking turns every 100 objects;
 - one large object (256 MiB) put then got, by the raw SDK with its defaults, by
   ``GcsStorage``, and by ``GcsStorage`` under sapwood's object layer (compression off).
 
@@ -82,6 +83,9 @@ class Raw:
             for key in keys:
                 self.put(key, data)
 
+    def delete_many(self, keys: list[str]) -> None:
+        list(self.pool.map(self.bucket.delete_blob, keys))
+
     def get_many(self, keys: list[str], parallel: bool) -> None:
         if parallel:
             list(self.pool.map(self.get, keys))
@@ -106,32 +110,34 @@ async def sapwood_get_many(store: GcsStorage, keys: list[str], parallel: bool) -
             await store.get(key)
 
 
-async def raw_round(
-    raw: Raw, keys: list[str], payload: bytes, parallel: bool
-) -> tuple[float, float]:
-    put = await asyncio.to_thread(timed, partial(raw.put_many, keys, payload, parallel))
-    got = await asyncio.to_thread(timed, partial(raw.get_many, keys, parallel))
-    return put, got
+BATCH = 100
 
 
-async def sapwood_round(
-    store: GcsStorage, keys: list[str], payload: bytes, parallel: bool
-) -> tuple[float, float]:
-    put = await atimed(partial(sapwood_put_many, store, keys, payload, parallel))
-    got = await atimed(partial(sapwood_get_many, store, keys, parallel))
-    return put, got
+async def raw_batch(raw: Raw, keys: list[str], payload: bytes | None, parallel: bool) -> float:
+    if payload is None:
+        return await asyncio.to_thread(timed, partial(raw.get_many, keys, parallel))
+    return await asyncio.to_thread(timed, partial(raw.put_many, keys, payload, parallel))
+
+
+async def sapwood_batch(
+    store: GcsStorage, keys: list[str], payload: bytes | None, parallel: bool
+) -> float:
+    if payload is None:
+        return await atimed(partial(sapwood_get_many, store, keys, parallel))
+    return await atimed(partial(sapwood_put_many, store, keys, payload, parallel))
 
 
 async def small_objects(endpoint: str, count: int, repeat: int) -> list[str]:
-    """Each contender gets its own fresh bucket, emptied afterwards, and the order flips
-    every round: fake-gcs-server's writes slow down as a bucket fills, which would
-    otherwise favour whoever goes first."""
+    """Raw and sapwood take turns every ``BATCH`` objects (the order flipping each turn),
+    each on its own fresh bucket: the machine's load then hits both alike, and so does
+    fake-gcs-server's slowdown as a bucket fills."""
     payload = os.urandom(SMALL_SIZE)
     keys = [f"small/{i:05d}" for i in range(count)]
+    batches = [keys[i : i + BATCH] for i in range(0, count, BATCH)]
     lines = []
     for parallel in (False, True):
         times: dict[str, list[float]] = {}
-        for round_number in range(repeat):
+        for _round in range(repeat):
             raw = Raw(endpoint, new_bucket(endpoint))
             config = emulator_config(
                 endpoint, new_bucket(endpoint), extra={"max_connections": CONCURRENCY}
@@ -140,17 +146,19 @@ async def small_objects(endpoint: str, count: int, repeat: int) -> list[str]:
             assert isinstance(store, GcsStorage)
             await store.put("warm-up", b"x")  # connect, outside the timing
             raw.put("warm-up", b"x")
-
-            contenders = [
-                ("raw", partial(raw_round, raw, keys, payload, parallel)),
-                ("sapwood", partial(sapwood_round, store, keys, payload, parallel)),
-            ]
-            for name, run in contenders if round_number % 2 == 0 else contenders[::-1]:
-                put_seconds, get_seconds = await run()
-                times.setdefault(f"{name} put", []).append(put_seconds)
-                times.setdefault(f"{name} get", []).append(get_seconds)
+            for label, data in (("put", payload), ("get", None)):
+                spent = {"raw": 0.0, "sapwood": 0.0}
+                for index, batch in enumerate(batches):
+                    turns = [
+                        ("raw", partial(raw_batch, raw, batch, data, parallel)),
+                        ("sapwood", partial(sapwood_batch, store, batch, data, parallel)),
+                    ]
+                    for name, run in turns if index % 2 == 0 else turns[::-1]:
+                        spent[name] += await run()
+                for name, seconds in spent.items():
+                    times.setdefault(f"{name} {label}", []).append(seconds)
             await store.delete_many(keys)
-            await asyncio.to_thread(raw.pool.map, raw.bucket.delete_blob, keys)
+            await asyncio.to_thread(raw.delete_many, keys)
             await store.close()
             raw.pool.shutdown()
         mode = f"{CONCURRENCY} in flight" if parallel else "one at a time"

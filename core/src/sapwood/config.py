@@ -653,7 +653,7 @@ class RepositoryConfig(ConfigStruct, frozen=True):
             chunking=ChunkingConfig(
                 chunk_threshold_bytes=4 * 1024 * 1024,
                 average_chunk_bytes=1024 * 1024,
-                manifest_range_entries=1000,
+                manifest_range_entries=128,
             ),
         )
 

@@ -3,12 +3,10 @@ of :class:`sapwood.aio.AsyncRepository`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeAlias
+from typing import Self
 
 from sapwood import _loop
 from sapwood._sync._twin import Twin, iterate
@@ -18,14 +16,10 @@ from sapwood._sync.session import Session
 from sapwood._sync.tag import Tag
 from sapwood.aio.reference import RefLike
 from sapwood.aio.repository import AsyncRepository, StoreCredentials, StoreSpec, VirtualCredentials
-from sapwood.config import ObjectStoreConfig, RepositoryConfig
+from sapwood.config import RepositoryConfig
 from sapwood.models import GarbageCollectionSummary
 
-__all__ = ["Location", "Repository", "repository", "store_spec"]
-
-Location: TypeAlias = StoreSpec | os.PathLike[str]
-"""A URL (``s3://bucket/data``, ``file:///srv/repo``, ``memory://demo``), a plain folder
-path (``"data/repo"``, a :class:`~pathlib.Path`), an ObjectStoreConfig or a Storage."""
+__all__ = ["Repository", "repository"]
 
 
 class Repository(Twin[AsyncRepository]):
@@ -228,28 +222,18 @@ class Repository(Twin[AsyncRepository]):
         return _loop.run(self.aio.garbage_collect(older_than, dry_run))
 
 
-def store_spec(location: Location) -> StoreSpec:
-    """``location`` as the repository classes take it: a folder path (a str without
-    ``://``, or a path object) becomes a ``local`` store for that folder, made absolute."""
-    if isinstance(location, os.PathLike) or (isinstance(location, str) and "://" not in location):
-        folder = Path(os.fspath(location)).expanduser().resolve()
-        return ObjectStoreConfig(object_store="local", prefix=str(folder))
-    return location
-
-
 def repository(
-    location: Location,
+    store: StoreSpec,
     store_credentials: StoreCredentials = None,
     config: RepositoryConfig | None = None,
     virtual_chunk_credentials: VirtualCredentials = None,
 ) -> Repository:
-    """Open the repository at ``location``, creating it first if there is none (what
+    """Open the repository at ``store``, creating it first if there is none (what
     :meth:`Repository.open_or_create` does).
 
-    ``location`` is a URL (``s3://bucket/data``, ``file:///srv/repo``, ``memory://demo``),
-    a plain folder path, an :class:`~sapwood.ObjectStoreConfig` or a Storage. Without
-    ``store_credentials`` the credential chain applies (see :func:`sapwood.init`).
+    ``store`` is a URL (``s3://bucket/data``, ``file:///srv/repo``, ``memory://demo``), a
+    plain folder path (``"data/repo"``, a :class:`~pathlib.Path`), an
+    :class:`~sapwood.ObjectStoreConfig` or a Storage. Without ``store_credentials`` the
+    credential chain applies (see :func:`sapwood.init`).
     """
-    return Repository.open_or_create(
-        store_spec(location), store_credentials, config, virtual_chunk_credentials
-    )
+    return Repository.open_or_create(store, store_credentials, config, virtual_chunk_credentials)

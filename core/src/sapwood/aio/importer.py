@@ -20,7 +20,7 @@ import msgspec
 from sapwood.aio.session import AsyncSession
 from sapwood.config import ObjectStoreConfig
 from sapwood.engine.paths import validate_prefix
-from sapwood.errors import ConfigError, PluginError, SapwoodError
+from sapwood.errors import ConfigError, ObjectNotFoundError, PluginError, SapwoodError
 from sapwood.extensions import Importer, ImportSource
 from sapwood.models import Commit
 from sapwood.storage import CommonPrefix, Storage
@@ -212,6 +212,7 @@ class AsyncImportManager:
         importer = importer_for(uri)
         folder = destination if not destination or destination.endswith("/") else destination + "/"
         virtual = self._branch.repository.engine.virtual
+        found = 0
         try:
             async for source in importer.scan(uri):
                 path = folder + source.path
@@ -231,7 +232,13 @@ class AsyncImportManager:
                         metadata=source.metadata or None,
                     )
                 self._ingested += 1
+                found += 1
                 self._touch()
+            if not found:
+                raise ObjectNotFoundError(
+                    f"nothing to import: no objects under {uri}; check the URI (and the "
+                    "credentials, which may hide what is there)"
+                )
         finally:
             closer = getattr(importer, "close", None)
             if closer is not None:

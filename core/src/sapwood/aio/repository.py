@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeAlias
 
@@ -41,9 +43,10 @@ from sapwood.storage import Storage
 
 __all__ = ["AsyncRepository", "Opener", "StoreSpec", "VirtualCredentials"]
 
-StoreSpec: TypeAlias = ObjectStoreConfig | str | Storage
-"""Where a repository lives: a config, a URL (``file:///data/repo``, ``s3://bucket/p``...)
-or an already-built :class:`~sapwood.storage.Storage`."""
+StoreSpec: TypeAlias = ObjectStoreConfig | str | os.PathLike[str] | Storage
+"""Where a repository lives: a config, a URL (``file:///data/repo``, ``s3://bucket/p``...),
+a plain folder path (a str without ``://``, or a path object) or an already-built
+:class:`~sapwood.storage.Storage`."""
 
 StoreCredentials: TypeAlias = CredentialsSpec | CredentialProvider | None
 VirtualCredentials: TypeAlias = Mapping[str, CredentialsSpec | CredentialProvider] | None
@@ -72,6 +75,9 @@ class Opener:
 def _build_storage(
     store: StoreSpec, credentials: StoreCredentials
 ) -> tuple[Storage, ObjectStoreConfig | Storage, bool]:
+    if isinstance(store, os.PathLike) or (isinstance(store, str) and "://" not in store):
+        folder = Path(os.fspath(store)).expanduser().resolve()
+        store = ObjectStoreConfig(object_store="local", prefix=str(folder))
     if isinstance(store, str):
         store = ObjectStoreConfig.from_url(store)
     if isinstance(store, ObjectStoreConfig):
@@ -81,7 +87,8 @@ def _build_storage(
     if isinstance(store, Storage):
         return store, store, False
     raise TypeError(
-        f"store must be an ObjectStoreConfig, a URL string or a Storage, not {type(store).__name__}"
+        f"store must be an ObjectStoreConfig, a URL, a folder path or a Storage, not "
+        f"{type(store).__name__}"
     )
 
 
