@@ -6,7 +6,6 @@ Run it with ``bash scripts/quickstart.sh`` (or ``python examples/quickstart.py [
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,48 +14,50 @@ import sapwood
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("folder", nargs="?", help="where to keep the repository (default: a temp dir)")
+    parser.add_argument(
+        "folder", nargs="?", help="where to keep the repository (default: a temp dir)"
+    )
     args = parser.parse_args()
-    folder = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="sapwood-"))
-    if folder.exists() and args.folder is None:
-        shutil.rmtree(folder)
-
+    folder = Path(args.folder or Path(tempfile.mkdtemp(prefix="sapwood-")) / "census")
     say = print
-    repo = sapwood.repository(folder.resolve().as_uri())
-    say(f"1. Created a repository in {folder} (a plain folder: no server, no database).")
 
-    main_branch = repo.branch("main")
-    main_branch.upload(b"id,species\n1,oak\n2,ash\n", "trees/species.csv", content_type="text/csv")
-    main_branch.upload("A census of the trees in the park.\n", "README.txt")
-    main_branch.upload(b"\x00" * 10_000, "trees/heights.bin")
-    first = main_branch.commit_changes("Add the first census", metadata={"source": "survey-2026"})
-    say(f"2. Uploaded 3 files and committed them on main as {first.id[:12]}: {first.message!r}.")
+    with sapwood.repository(folder) as repo:
+        say(f"1. Opened a repository in {folder} (a plain folder: no server, no database).")
 
-    experiment = repo.branch("experiment").create(source_reference="main")
-    experiment.upload(b"id,species\n1,oak\n2,ash\n3,birch\n", "trees/species.csv")
-    experiment.delete_objects(["trees/heights.bin"])
-    experiment.commit_changes("Add a birch; drop the heights")
-    say("3. Branched 'experiment' from main, changed a file, deleted another and committed.")
+        main_branch = repo.branch("main")
+        main_branch.upload(b"id,species\n1,oak\n2,ash\n", "trees/species.csv")
+        main_branch.upload("A census of the trees in the park.\n", "README.txt")
+        main_branch.upload(b"\x00" * 10_000, "trees/heights.bin")
+        first = main_branch.commit_changes("Add the first census", metadata={"source": "survey"})
+        say(f"2. Uploaded 3 files and committed them on main as {first.id[:12]}.")
 
-    say("4. What the experiment changes, relative to main:")
-    for change in main_branch.diff(experiment):
-        say(f"     {change.type:8} {change.path}")
+        experiment = repo.branch("experiment").create(source_reference="main", exist_ok=True)
+        experiment.upload(b"id,species\n1,oak\n2,ash\n3,birch\n", "trees/species.csv")
+        experiment.delete_objects(["trees/heights.bin"])
+        experiment.commit_changes("Add a birch; drop the heights")
+        say("3. Branched 'experiment' from main, changed a file, deleted another, committed.")
 
-    merged = experiment.merge_into(main_branch, message="Merge the experiment")
-    say(f"5. Merged experiment into main as {merged.id[:12]} (parents: {len(merged.parents)}).")
+        say("4. What the experiment changes, relative to main:")
+        for change in main_branch.diff(experiment):
+            say(f"     {change.type:8} {change.path}")
 
-    main_branch.upload("A census of the trees in the park, with birches.\n", "README.txt")
-    main_branch.commit_changes("Mention the birches")
+        merged = experiment.merge_into(main_branch, message="Merge the experiment")
+        say(f"5. Merged experiment into main as {merged.id[:12]} ({len(merged.parents)} parents).")
 
-    say("6. The log of main, newest first:")
-    for commit in main_branch.log():
-        say(f"     {commit.id[:12]}  {commit.message}")
+        main_branch.upload("A census of the trees in the park, with birches.\n", "README.txt")
+        main_branch.commit_changes("Mention the birches")
 
-    then = repo.ref("main~2")
-    say("7. trees/species.csv as it was two commits ago (main~2):")
-    say("     " + then.download("trees/species.csv").decode().strip().replace("\n", "\n     "))
-    say(f"   ...and today it has {len(main_branch.download('trees/species.csv').splitlines())} lines.")
-    say(f"Done. Explore the repository in {folder}.")
+        say("6. The log of main, newest first:")
+        for commit in main_branch.log(max_amount=5):
+            say(f"     {commit.id[:12]}  {commit.message}")
+
+        then = repo.ref("main~2")
+        say("7. trees/species.csv as it was two commits ago (main~2):")
+        for line in then.download("trees/species.csv").decode().splitlines():
+            say(f"     {line}")
+        today = main_branch.download("trees/species.csv").decode().splitlines()
+        say(f"   ...and today it has {len(today)} lines, the birch included.")
+    say(f"Done. The repository stays in {folder}.")
 
 
 if __name__ == "__main__":

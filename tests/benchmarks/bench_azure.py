@@ -4,7 +4,8 @@ In one run, side by side on the same emulator and the same event loop:
 
 - 1,000 small objects (4 KiB) put then got, one at a time and 32 in flight
   (raw: ``BlobClient.upload_blob(overwrite=True)`` / ``download_blob().readall()`` on the
-  SDK's async client, shared-key signed like sapwood);
+  SDK's async client, shared-key signed like sapwood); each side has its own keys and the
+  two take turns every 100 objects, so load swings and the emulator filling up hit both;
 - one large object (256 MiB) put then got by the raw SDK with its defaults, by the raw SDK
   with sapwood's transfer settings (8 MiB blocks, 8 in flight), by ``AzureStorage``, and by
   ``AzureStorage`` under sapwood's object layer (compression off).
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import platform
 import random
 import statistics
@@ -41,6 +44,7 @@ from sapwood_azure.storage import AzureStorage
 
 T = TypeVar("T")
 CONCURRENCY = 32
+CHUNK = 100
 SMALL_SIZE = 4096
 MIB = 1024 * 1024
 
@@ -80,8 +84,10 @@ class Raw:
 
 
 async def run_small(raw: Raw, store: AzureStorage, count: int, repeat: int) -> list[list[str]]:
+    """Both sides move ``count`` objects of their own, in alternating chunks of 100, so
+    both see the same emulator state and the same load from the rest of the machine."""
     payload = random.Random(1).randbytes(SMALL_SIZE)
-    keys = [f"small/{i:05d}" for i in range(count)]
+    keys = {side: [f"small/{side}/{i:05d}" for i in range(count)] for side in ("raw", "sapwood")}
     calls: dict[tuple[str, str], Callable[[str], Awaitable[Any]]] = {
         ("raw", "put"): partial(raw.put, data=payload),
         ("raw", "get"): raw.get,
@@ -95,11 +101,21 @@ async def run_small(raw: Raw, store: AzureStorage, count: int, repeat: int) -> l
             walls: dict[str, list[float]] = {"raw": [], "sapwood": []}
             cpus: dict[str, list[float]] = {"raw": [], "sapwood": []}
             for round_ in range(repeat):
-                # Alternate who goes first so a busy machine does not favour one side.
-                order = ("raw", "sapwood") if round_ % 2 == 0 else ("sapwood", "raw")
-                for side in order:
-                    call = calls[side, verb]
-                    wall, cpu = await timed(partial(bounded, map(call, keys), limit))
+                spent = {side: [0.0, 0.0] for side in walls}
+                for chunk in range(0, count, CHUNK):
+                    order = (
+                        ("raw", "sapwood")
+                        if (round_ + chunk // CHUNK) % 2 == 0
+                        else ("sapwood", "raw")
+                    )
+                    for side in order:
+                        part = keys[side][chunk : chunk + CHUNK]
+                        wall, cpu = await timed(
+                            partial(bounded, map(calls[side, verb], part), limit)
+                        )
+                        spent[side][0] += wall
+                        spent[side][1] += cpu
+                for side, (wall, cpu) in spent.items():
                     walls[side].append(wall)
                     cpus[side].append(cpu)
             raw_s, sap_s = statistics.median(walls["raw"]), statistics.median(walls["sapwood"])
@@ -113,14 +129,14 @@ async def run_small(raw: Raw, store: AzureStorage, count: int, repeat: int) -> l
                     f"{sap_s / raw_s:.2f} / {sap_cpu / raw_cpu:.2f}",
                 ]
             )
-    await store.delete_many(keys)
+    await store.delete_many([*keys["raw"], *keys["sapwood"]])
     return rows
 
 
 async def run_large(
     raw: Raw, store: AzureStorage, layer: ObjectLayer, size_mib: int, repeat: int
 ) -> list[list[str]]:
-    payload = random.Random(2).randbytes(size_mib * MIB)
+    payload = os.urandom(size_mib * MIB)  # incompressible, like most large files
     extra = store.extra
     tuned_put = {"max_concurrency": extra.max_concurrency}
     tuned_get = {"max_concurrency": extra.max_concurrency}
@@ -171,6 +187,15 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def azurite_version(azurite: Azurite) -> str:
+    # node_modules/.bin/azurite-blob -> node_modules/azurite/package.json
+    package = azurite.executable.parent.parent / "azurite" / "package.json"
+    try:
+        return str(json.loads(package.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return "(unknown version)"
+
+
 async def main(count: int, size_mib: int, repeat: int) -> None:
     with Azurite() as azurite:
         container_name = "bench"
@@ -192,26 +217,28 @@ async def main(count: int, size_mib: int, repeat: int) -> None:
             open_storage(config, credentials),
             RepositoryConfig(compression=CompressionConfig(algorithm="none")),
         )
+        defaults = AzureExtra()
+        print(
+            f"Azurite {azurite_version(azurite)}, Python {platform.python_version()}, "
+            f"median of {repeat}; sapwood defaults: {defaults.block_bytes // MIB} MiB blocks, "
+            f"{defaults.max_concurrency} in flight\n",
+            flush=True,
+        )
         try:
             # Warm both connection pools so neither side pays for the first connection.
             await raw.put("warm", b"x")
             await store.put("warm", b"x")
             await layer.put("warm2", b"x")
             small = await run_small(raw, store, count, repeat)
+            print(
+                table(["small objects", "raw SDK", "sapwood", "sapwood / raw (wall / CPU)"], small)
+            )
+            print(flush=True)
             large = await run_large(raw, store, layer, size_mib, repeat)
         finally:
             await layer.close()
             await store.close()
             await service.close()
-    defaults = AzureExtra()
-    print(
-        f"Azurite {azurite.executable.parent.parent.joinpath('azurite').name}, "
-        f"Python {platform.python_version()}, median of {repeat}; "
-        f"sapwood defaults: {defaults.block_bytes // MIB} MiB blocks, "
-        f"{defaults.max_concurrency} in flight\n"
-    )
-    print(table(["small objects", "raw SDK", "sapwood", "sapwood / raw (wall / CPU)"], small))
-    print()
     print(table(["large object", "put", "get", "vs raw with same settings (put / get)"], large))
 
 

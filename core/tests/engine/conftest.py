@@ -85,9 +85,7 @@ class MaskedStore(WrappedStore):
             raise StorageError(f"conditional create used on a store without it ({key})")
         if mode not in ("create", "overwrite") and not self.capabilities.conditional_update:
             raise StorageError(f"conditional update used on a store without it ({key})")
-        return await super().put(
-            key, data, mode=mode, content_type=content_type, metadata=metadata
-        )
+        return await super().put(key, data, mode=mode, content_type=content_type, metadata=metadata)
 
 
 @dataclass
@@ -167,9 +165,7 @@ class FailingStore(WrappedStore):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectMeta:
         self._count(key)
-        return await super().put(
-            key, data, mode=mode, content_type=content_type, metadata=metadata
-        )
+        return await super().put(key, data, mode=mode, content_type=content_type, metadata=metadata)
 
     async def delete(self, key: str) -> None:
         self._count(key)

@@ -78,9 +78,7 @@ async def test_applying_changes_matches_a_dict(rounds: list[dict[str, bytes | No
             assert set(found_many) == {p for p in ("a/000", "e/039") if p in model}
             diffs = {p: (old, new) async for p, old, new in diff_trees(previous, tree)}
             before = await contents(previous)
-            expected = {
-                p for p in set(before) | set(model) if before.get(p) != model.get(p)
-            }
+            expected = {p for p in set(before) | set(model) if before.get(p) != model.get(p)}
             assert set(diffs) == expected
             prefixed = [p async for p, _, _ in diff_trees(previous, tree, prefix="b/")]
             assert prefixed == sorted(p for p in expected if p.startswith("b/"))

@@ -96,6 +96,10 @@ def test_connection_strings_are_parsed() -> None:
 async def test_account_name_and_key(store: AzureStorage) -> None:
     assert store.capabilities.presigned_urls is True
     await round_trip(store)
+    connections = list(store._connections.values())
+    assert [c.auth.kind for c in connections] == ["shared_key"]
+    assert DEV_ACCOUNT_KEY not in repr(connections)
+    assert DEV_ACCOUNT_KEY not in repr(store)
 
 
 @pytest.mark.parametrize("leading", ["", "?"])

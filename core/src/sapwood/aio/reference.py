@@ -137,8 +137,8 @@ class AsyncReference:
         self, max_amount: int | None = None, paths: Sequence[str] | str | None = None
     ) -> AsyncIterator[Commit]:
         """Commits in this reference's history, newest first; with ``paths``, only those
-        that changed one of them (an object path, or a folder and everything under it)
-        relative to their first parent."""
+        that changed one of them (an object path, or a folder and everything under it):
+        a commit relative to its parent, a merge only where it differs from every parent."""
         return self._log(max_amount, _paths(paths))
 
     async def _log(self, max_amount: int | None, paths: list[str]) -> AsyncIterator[Commit]:

@@ -330,8 +330,8 @@ class AsyncRepository:
         validate_ref_name(branch_id, "branch")
         handle = self._branches.get(branch_id)
         if handle is None:
-            handle = AsyncBranch(self, branch_id)
-            self._branches[branch_id] = handle
+            # setdefault is atomic: threads of the sync API asking at once share one handle.
+            handle = self._branches.setdefault(branch_id, AsyncBranch(self, branch_id))
         return handle
 
     def tag(self, tag_id: str) -> AsyncTag:

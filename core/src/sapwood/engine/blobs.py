@@ -24,8 +24,14 @@ class BlobStore:
         that an unfinished commit is about to reference.
         """
         blob_id = raw_id if raw_id is not None else content_id(data)
+        # Not cached: file data streamed in would push out manifests and snapshots, and
+        # keep up to the cache's bound of it in memory while a large file is written.
         await self.layer.put(
-            blob_key(blob_id), data, content_type="application/octet-stream", immutable=True
+            blob_key(blob_id),
+            data,
+            content_type="application/octet-stream",
+            immutable=True,
+            cache=False,
         )
         return blob_id
 

@@ -1,7 +1,8 @@
 """Maintenance: cutting old history (expiry) and deleting what nothing needs (GC).
 
 ``expire_snapshots(older_than)`` marks every commit older than ``older_than`` that no branch
-or tag points at as expired: history walks stop there. It deletes nothing.
+or tag points at as expired: history walks (log, ``~``/``^``, merge bases) stop there, so
+everything behind it is cut off. It deletes nothing.
 
 ``garbage_collect(older_than)`` keeps everything reachable from a branch or tag without
 crossing an expired commit, and deletes the other snapshots, manifests and blobs, but never
@@ -64,7 +65,6 @@ async def expire_snapshots(engine: Engine, older_than: datetime) -> frozenset[st
             continue
         if raw not in heads and snapshot.committed_at_us < limit:
             newly.add(raw)
-            continue
         stack.extend(p for p in snapshot.parents if p not in expired and p not in seen)
     await asyncio.gather(*(engine.layer.put(expired_key(raw), b"") for raw in newly))
     return frozenset(raw.hex() for raw in newly)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sapwood.engine.diff import diff_trees
 from sapwood.engine.format import Snapshot, to_micros
+from sapwood.engine.manifests import Tree
 from sapwood.engine.repo import Engine
 from sapwood.errors import RefNotFoundError
 
@@ -59,13 +60,27 @@ async def walk(
 async def touches(
     engine: Engine, raw: bytes, snapshot: Snapshot, paths: Iterable[str], expired: set[bytes]
 ) -> bool:
-    """True if the commit changed any of ``paths`` (objects or folders) relative to its
-    first parent (an expired or missing first parent counts as an empty tree)."""
-    parent = snapshot.parents[0] if snapshot.parents else None
-    if parent is not None and (parent in expired or await _read_or_none(engine, parent) is None):
-        parent = None
-    old = await engine.tree(parent)
+    """True if the commit changed any of ``paths`` (objects or folders).
+
+    As in git's default history simplification, a merge counts only if it differs from
+    every parent there (it made a change of its own, such as resolving a conflict); a commit
+    whose parents are expired or gone is compared with an empty tree.
+    """
+    wanted = list(paths)
+    parents = [
+        p
+        for p in snapshot.parents
+        if p not in expired and await _read_or_none(engine, p) is not None
+    ]
     new = await engine.tree(raw)
+    for parent in parents or [None]:
+        old = await engine.tree(parent)
+        if not await _changed_under(old, new, wanted):
+            return False
+    return True
+
+
+async def _changed_under(old: Tree, new: Tree, paths: list[str]) -> bool:
     for path in paths:
         folder = path.rstrip("/") + "/"
         async for changed, _, _ in diff_trees(old, new, prefix=path):

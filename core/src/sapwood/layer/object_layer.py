@@ -342,8 +342,11 @@ class ObjectLayer:
         metadata: Mapping[str, str] | None = None,
         immutable: bool = False,
         compress: bool | None = None,
+        cache: bool | None = None,
     ) -> ObjectMeta:
         """Store ``data``, compressed when ``compress`` (default: ``immutable``) and worth it.
+        An immutable object is kept in the cache unless ``cache`` is False (file data being
+        streamed in, which would only push out what is read back soon).
 
         A conditional write (``create`` or ``Update``) whose earlier attempt failed
         ambiguously and whose retry then loses its condition is checked: if the stored
@@ -384,7 +387,8 @@ class ObjectLayer:
                 self._forget(key)
             if immutable:
                 self._encodings[key] = encoding_of(encoded.metadata) or ""
-                await self.cache.set(key, data)
+                if cache is not False:
+                    await self.cache.set(key, data)
             else:
                 self._encodings.pop(key, None)
                 await self.cache.delete(key)
