@@ -128,6 +128,8 @@ class EngineMachine(RuleBasedStateMachine):
         root = self.run(self.repo.branch("main").get_commit())
         self.remember(root, {})
         self.branches["main"] = root.id
+        self.run(self.repo.branch("dev").create("main"))
+        self.branches["dev"] = root.id
 
     def teardown(self) -> None:
         if hasattr(self, "repo"):
@@ -180,7 +182,9 @@ class EngineMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), changes=CHANGES)
     def commit(self, data: st.DataObject, changes: dict[str, bytes | None]) -> None:
-        branch = self.existing_branch(data)
+        self.commit_to(self.existing_branch(data), changes)
+
+    def commit_to(self, branch: str, changes: dict[str, bytes | None]) -> None:
         head = self.branches[branch]
 
         async def act() -> Commit:
@@ -203,11 +207,21 @@ class EngineMachine(RuleBasedStateMachine):
         self.remember(made, files)
         self.branches[branch] = made.id
 
-    @rule(data=st.data(), changes=CHANGES)
-    def commit_elsewhere(self, data: st.DataObject, changes: dict[str, bytes | None]) -> None:
-        """A second commit rule, so branches diverge often enough to make merges, picks
-        and reverts interesting."""
-        self.commit(data, changes)
+    @precondition(lambda self: len(self.branches) > 1)
+    @rule(
+        data=st.data(),
+        path=st.sampled_from(PATHS),
+        left=st.none() | st.sampled_from(CONTENTS),
+        right=st.none() | st.sampled_from(CONTENTS),
+    )
+    def edit_two_branches(
+        self, data: st.DataObject, path: str, left: bytes | None, right: bytes | None
+    ) -> None:
+        """The same path changed on two branches, so merges, picks and reverts meet
+        conflicts."""
+        first, second = data.draw(st.permutations(sorted(self.branches)))[:2]
+        self.commit_to(first, {path: left})
+        self.commit_to(second, {path: right})
 
     @rule(name=st.sampled_from(BRANCHES), data=st.data())
     def create_branch(self, name: str, data: st.DataObject) -> None:
@@ -249,7 +263,8 @@ class EngineMachine(RuleBasedStateMachine):
         self, data: st.DataObject, strategy: Literal["source-wins", "dest-wins"] | None
     ) -> None:
         source = self.existing_branch(data)
-        dest = self.existing_branch(data)
+        others = sorted(set(self.branches) - {source}) or [source]
+        dest = data.draw(st.sampled_from(others))
         source_head, dest_head = self.branches[source], self.branches[dest]
         if source_head in self.ancestors(dest_head):
             result = self.run(self.repo.branch(source).merge_into(dest, strategy=strategy))
@@ -382,7 +397,7 @@ class EngineMachine(RuleBasedStateMachine):
 
 
 MachineSettings = settings(
-    max_examples=50,
+    max_examples=80,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -1,4 +1,16 @@
-"""sapwood: git for object storage, as a Python library with no server."""
+"""sapwood: git for object storage, as a Python library with no server.
+
+Open (or create) a repository and work on a branch::
+
+    import sapwood
+
+    repo = sapwood.repository("data/census")       # a folder, or "s3://bucket/census"
+    main = repo.branch("main")
+    main.upload(b"id,species\n1,oak\n", "trees.csv")
+    main.commit_changes("Add the census")
+
+This module is the sync API; :mod:`sapwood.aio` has the same classes for asyncio.
+"""
 
 from __future__ import annotations
 

@@ -307,3 +307,30 @@ def _fetch(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as response:
         body: bytes = response.read()
         return body
+
+
+async def test_get_with_meta_pairs_bytes_and_metadata_of_one_version(store: GcsStorage) -> None:
+    """A writer keeps replacing the object (every 10 ms: refs move that fast only under
+    heavy contention); every read must see bytes and metadata of one version, never a mix."""
+    await store.put("hot", b"0", metadata={"n": "0"})
+    stop = asyncio.Event()
+
+    async def writer() -> None:
+        number = 0
+        while not stop.is_set() and number < 400:
+            number += 1
+            await store.put("hot", str(number).encode(), metadata={"n": str(number)})
+            await asyncio.sleep(0.01)
+
+    async def reader() -> list[tuple[bytes, ObjectMeta]]:
+        seen = []
+        for _ in range(40):
+            seen.append(await store.get_with_meta("hot"))
+        stop.set()
+        return seen
+
+    _, reads = await asyncio.gather(writer(), reader())
+    for data, meta in reads:
+        assert data.decode() == meta.metadata["n"]
+        assert meta.size == len(data)
+    assert len({meta.etag for _, meta in reads}) > 1, "the writer never overlapped the reads"

@@ -15,6 +15,7 @@ Conditional writes are native: the etag sapwood hands out is the object's *gener
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -61,7 +62,7 @@ T = TypeVar("T")
 
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 _LIST_FIELDS = "items(name,size,generation,updated,contentType,metadata),prefixes,nextPageToken"
-_READ_ATTEMPTS = 5
+_READ_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class _Connection:
 
 _EMPTY = object()
 """Marks a byte range that selects nothing: no download is needed."""
+_MISSING = object()
+_CHANGED = object()
 
 
 class GcsStorage(BaseStorage):
@@ -263,64 +266,82 @@ class GcsStorage(BaseStorage):
 
     async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
         """The object's bytes, or the part ``byte_range`` selects (one ranged ``GET``)."""
-        data, _generation = await self._download(key, byte_range, None)
-        return data
-
-    async def get_with_meta(
-        self, key: str, byte_range: ByteRange | None = None
-    ) -> tuple[bytes, ObjectMeta]:
-        """Bytes and metadata of one generation: the metadata is read first and the download
-        is pinned to its generation (and checked against the generation it reports)."""
-        for _ in range(_READ_ATTEMPTS):
-            meta = await self.head(key)
-            generation = int(meta.etag) if meta.etag and meta.etag.isdigit() else None
-            try:
-                data, got = await self._download(key, byte_range, generation)
-            except PreconditionFailedError:
-                continue
-            if got is None or generation is None or got == generation:
-                return data, meta
-        raise StorageError(
-            f"{self._url(self._full(key))} kept changing while being read", retryable=True, key=key
-        )
-
-    async def _download(
-        self, key: str, byte_range: ByteRange | None, generation: int | None
-    ) -> tuple[bytes, int | None]:
         full = self._full(key)
         span = _sdk_range(byte_range)
         if span is _EMPTY:
-            meta = await self.head(key)
-            return b"", int(meta.etag) if meta.etag and meta.etag.isdigit() else None
+            await self.head(key)  # NotFoundError if missing
+            return b""
         assert isinstance(span, tuple)
         start, end = span
         conn = await self._connection()
         what = f"reading {self._url(full)}"
 
-        def work() -> tuple[bytes, int | None]:
-            blob = conn.bucket.blob(full)
+        def work() -> bytes:
             try:
-                data = blob.download_as_bytes(
-                    start=start,
-                    end=end,
-                    if_generation_match=generation,
-                    retry=None,
-                    timeout=self._timeout,
+                data: bytes = conn.bucket.blob(full).download_as_bytes(
+                    start=start, end=end, retry=None, timeout=self._timeout
                 )
             except api.RequestRangeNotSatisfiable:
-                return b"", None  # the range starts at or past the end
-            got = blob.generation
-            return data, int(got) if got is not None else None
+                return b""  # the range starts at or past the end
+            return data
 
         try:
             return await self._run(work)
         except Exception as exc:
-            status = status_of(exc)
-            if status == 404:
+            if status_of(exc) == 404:
                 raise await self._missing(what, key) from exc
-            if status == 412:
-                raise PreconditionFailedError(f"{what}: it changed", key=key) from exc
             raise self._error(exc, what, key) from exc
+
+    async def get_with_meta(
+        self, key: str, byte_range: ByteRange | None = None
+    ) -> tuple[bytes, ObjectMeta]:
+        """Bytes and metadata of one generation: the metadata is read, then the download is
+        pinned to that generation (``?generation=``), back to back in one worker thread. If
+        the object was replaced in between, the old generation is gone and it starts over."""
+        full = self._full(key)
+        span = _sdk_range(byte_range)
+        conn = await self._connection()
+        what = f"reading {self._url(full)}"
+
+        def work() -> tuple[bytes, ObjectMeta] | object:
+            blob = conn.bucket.get_blob(full, retry=None, timeout=self._timeout)
+            if blob is None:
+                return _MISSING
+            meta = self._meta(blob, key)
+            if span is _EMPTY:
+                return b"", meta
+            assert isinstance(span, tuple)
+            pinned = conn.bucket.blob(full, generation=blob.generation)
+            try:
+                data = pinned.download_as_bytes(
+                    start=span[0], end=span[1], retry=None, timeout=self._timeout
+                )
+            except api.NotFound:
+                return _CHANGED
+            except api.RequestRangeNotSatisfiable:
+                return b"", meta
+            if pinned.generation is not None and str(pinned.generation) != meta.etag:
+                return _CHANGED
+            return data, meta
+
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                outcome = await self._run(work)
+            except Exception as exc:
+                if status_of(exc) == 404:
+                    raise await self._missing(what, key) from exc
+                raise self._error(exc, what, key) from exc
+            if outcome is _MISSING:
+                raise await self._missing(what, key)
+            if outcome is not _CHANGED:
+                assert isinstance(outcome, tuple)
+                return outcome
+            # Written to between the two requests: step aside a moment so that a burst of
+            # writers does not keep winning the same race.
+            await asyncio.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 4)))
+        raise StorageError(
+            f"{self._url(full)} kept changing while being read", retryable=True, key=key
+        )
 
     # writes -------------------------------------------------------------------------------
 
