@@ -33,9 +33,10 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from sapwood.aio import AsyncRepository
+from sapwood.aio import AsyncBranch, AsyncRepository, AsyncSession
 from sapwood.config import ChunkingConfig, ObjectStoreConfig, RepositoryConfig
 
 
@@ -121,6 +122,28 @@ def bench_chunking() -> None:
 # -- (a) small files ------------------------------------------------------------------------
 
 
+async def upload_concurrently(branch: AsyncBranch, payloads: list[bytes], limit: int = 64) -> None:
+    """Stage every payload with at most ``limit`` uploads in flight."""
+    gate = asyncio.Semaphore(limit)
+
+    async def put(i: int, payload: bytes) -> None:
+        async with gate:
+            await branch.upload(payload, f"data/{i:05d}.bin")
+
+    await asyncio.gather(*(put(i, p) for i, p in enumerate(payloads)))
+
+
+async def download_concurrently(session: AsyncSession, count: int, limit: int = 64) -> list[bytes]:
+    """Read every file back with at most ``limit`` downloads in flight."""
+    gate = asyncio.Semaphore(limit)
+
+    async def get(i: int) -> bytes:
+        async with gate:
+            return await session.download(f"data/{i:05d}.bin")
+
+    return list(await asyncio.gather(*(get(i) for i in range(count))))
+
+
 async def bench_small_files(root: str, fsync: bool, count: int = 1000, size: int = 4096) -> None:
     """Put, commit and read back ``count`` files of ``size`` bytes on local storage."""
     print(f"\n## (a) {count} files of {size // 1024} KiB on local storage (fsync={fsync})")
@@ -135,13 +158,7 @@ async def bench_small_files(root: str, fsync: bool, count: int = 1000, size: int
             for i, payload in enumerate(payloads):
                 await branch.upload(payload, f"data/{i:05d}.bin")
         else:
-            limit = asyncio.Semaphore(64)
-
-            async def put(i: int, payload: bytes) -> None:
-                async with limit:
-                    await branch.upload(payload, f"data/{i:05d}.bin")
-
-            await asyncio.gather(*(put(i, p) for i, p in enumerate(payloads)))
+            await upload_concurrently(branch, payloads)
         staged = time.perf_counter() - start
         await branch.commit_changes(f"{count} files")
         committed = time.perf_counter() - start
@@ -156,13 +173,7 @@ async def bench_small_files(root: str, fsync: bool, count: int = 1000, size: int
                 await head.download(f"data/{i:05d}.bin")
         else:
             session = await reader.readonly_session("main")
-            limit = asyncio.Semaphore(64)
-
-            async def get(i: int) -> bytes:
-                async with limit:
-                    return await session.download(f"data/{i:05d}.bin")
-
-            results = await asyncio.gather(*(get(i) for i in range(count)))
+            results = await download_concurrently(session, count)
             assert results[7] == payloads[7]
         rows.append((f"read back ({mode}, new handle)", time.perf_counter() - start))
         await reader.close()
@@ -171,6 +182,60 @@ async def bench_small_files(root: str, fsync: bool, count: int = 1000, size: int
     for label, seconds in rows:
         rate = f"{count / seconds:,.0f}" if not label.startswith("  ") else ""
         print(f"| {label} | {ms(seconds)} | {rate} |")
+
+
+ICECHUNK_SCRIPT = """
+import json, os, sys, tempfile, time
+import numpy as np, zarr, icechunk
+
+count, size = int(sys.argv[1]), int(sys.argv[2])
+folder = os.path.join(tempfile.mkdtemp(prefix="icechunk-bench-"), "repo")
+data = np.frombuffer(os.urandom(count * size), dtype=np.uint8)
+repo = icechunk.Repository.create(icechunk.local_filesystem_storage(folder))
+start = time.perf_counter()
+session = repo.writable_session("main")
+array = zarr.group(store=session.store).create_array(
+    "data", shape=(count * size,), chunks=(size,), dtype="uint8", compressors=None, fill_value=0
+)
+array[:] = data
+staged = time.perf_counter() - start
+session.commit(f"{count} chunks")
+written = time.perf_counter() - start
+reader = icechunk.Repository.open(icechunk.local_filesystem_storage(folder))
+start = time.perf_counter()
+back = zarr.open_array(reader.readonly_session(branch="main").store, path="data", mode="r")[:]
+read = time.perf_counter() - start
+assert (back == data).all()
+print(json.dumps({"write": written, "commit": written - staged, "read": read,
+                  "version": icechunk.__version__}))
+"""
+
+
+def bench_icechunk(python: str, count: int = 1000, size: int = 4096) -> None:
+    """The same workload through Zarr into Icechunk, in the venv of ``python``."""
+    import json
+    import subprocess
+
+    result = subprocess.run(
+        [python, "-c", ICECHUNK_SCRIPT, str(count), str(size)],
+        capture_output=True,
+        check=True,
+        text=True,
+        env={**os.environ, "RUST_LOG": "error"},
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    print(
+        f"\n## (a) the same {count} x {size // 1024} KiB through Zarr into Icechunk "
+        f"{figures['version']} (local filesystem storage, no fsync)"
+    )
+    print("| step | time | files/s |")
+    print("|---|---|---|")
+    print(
+        f"| write+commit (zarr writes chunks concurrently) | {ms(figures['write'])} | "
+        f"{count / figures['write']:,.0f} |"
+    )
+    print(f"|   of which commit | {ms(figures['commit'])} |  |")
+    print(f"| read back (new handle) | {ms(figures['read'])} | {count / figures['read']:,.0f} |")
 
 
 # -- (b) scale ------------------------------------------------------------------------------
@@ -185,7 +250,9 @@ async def populate(
     folder: str, count: int, fsync: bool, range_entries: int | None
 ) -> AsyncRepository:
     """A repository of ``count`` tiny (inlined) objects, committed in batches."""
-    repo = await AsyncRepository.create(local_store(folder, fsync), config=repo_config(range_entries))
+    repo = await AsyncRepository.create(
+        local_store(folder, fsync), config=repo_config(range_entries)
+    )
     branch = repo.branch("main")
     batch = 200_000
     for start in range(0, count, batch):
@@ -195,6 +262,11 @@ async def populate(
         await session.commit(f"objects {start}..{min(count, start + batch)}")
     del branch
     return repo
+
+
+async def count_diff(repo: AsyncRepository, old: str, new: str) -> int:
+    """How many changes turn commit ``old`` into ``new``."""
+    return len([change async for change in repo.commit(old).diff(new)])
 
 
 async def bench_scale(
@@ -231,19 +303,14 @@ async def bench_scale(
                 for k, path in enumerate(paths):
                     await session.upload(b"changed %d %d" % (round_number, k) * 100, path)
                 before = session.snapshot_id
-                seconds, peak, commit = await timed(lambda s=session: s.commit("100 changes"))
+                seconds, peak, commit = await timed(partial(session.commit, "100 changes"))
                 timings["commit"].append((seconds, CPU_SECONDS[-1], peak))
 
-                async def diff(r: AsyncRepository = repo, a: str = before, b: str = commit.id) -> int:
-                    return len([c async for c in r.commit(a).diff(b)])
-
-                seconds, peak, found = await timed(diff)
+                seconds, peak, found = await timed(partial(count_diff, repo, before, commit.id))
                 assert found == 100, found
                 timings["diff (warm)"].append((seconds, CPU_SECONDS[-1], peak))
                 fresh = await AsyncRepository.open(local_store(folder, fsync))
-                seconds, peak, found = await timed(
-                    lambda f=fresh, a=before, b=commit.id: diff(f, a, b)
-                )
+                seconds, peak, found = await timed(partial(count_diff, fresh, before, commit.id))
                 await fresh.close()
                 timings["diff (new handle)"].append((seconds, CPU_SECONDS[-1], peak))
             for operation, samples in timings.items():
@@ -293,14 +360,10 @@ async def bench_log(root: str, commits: int, fsync: bool) -> None:
     rows = []
     for label, handle in (("log, same handle", repo), ("log, new handle", None)):
         target = handle or await AsyncRepository.open(local_store(folder, fsync))
-        seconds, peak, found = await timed(
-            lambda t=target: _count(t.branch("main").log())  # type: ignore[misc]
-        )
+        seconds, peak, found = await timed(partial(_count_log, target, None))
         assert found == commits + 1, found
         rows.append((label, seconds, peak))
-        seconds, peak, found = await timed(
-            lambda t=target: _count(t.branch("main").log(paths=["counter/007.txt"]))  # type: ignore[misc]
-        )
+        seconds, peak, found = await timed(partial(_count_log, target, ["counter/007.txt"]))
         rows.append((f"{label}, paths filter (1 in 100 commits)", seconds, peak))
         if handle is None:
             await target.close()
@@ -311,13 +374,15 @@ async def bench_log(root: str, commits: int, fsync: bool) -> None:
         print(f"| {label} | {ms(seconds)} | {commits / seconds:,.0f} | {mib(peak)} |")
 
 
-async def _count(iterator: Any) -> int:
-    return len([item async for item in iterator])
+async def _count_log(repo: AsyncRepository, paths: list[str] | None) -> int:
+    return len([commit async for commit in repo.branch("main").log(paths=paths)])
 
 
 async def main(argv: list[str]) -> None:
     """Run the chosen sections."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--only", default="chunking,a,b,c", help="sections to run")
     parser.add_argument("--sizes", default="1000,100000", help="object counts for (b)")
     parser.add_argument("--full", action="store_true", help="add 1,000,000 objects to (b)")
@@ -326,6 +391,11 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--range-entries", type=int, default=None, help="override the range size")
     parser.add_argument("--no-fsync", action="store_true", help="local store without fsync")
     parser.add_argument("--dir", default=None, help="scratch folder (default: a temp dir)")
+    parser.add_argument(
+        "--icechunk-python",
+        default=None,
+        help="a python with icechunk and zarr installed: compare (a) with Icechunk",
+    )
     args = parser.parse_args(argv)
     sections = set(args.only.split(","))
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -333,13 +403,17 @@ async def main(argv: list[str]) -> None:
         sizes.append(1_000_000)
     fsync = not args.no_fsync
     root = tempfile.mkdtemp(prefix="sapwood-bench-", dir=args.dir)
-    print(f"# sapwood engine benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"# sapwood engine benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}"
+    )
     try:
         if "chunking" in sections:
             bench_chunking()
         if "a" in sections:
             await bench_small_files(root, fsync)
+            if args.icechunk_python:
+                bench_icechunk(args.icechunk_python)
         if "b" in sections:
             await bench_scale(root, sizes, fsync, args.range_entries, args.rounds)
         if "c" in sections:

@@ -363,9 +363,7 @@ class EngineMachine(RuleBasedStateMachine):
     def collect_garbage(self) -> None:
         live = set(self.live())
         doomed = set(self.commits) - live - self.gone
-        summary = self.run(
-            self.repo.garbage_collect(datetime.now(UTC) + timedelta(seconds=1))
-        )
+        summary = self.run(self.repo.garbage_collect(datetime.now(UTC) + timedelta(seconds=1)))
         assert summary.snapshots_deleted == len(doomed)
         event(f"gc: {'deleted' if doomed else 'nothing'}")
         self.gone |= doomed

@@ -27,7 +27,7 @@ PathType: TypeAlias = Literal["object", "common_prefix"]
 """Whether a change names one object or a folder-like group of them."""
 
 
-class Commit(msgspec.Struct, frozen=True, kw_only=True):
+class Commit(msgspec.Struct, frozen=True):
     """One commit (a snapshot of the whole repository) and what describes it.
 
     ``id`` is the hex SHA-256 of the stored snapshot; ``parents`` lists the commits it was
@@ -42,7 +42,7 @@ class Commit(msgspec.Struct, frozen=True, kw_only=True):
     committed_at: datetime
 
 
-class ObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
+class ObjectInfo(msgspec.Struct, frozen=True):
     """What is known about one object at a reference.
 
     ``checksum`` is the hex SHA-256 of the content (for a virtual object, the etag it was
@@ -60,7 +60,7 @@ class ObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
     physical_address: str | None = None
 
 
-class Change(msgspec.Struct, frozen=True, kw_only=True):
+class Change(msgspec.Struct, frozen=True):
     """One difference between two states of a repository.
 
     ``size_bytes`` is the object's size on the side that has it (the new side for

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ from sapwood.engine.content import ContentReader, ContentWriter
 from sapwood.engine.format import Entry
 from sapwood.errors import ConfigError
 from sapwood.layer import ObjectLayer
-from sapwood.storage import ObjectMeta
+from sapwood.storage import ObjectMeta, PutMode
 from sapwood_memory.storage import MemoryStorage
 
 POLICY = ChunkingPolicy(inline_threshold=16, chunk_threshold=4096, average_chunk=1024)
@@ -66,11 +67,19 @@ class CountingMemory(MemoryStorage):
         self.blob_puts = 0
         self.blob_bytes = 0
 
-    async def put(self, key: str, data: bytes, **kwargs: object) -> ObjectMeta:  # type: ignore[override]
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode = "overwrite",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectMeta:
         if key.startswith("blobs/"):
             self.blob_puts += 1
             self.blob_bytes += len(data)
-        return await super().put(key, data, **kwargs)  # type: ignore[arg-type]
+        return await super().put(key, data, mode=mode, content_type=content_type, metadata=metadata)
 
 
 async def write(blobs: BlobStore, data: bytes, known: list[bytes], pieces: int = 7) -> Entry:

@@ -51,7 +51,10 @@ async def test_expiry_cuts_history_and_gc_deletes_what_it_cut(memory_name: str) 
     assert done.snapshots_deleted == preview.snapshots_deleted
     assert done.blobs_deleted == preview.blobs_deleted
     assert done.bytes_deleted > 0
-    assert done.objects_deleted == done.snapshots_deleted + done.manifests_deleted + done.blobs_deleted + done.refs_deleted
+    assert (
+        done.objects_deleted
+        == done.snapshots_deleted + done.manifests_deleted + done.blobs_deleted + done.refs_deleted
+    )
     assert await count(store, BLOBS) == blobs_before - 3
     assert await count(store, EXPIRED) == 0
     fresh = await AsyncRepository.open(f"memory://{memory_name}")
@@ -76,7 +79,11 @@ async def test_nothing_younger_than_the_grace_period_is_deleted(memory_name: str
     summary = await repo.garbage_collect(datetime.now(UTC) - timedelta(hours=1))
     assert summary.objects_deleted == 0
     assert summary.objects_spared > 0
-    assert (await count(store, SNAPSHOTS), await count(store, MANIFESTS), await count(store, BLOBS)) == (
+    assert (
+        await count(store, SNAPSHOTS),
+        await count(store, MANIFESTS),
+        await count(store, BLOBS),
+    ) == (
         snapshots,
         manifests,
         blobs,

@@ -9,7 +9,9 @@ from sapwood.errors import ConfigError, ConflictError
 from sapwood.models import Change, Commit
 
 
-async def commit(repo: AsyncRepository, branch: str, files: dict[str, bytes | None], message: str) -> Commit:
+async def commit(
+    repo: AsyncRepository, branch: str, files: dict[str, bytes | None], message: str
+) -> Commit:
     handle = repo.branch(branch)
     for path, data in files.items():
         if data is None:
@@ -22,8 +24,7 @@ async def commit(repo: AsyncRepository, branch: str, files: dict[str, bytes | No
 async def files(repo: AsyncRepository, ref: str) -> dict[str, bytes]:
     reference = repo.ref(ref)
     return {
-        item.path: await reference.download(item.path)  # type: ignore[union-attr]
-        async for item in reference.list_objects()
+        item.path: await reference.download(item.path) async for item in reference.list_objects()
     }
 
 

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from sapwood.aio import AsyncObjectReader, AsyncRepository, AsyncTextReader
-from sapwood.config import ChunkingConfig, ObjectStoreConfig, RepositoryConfig, VirtualChunkContainer
+from sapwood.config import (
+    ChunkingConfig,
+    ObjectStoreConfig,
+    RepositoryConfig,
+    VirtualChunkContainer,
+)
 from sapwood.errors import (
     ConfigError,
     ConflictError,
@@ -43,7 +48,9 @@ async def test_staged_changes_are_read_back_before_commit(repo: AsyncRepository)
     assert session.branch == "main"
 
 
-async def test_upload_takes_bytes_str_and_file_objects(repo: AsyncRepository, tmp_path: Path) -> None:
+async def test_upload_takes_bytes_str_and_file_objects(
+    repo: AsyncRepository, tmp_path: Path
+) -> None:
     session = await repo.writable_session("main")
     on_disk = tmp_path / "f.bin"
     on_disk.write_bytes(b"from disk")
@@ -95,7 +102,7 @@ async def test_listing_pages_and_folds_folders(repo: AsyncRepository) -> None:
     assert await listed(max_amount=2) == ["a/0", "a/1"]
     folders = [i async for i in main.list_objects(delimiter="/")]
     assert all(isinstance(i, CommonPrefix) for i in folders)
-    committed = [i.path async for i in repo.ref("main").list_objects()]  # type: ignore[union-attr]
+    committed = [i.path async for i in repo.ref("main").list_objects()]
     assert committed == ["a/1", "a/2", "a/b/3", "c", "d/4"]
     assert [c async for c in main.list_uncommitted()] == [
         Change(type="added", path="a/0", size_bytes=6),
@@ -114,9 +121,11 @@ async def test_listing_a_big_tree_streams_in_order(memory_name: str) -> None:
         await session.upload(b"", path)
     await session.commit("many")
     reader = await repo.readonly_session("main")
-    assert [i.path async for i in reader.list_objects()] == paths  # type: ignore[union-attr]
-    assert [i.path async for i in reader.list_objects(delimiter="/")] == [f"d{k}/" for k in range(7)]
-    page = [i.path async for i in reader.list_objects(prefix="d3/", after="d3/f0100", max_amount=3)]  # type: ignore[union-attr]
+    assert [i.path async for i in reader.list_objects()] == paths
+    assert [i.path async for i in reader.list_objects(delimiter="/")] == [
+        f"d{k}/" for k in range(7)
+    ]
+    page = [i.path async for i in reader.list_objects(prefix="d3/", after="d3/f0100", max_amount=3)]
     assert page == [p for p in paths if p.startswith("d3/") and p > "d3/f0100"][:3]
 
 
@@ -169,10 +178,15 @@ async def test_writers_stream_and_stage_on_close_only(memory_name: str) -> None:
     async with await main.open("out.txt", "w", content_type="text/x-log") as text_writer:
         await text_writer.write("héllo ")
         await text_writer.write("wörld")
-    with pytest.raises(RuntimeError):
-        async with await main.open("broken.bin", "wb") as broken:
+    broken = await main.open("broken.bin", "wb")
+
+    async def write_then_fail() -> None:
+        async with broken:
             await broken.write(b"partial")
             raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        await write_then_fail()
     assert [c.path async for c in main.list_uncommitted()] == ["out.bin", "out.txt"]
     await main.commit_changes("written")
     assert await main.download("out.bin") == payload
@@ -242,7 +256,7 @@ async def test_forks_pickle_and_merge_back(repo: AsyncRepository) -> None:
         await returned[0].commit("no")
     await session.merge(*returned)
     commit = await session.commit("parts")
-    assert [i.path async for i in repo.ref(commit.id).list_objects()] == [  # type: ignore[union-attr]
+    assert [i.path async for i in repo.ref(commit.id).list_objects()] == [
         "parts/0",
         "parts/1",
         "parts/2",
@@ -295,10 +309,14 @@ async def test_transactions_commit_or_discard(repo: AsyncRepository) -> None:
     assert await main.download("t") == b"in tx"
     assert await main.download("m") == b"meanwhile"
     head = await main.get_commit()
-    with pytest.raises(KeyError):
+
+    async def fail_inside() -> None:
         async with main.transaction("fails") as tx:
             await tx.upload(b"never", "never")
             raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        await fail_inside()
     assert await main.get_commit() == head
     assert not await main.exists("never")
 

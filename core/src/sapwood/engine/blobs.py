@@ -29,7 +29,6 @@ class BlobStore:
         await self.layer.put(
             blob_key(blob_id),
             data,
-            content_type="application/octet-stream",
             immutable=True,
             cache=False,
         )

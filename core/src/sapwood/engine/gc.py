@@ -63,7 +63,7 @@ async def expire_snapshots(engine: Engine, older_than: datetime) -> frozenset[st
             snapshot = await engine.snapshots.read(raw)
         except RefNotFoundError:
             continue
-        if snapshot.committed_at_us < limit:
+        if raw not in heads and snapshot.committed_at_us < limit:
             newly.add(raw)
         stack.extend(p for p in snapshot.parents if p not in expired and p not in seen)
     await asyncio.gather(*(engine.layer.put(expired_key(raw), b"") for raw in newly))

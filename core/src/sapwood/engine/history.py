@@ -67,7 +67,7 @@ async def touches(
     whose parents are expired or gone is compared with an empty tree.
     """
     wanted = list(paths)
-    parents = [
+    parents: list[bytes | None] = [
         p
         for p in snapshot.parents
         if p not in expired and await _read_or_none(engine, p) is not None

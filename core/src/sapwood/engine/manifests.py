@@ -232,7 +232,6 @@ class ManifestStore:
             await self.layer.put(
                 manifest_key(raw),
                 data,
-                content_type="application/x-msgpack",
                 immutable=True,
                 compress=compress,
             )

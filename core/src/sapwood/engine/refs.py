@@ -210,7 +210,6 @@ class RefStore:
                     branch_sequence_key(name, number),
                     _pointer(snapshot),
                     mode="create",
-                    content_type=_JSON,
                 )
             except AlreadyExistsError:
                 raise exists from None
@@ -219,10 +218,10 @@ class RefStore:
         if self.mode == "overwrite":
             if await self.find_branch(name) is not None:
                 raise exists
-            meta = await self.layer.put(key, _pointer(snapshot), content_type=_JSON)
+            meta = await self.layer.put(key, _pointer(snapshot))
             return BranchState(name, snapshot, meta.etag)
         try:
-            meta = await self.layer.put(key, _pointer(snapshot), mode="create", content_type=_JSON)
+            meta = await self.layer.put(key, _pointer(snapshot), mode="create")
         except AlreadyExistsError:
             raise exists from None
         return BranchState(name, snapshot, meta.etag)
@@ -241,7 +240,6 @@ class RefStore:
                 branch_sequence_key(name, number),
                 _pointer(snapshot),
                 mode="create",
-                content_type=_JSON,
             )
             return BranchState(name, snapshot, number)
         key = branch_pointer_key(name)
@@ -250,7 +248,7 @@ class RefStore:
             assert isinstance(state.token, str)
             mode = Update(state.token)
         try:
-            meta = await self.layer.put(key, _pointer(snapshot), mode=mode, content_type=_JSON)
+            meta = await self.layer.put(key, _pointer(snapshot), mode=mode)
         except NotFoundError:
             raise RefNotFoundError(
                 f"branch {name!r} was deleted while a commit to it was being made"
@@ -267,7 +265,6 @@ class RefStore:
                     branch_sequence_key(name, state.token + 1),
                     encode_document(RefPointer(deleted=True)),
                     mode="create",
-                    content_type=_JSON,
                 )
             except PreconditionFailedError:
                 raise RefExistsError(
@@ -361,10 +358,10 @@ class RefStore:
         if self.mode == "overwrite":
             if await self._exists(key):
                 raise taken
-            await self.layer.put(key, _pointer(snapshot), content_type=_JSON)
+            await self.layer.put(key, _pointer(snapshot))
             return
         try:
-            await self.layer.put(key, _pointer(snapshot), mode="create", content_type=_JSON)
+            await self.layer.put(key, _pointer(snapshot), mode="create")
         except AlreadyExistsError:
             raise taken from None
 
@@ -377,7 +374,6 @@ class RefStore:
                 tag_tombstone_key(name),
                 encode_document(RefPointer(deleted=True)),
                 mode=mode,
-                content_type=_JSON,
             )
         await self.layer.delete(tag_pointer_key(name))
 

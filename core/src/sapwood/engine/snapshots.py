@@ -120,9 +120,7 @@ class SnapshotStore:
             )
         data = encode_object(KIND_SNAPSHOT, snapshot)
         raw = content_id(data)
-        await self.layer.put(
-            snapshot_key(raw), data, content_type="application/x-msgpack", immutable=True
-        )
+        await self.layer.put(snapshot_key(raw), data, immutable=True)
         self.cache.put(raw, snapshot, 1 + len(snapshot.ranges or ()))
         return raw, snapshot
 

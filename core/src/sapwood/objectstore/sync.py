@@ -55,6 +55,10 @@ class ObjectClient:
         """A session for ``usecase`` within ``scopes`` (their order matters)."""
         return ObjectSession(self.aio.session(usecase, **scopes))
 
+    def now(self) -> datetime:
+        """The current time as this client sees it (timezone-aware)."""
+        return self.aio.now()
+
     def sweep_expired(self, usecase: Usecase | None = None) -> int:
         """Delete every expired object (of ``usecase``, or all); returns how many."""
         return _loop.run(self.aio.sweep_expired(usecase))
