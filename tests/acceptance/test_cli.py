@@ -52,3 +52,64 @@ def test_sapwood_plugins_honours_load_allow_list() -> None:
     assert result.returncode == 0, result.stderr
     assert "storage:memory" in result.stdout
     assert "storage:s3" not in result.stdout
+
+
+def broken_plugin_path(tmp_path: Path) -> Path:
+    """A folder holding an installed-looking dist whose ``sapwood`` entry point fails."""
+    site = tmp_path / "site"
+    info = site / "sapwood_broken-0.3.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: sapwood-broken\nVersion: 0.3.0\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(
+        "[sapwood]\nbroken = sapwood_broken_plugin\n", encoding="utf-8"
+    )
+    (site / "sapwood_broken_plugin.py").write_text(
+        "print('BROKEN-PLUGIN-IMPORTED')\n"
+        "raise ImportError('the broken plugin cannot load: needs libfoo')\n",
+        encoding="utf-8",
+    )
+    return site
+
+
+def test_broken_plugin_is_reported_not_fatal(tmp_path: Path) -> None:
+    site = broken_plugin_path(tmp_path)
+    result = run_plugins({"PYTHONPATH": str(site)})
+    assert not result.stderr.strip().startswith("Traceback"), result.stderr
+    row = next(line for line in result.stdout.splitlines() if "sapwood-broken" in line)
+    assert "0.3.0" in row
+    assert "libfoo" in result.stdout
+    assert "storage:memory" in result.stdout
+    script = (
+        "import sapwood\n"
+        "repo = sapwood.repository('memory://works-anyway')\n"
+        "repo.branch('main').upload(b'x', 'x')\n"
+        "print('COMMITTED', repo.branch('main').commit_changes('x').message)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert "COMMITTED x" in ran.stdout, ran.stderr
+
+
+def test_plugins_are_not_discovered_at_import_time(tmp_path: Path) -> None:
+    site = broken_plugin_path(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    script = "import sapwood, sapwood.aio\nprint('IMPORTED')\n"
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert "IMPORTED" in ran.stdout, ran.stderr
+    assert "BROKEN-PLUGIN-IMPORTED" not in ran.stdout

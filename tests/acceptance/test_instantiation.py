@@ -170,3 +170,21 @@ def test_branch_handle_is_the_same_within_one_repository(repo: sapwood.Repositor
 
 def test_init_with_no_arguments_is_accepted() -> None:
     sapwood.init()
+
+
+def test_open_with_limits_changes_only_that_field(memory_url: str) -> None:
+    store = sapwood.ObjectStoreConfig.from_url(memory_url)
+    stored = sapwood.RepositoryConfig(
+        limits=sapwood.LimitsConfig(max_concurrent_requests=8),
+        inline_chunk_threshold_bytes=100,
+    )
+    sapwood.Repository.create(store, config=stored).close()
+    override = sapwood.RepositoryConfig(limits=sapwood.LimitsConfig(requests_per_second=250.0))
+    with sapwood.Repository.open(store, config=override) as repo:
+        assert repo.config.limits is not None
+        assert repo.config.limits.requests_per_second == 250.0
+        assert repo.config.limits.max_concurrent_requests == 8
+        assert repo.config.inline_chunk_threshold_bytes == 100
+        repo.branch("main").upload(b"limited", "l")
+        repo.branch("main").commit_changes("l")
+        assert repo.branch("main").download("l") == b"limited"

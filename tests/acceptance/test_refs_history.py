@@ -186,6 +186,19 @@ def test_ref_commit_id_prefix(repo: sapwood.Repository) -> None:
     assert repo.ref(c1.id[:12]).get_commit().id == c1.id
 
 
+def test_names_with_slashes_and_prefix_expressions(repo: sapwood.Repository) -> None:
+    main = repo.branch("main")
+    c1 = commit_file(main, "a", b"1", "one")
+    c2 = commit_file(main, "a", b"2", "two")
+    repo.branch("feature/x").create("main")
+    repo.tag("release/1.0").create(c1)
+    assert repo.ref("feature/x~1").get_commit().id == c1.id
+    assert repo.ref("release/1.0").download("a") == b"1"
+    assert repo.ref(f"{c2.id[:10]}^").get_commit().id == c1.id
+    assert repo.commit(c1.id[:10]).get_commit().id == c1.id
+    assert [b.id for b in repo.list_branches(prefix="feature/")] == ["feature/x"]
+
+
 def test_ref_past_the_root_is_not_found(repo: sapwood.Repository) -> None:
     with pytest.raises((sapwood.RefNotFoundError, sapwood.InvalidRefError)):
         repo.ref("main~5").get_commit()
@@ -274,6 +287,8 @@ def test_diff_turns_this_ref_into_other(repo: sapwood.Repository) -> None:
     }
     assert all(isinstance(c, sapwood.Change) for c in changes.values())
     assert changes["add.txt"].size_bytes == len(b"added!")
+    assert changes["remove.txt"].size_bytes == len(b"gone")
+    assert changes["change.txt"].size_bytes == len(b"new content")
     assert changes["add.txt"].path_type == "object"
     backwards = {c.path: c.type for c in dev.diff(main)}
     assert backwards == {"add.txt": "removed", "change.txt": "changed", "remove.txt": "added"}

@@ -4,7 +4,10 @@ commit and discard, and picklable forks merged back."""
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -183,3 +186,39 @@ def test_two_sessions_on_the_same_path_conflict(repo: sapwood.Repository) -> Non
     with pytest.raises(sapwood.ConflictError):
         second.commit("two")
     assert repo.branch("main").download("same") == b"1"
+
+
+WORKER = """
+import pickle, sys
+path = sys.argv[1]
+with open(path, "rb") as handle:
+    fork = pickle.load(handle)
+fork.upload(f"written by worker {sys.argv[2]}".encode() * 100, f"worker-{sys.argv[2]}.txt")
+with open(path, "wb") as handle:
+    pickle.dump(fork, handle)
+"""
+
+
+def test_forks_travel_to_worker_processes(file_url: str, tmp_path: Path) -> None:
+    repo = sapwood.repository(file_url)
+    session = repo.writable_session("main")
+    pickles = []
+    for number in range(2):
+        path = tmp_path / f"fork-{number}.pickle"
+        path.write_bytes(pickle.dumps(session.fork()))
+        pickles.append(path)
+    for number, path in enumerate(pickles):
+        result = subprocess.run(
+            [sys.executable, "-c", WORKER, str(path), str(number)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+    session.merge(*(pickle.loads(path.read_bytes()) for path in pickles))
+    session.commit("two workers")
+    main = repo.branch("main")
+    assert [i.path for i in main.list_objects()] == ["worker-0.txt", "worker-1.txt"]
+    assert main.download("worker-1.txt") == b"written by worker 1" * 100
+    repo.close()

@@ -8,7 +8,8 @@ Sections:
   chunking  FastCDC (pyfastcdc) against a naive fixed-size split: cutting speed and how
             much an insertion in the middle of a 64 MiB file makes a new version re-upload.
   a         1,000 files of 4 KiB put and committed on local storage, then read back
-            (sequentially and with 64 concurrent requests).
+            (one request at a time, and 64 in flight); with --icechunk-python, the same
+            through Zarr into Icechunk (a python whose venv has icechunk and zarr).
   b         a commit of 100 changes and a diff of 100 changes in repositories of 1,000,
             100,000 (and with --full 1,000,000) objects: median time and peak traced
             memory, with the ratio to the 1,000-object figure. Changes are "scattered"
@@ -144,44 +145,72 @@ async def download_concurrently(session: AsyncSession, count: int, limit: int = 
     return list(await asyncio.gather(*(get(i) for i in range(count))))
 
 
-async def bench_small_files(root: str, fsync: bool, count: int = 1000, size: int = 4096) -> None:
-    """Put, commit and read back ``count`` files of ``size`` bytes on local storage."""
-    print(f"\n## (a) {count} files of {size // 1024} KiB on local storage (fsync={fsync})")
+async def small_files_once(
+    root: str, fsync: bool, mode: str, payloads: list[bytes]
+) -> dict[str, float]:
+    """One round of (a) in ``mode``: seconds to write+commit, to commit, to read back."""
+    count = len(payloads)
+    folder = os.path.join(root, f"small-{mode}-{random.getrandbits(32):08x}")
+    repo = await AsyncRepository.create(local_store(folder, fsync))
+    branch = repo.branch("main")
+    start = time.perf_counter()
+    if mode == "sequential":
+        for i, payload in enumerate(payloads):
+            await branch.upload(payload, f"data/{i:05d}.bin")
+    else:
+        await upload_concurrently(branch, payloads)
+    staged = time.perf_counter() - start
+    await branch.commit_changes(f"{count} files")
+    written = time.perf_counter() - start
+    await repo.close()
+    reader = await AsyncRepository.open(local_store(folder, fsync))
+    start = time.perf_counter()
+    session = await reader.readonly_session("main")
+    if mode == "sequential":
+        results = [await session.download(f"data/{i:05d}.bin") for i in range(count)]
+    else:
+        results = await download_concurrently(session, count)
+    read = time.perf_counter() - start
+    assert results == payloads
+    await reader.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"write": written, "commit": written - staged, "read": read}
+
+
+async def bench_small_files(
+    root: str, fsync: bool, rounds: int, icechunk: str | None, count: int = 1000, size: int = 4096
+) -> None:
+    """Put, commit and read back ``count`` files of ``size`` bytes on local storage (and
+    the same through Zarr into Icechunk when its python is given); medians of ``rounds``,
+    interleaved so both see the same background load."""
     payloads = [random.Random(i).randbytes(size) for i in range(count)]
-    rows: list[tuple[str, float]] = []
-    for mode in ("sequential", "concurrent"):
-        folder = os.path.join(root, f"small-{mode}")
-        repo = await AsyncRepository.create(local_store(folder, fsync))
-        branch = repo.branch("main")
-        start = time.perf_counter()
-        if mode == "sequential":
-            for i, payload in enumerate(payloads):
-                await branch.upload(payload, f"data/{i:05d}.bin")
-        else:
-            await upload_concurrently(branch, payloads)
-        staged = time.perf_counter() - start
-        await branch.commit_changes(f"{count} files")
-        committed = time.perf_counter() - start
-        rows.append((f"write+commit ({mode})", committed))
-        rows.append((f"  of which commit_changes ({mode})", committed - staged))
-        await repo.close()
-        reader = await AsyncRepository.open(local_store(folder, fsync))
-        head = reader.branch("main")
-        start = time.perf_counter()
-        if mode == "sequential":
-            for i in range(count):
-                await head.download(f"data/{i:05d}.bin")
-        else:
-            session = await reader.readonly_session("main")
-            results = await download_concurrently(session, count)
-            assert results[7] == payloads[7]
-        rows.append((f"read back ({mode}, new handle)", time.perf_counter() - start))
-        await reader.close()
-    print("| step | time | files/s |")
-    print("|---|---|---|")
-    for label, seconds in rows:
-        rate = f"{count / seconds:,.0f}" if not label.startswith("  ") else ""
-        print(f"| {label} | {ms(seconds)} | {rate} |")
+    samples: dict[str, list[dict[str, float]]] = {"sequential": [], "concurrent": []}
+    iced: list[dict[str, float]] = []
+    for _ in range(rounds):
+        for mode in samples:
+            samples[mode].append(await small_files_once(root, fsync, mode, payloads))
+        if icechunk:
+            iced.append(run_icechunk(icechunk, count, size))
+    print(
+        f"\n## (a) {count} files of {size // 1024} KiB on local storage (fsync={fsync}), "
+        f"median of {rounds}"
+    )
+    print("| what | write+commit | of which commit | read back (new handle) |")
+    print("|---|---|---|---|")
+
+    def row(label: str, runs: list[dict[str, float]]) -> None:
+        write = statistics.median(r["write"] for r in runs)
+        commit = statistics.median(r["commit"] for r in runs)
+        read = statistics.median(r["read"] for r in runs)
+        print(
+            f"| {label} | {ms(write)} ({count / write:,.0f} files/s) | {ms(commit)} | "
+            f"{ms(read)} ({count / read:,.0f} files/s) |"
+        )
+
+    row("sapwood, one request at a time", samples["sequential"])
+    row("sapwood, 64 requests in flight", samples["concurrent"])
+    if iced:
+        row(f"Icechunk {ICECHUNK_VERSION[0]} through Zarr (concurrent, no fsync)", iced)
 
 
 ICECHUNK_SCRIPT = """
@@ -211,8 +240,11 @@ print(json.dumps({"write": written, "commit": written - staged, "read": read,
 """
 
 
-def bench_icechunk(python: str, count: int = 1000, size: int = 4096) -> None:
-    """The same workload through Zarr into Icechunk, in the venv of ``python``."""
+ICECHUNK_VERSION = ["?"]
+
+
+def run_icechunk(python: str, count: int, size: int) -> dict[str, float]:
+    """One round of the same workload through Zarr into Icechunk, in ``python``'s venv."""
     import json
     import subprocess
 
@@ -224,18 +256,8 @@ def bench_icechunk(python: str, count: int = 1000, size: int = 4096) -> None:
         env={**os.environ, "RUST_LOG": "error"},
     )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    print(
-        f"\n## (a) the same {count} x {size // 1024} KiB through Zarr into Icechunk "
-        f"{figures['version']} (local filesystem storage, no fsync)"
-    )
-    print("| step | time | files/s |")
-    print("|---|---|---|")
-    print(
-        f"| write+commit (zarr writes chunks concurrently) | {ms(figures['write'])} | "
-        f"{count / figures['write']:,.0f} |"
-    )
-    print(f"|   of which commit | {ms(figures['commit'])} |  |")
-    print(f"| read back (new handle) | {ms(figures['read'])} | {count / figures['read']:,.0f} |")
+    ICECHUNK_VERSION[0] = figures.pop("version")
+    return {key: float(value) for key, value in figures.items()}
 
 
 # -- (b) scale ------------------------------------------------------------------------------
@@ -386,7 +408,7 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--only", default="chunking,a,b,c", help="sections to run")
     parser.add_argument("--sizes", default="1000,100000", help="object counts for (b)")
     parser.add_argument("--full", action="store_true", help="add 1,000,000 objects to (b)")
-    parser.add_argument("--rounds", type=int, default=5, help="repetitions in (b)")
+    parser.add_argument("--rounds", type=int, default=5, help="repetitions in (a) and (b)")
     parser.add_argument("--commits", type=int, default=10_000, help="history length for (c)")
     parser.add_argument("--range-entries", type=int, default=None, help="override the range size")
     parser.add_argument("--no-fsync", action="store_true", help="local store without fsync")
@@ -411,9 +433,7 @@ async def main(argv: list[str]) -> None:
         if "chunking" in sections:
             bench_chunking()
         if "a" in sections:
-            await bench_small_files(root, fsync)
-            if args.icechunk_python:
-                bench_icechunk(args.icechunk_python)
+            await bench_small_files(root, fsync, args.rounds, args.icechunk_python)
         if "b" in sections:
             await bench_scale(root, sizes, fsync, args.range_entries, args.rounds)
         if "c" in sections:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnProcess
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Final
 
@@ -220,34 +221,35 @@ def _run_threads(workload: Workload, jobs: Sequence[Job], timeout: float) -> lis
 # -- workers that get killed ---------------------------------------------------------------------
 
 
-def streaming_main(job: Job, acks: Connection) -> None:
+def streaming_main(job: Job, connection: Connection) -> None:
     """A streaming worker process's body (see :func:`workloads.crash_stream`)."""
-    workloads.crash_stream(job, acks)
+    workloads.crash_stream(job, connection)
 
 
 @dataclass
 class StreamingWorker:
-    """A worker process committing in a loop, and what it reported as done so far."""
+    """A worker process that commits in a loop until killed, and what it reported as done
+    so far."""
 
     job: Job
-    process: SpawnProcess
-    acks: Connection
+    process: BaseProcess
+    connection: Connection
     done: list[tuple[str, str, str]] = field(default_factory=list)
 
     def drain(self) -> None:
         """Take every report sent so far (a report is written in one atomic pipe write, so a
         kill never leaves half of one)."""
         with contextlib.suppress(EOFError, OSError):
-            while self.acks.poll():
-                self.done.append(self.acks.recv())
+            while self.connection.poll():
+                self.done.append(self.connection.recv())
 
     def wait_for_commits(self, count: int, timeout: float) -> None:
         """Block until the worker reported ``count`` commits; AssertionError if it died or
         took longer than ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while sum(1 for kind, _, _ in self.done if kind == "commit") < count:
-            if self.acks.poll(0.2):
-                self.done.append(self.acks.recv())
+            if self.connection.poll(0.2):
+                self.done.append(self.connection.recv())
                 continue
             if not self.process.is_alive():
                 self.drain()
@@ -263,19 +265,36 @@ class StreamingWorker:
         self.process.kill()
         self.process.join(_JOIN_SECONDS)
         self.drain()
-        self.acks.close()
+        self.connection.close()
+
+
+_PRELOAD: Final = (
+    "pytest",  # a child re-runs the parent's main script: pytest's, already imported here
+    "sapwood_local.storage",
+    "sapwood_s3.storage",
+    "sapwood_gcs.storage",
+    "sapwood_azure.storage",
+)
 
 
 def start_streaming_worker(job: Job) -> StreamingWorker:
-    """Spawn a worker that commits until killed."""
-    receive, send = _SPAWN.Pipe(duplex=False)
-    process = _SPAWN.Process(
+    """Start a worker process that commits until killed.
+
+    It is forked from multiprocessing's fork server: a clean, single-threaded interpreter
+    started once (like a spawned one) with sapwood, the backends and this package already
+    imported. Every kill needs a new process, and spawning each from scratch would cost
+    seconds of this small machine's CPU apiece.
+    """
+    context = get_context("forkserver")
+    context.set_forkserver_preload([workloads.__name__, *_PRELOAD])
+    ours, theirs = context.Pipe()
+    process = context.Process(
         target=streaming_main,
-        args=(job, send),
+        args=(job, theirs),
         name=f"sapwood-streamer-r{job.round}-w{job.worker}",
         daemon=True,
     )
-    with _importable_in_children():
+    with _importable_in_children():  # the fork server copies sys.path when it starts
         process.start()
-    send.close()  # the child holds its own copy; EOF then means the child is gone
-    return StreamingWorker(job, process, receive)
+    theirs.close()  # the child holds its own end; EOF then means the child is gone
+    return StreamingWorker(job, process, ours)

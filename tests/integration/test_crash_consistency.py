@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import signal
 import time
 from datetime import UTC, datetime
 
@@ -31,7 +32,8 @@ from .targets import Target
 from .verify import check_consistency
 from .workloads import CRASH_CONFIG, Job, crash_content
 
-CRASH_BACKENDS = ("local", "s3", "tigris", "gcs", "azure")
+CRASH_BACKENDS = ("local", "s3", "gcs", "azure")
+"""Tigris is left out: it is the S3 store plus headers, against the same moto server."""
 STREAMERS = 2
 LATEST = re.compile(r"round \d+ commit \d+")
 AFTER_PATH = "after.txt"
@@ -56,19 +58,21 @@ def content_problem(info: ObjectInfo, data: bytes) -> str | None:
     return "a path no worker writes"
 
 
-def _kill_round(target: Target, round_number: int, rng: random.Random) -> list[StreamingWorker]:
+def _kill_round(target: Target, number: int, rng: random.Random) -> list[StreamingWorker]:
+    """Start the round's workers, and once each has committed, kill them one by one at
+    random moments; the killed workers."""
     workers = [
-        start_streaming_worker(Job(target, worker, commits=100_000, round=round_number))
+        start_streaming_worker(Job(target, worker, commits=100_000, round=number))
         for worker in range(STREAMERS)
     ]
     try:
         for worker in workers:
             worker.wait_for_commits(1, timeout=90)
         for worker in rng.sample(workers, len(workers)):
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, 0.5))
             worker.drain()
             worker.kill()
-            assert worker.process.exitcode == -9, worker.process.exitcode
+            assert worker.process.exitcode == -signal.SIGKILL, worker.process.exitcode
     finally:
         for worker in workers:
             if worker.process.is_alive():
@@ -86,10 +90,10 @@ def test_killed_committers_leave_every_ref_consistent(target: Target) -> None:
         pass
 
     reports: list[tuple[str, str, str]] = []
-    for round_number in range(rounds_for(target)):
-        for worker in _kill_round(target, round_number, rng):
+    for number in range(rounds_for(target)):
+        for worker in _kill_round(target, number, rng):
             reports.extend(worker.done)
-        with target.open() as repo:  # opens, and every ref resolves, after every round
+        with target.open() as repo:  # it opens, and every ref resolves, after each round
             assert repo.branch("main").resolve()
             for tag in repo.list_tags():
                 tag.resolve()

@@ -104,3 +104,30 @@ async def test_unreachable_commits_of_deleted_branches_are_collected(memory_name
     assert summary.blobs_deleted == 1
     assert await count(store, BLOBS) == 0
     assert (await repo.branch("main").get_commit()).message == "Repository created"
+
+
+async def test_gc_prunes_old_sequence_files_but_keeps_the_newest(
+    memory_name: str, wrappers: dict[str, type]
+) -> None:
+    from sapwood.engine.gc import KEEP_SEQUENCE_FILES
+    from sapwood.engine.keys import BRANCHES
+    from sapwood.storage import Capabilities
+
+    store = wrappers["masked"](
+        MemoryStorage(memory_name), Capabilities(conditional_create=True, conditional_update=False)
+    )
+    repo = await AsyncRepository.create(store)
+    session = await repo.writable_session("main")
+    for number in range(KEEP_SEQUENCE_FILES + 9):
+        await session.upload(str(number).encode(), "n")
+        await session.commit(f"{number}")
+    files = await count(MemoryStorage(memory_name), BRANCHES)
+    assert files == KEEP_SEQUENCE_FILES + 10
+    summary = await repo.garbage_collect(later())
+    assert summary.refs_deleted == 10
+    assert await count(MemoryStorage(memory_name), BRANCHES) == KEEP_SEQUENCE_FILES
+    assert await repo.branch("main").download("n") == str(KEEP_SEQUENCE_FILES + 8).encode()
+    more = await repo.writable_session("main")
+    await more.upload(b"after", "n")
+    await more.commit("after gc")
+    assert await repo.branch("main").download("n") == b"after"

@@ -197,3 +197,17 @@ async def test_branch_create_and_delete(repo: AsyncRepository) -> None:
 async def test_closing_twice_is_harmless(memory_name: str) -> None:
     async with await AsyncRepository.create(f"memory://{memory_name}") as repo:
         await repo.close()
+
+
+async def test_the_author_comes_from_the_environment(
+    memory_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAPWOOD_AUTHOR", "Ada Lovelace <ada@example.org>")
+    repo = await AsyncRepository.create(f"memory://{memory_name}")
+    await repo.branch("main").upload(b"x", "x")
+    commit = await repo.branch("main").commit_changes("x")
+    assert commit.author == "Ada Lovelace <ada@example.org>"
+    monkeypatch.delenv("SAPWOOD_AUTHOR")
+    from sapwood.engine.repo import default_author
+
+    assert default_author()

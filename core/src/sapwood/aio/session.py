@@ -6,7 +6,7 @@ import asyncio
 import bisect
 import io
 import mimetypes
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
 
 import msgspec
@@ -370,7 +370,7 @@ class AsyncSession:
             chunks=written.chunks,
         )
 
-    def _known_chunks_loader(self, path: str) -> Any:
+    def _known_chunks_loader(self, path: str) -> Callable[[], Awaitable[list[bytes]]]:
         async def load() -> list[bytes]:
             previous = await self._lookup(path)
             if previous is None or previous.chunks is None:

@@ -9,10 +9,11 @@ whole file at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from pyfastcdc import FastCDC
+from pyfastcdc import Chunk, FastCDC
 
 from sapwood.config import ChunkingConfig, RepositoryConfig
 from sapwood.errors import ConfigError
@@ -71,8 +72,9 @@ class ChunkingPolicy:
 class StreamingChunker:
     """Cuts a stream fed in pieces into the same chunks as cutting it whole.
 
-    :meth:`feed` returns the chunks that are final; the tail that might still grow waits in
-    the buffer. Memory stays below about twice the maximum chunk size plus one piece.
+    :meth:`feed` yields the chunks that are final (it must be consumed); the tail that might
+    still grow waits in the buffer. A large piece is cut in place, without copying it, so
+    memory stays about twice the maximum chunk size plus the chunks being handed out.
     """
 
     def __init__(self, policy: ChunkingPolicy) -> None:
@@ -80,20 +82,45 @@ class StreamingChunker:
         self._cutter = policy.cutter()
         self._buffer = bytearray()
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
-        """Add ``data``; return the chunks no later byte can change."""
-        self._buffer += data
-        if len(self._buffer) < 2 * self.policy.max_chunk:
-            return []
-        chunks = [bytes(c.data) for c in self._cutter.cut_buf(memoryview(self._buffer))]
-        final = chunks[:-1]
-        del self._buffer[: sum(len(c) for c in final)]
-        return final
+    def feed(self, data: bytes | bytearray | memoryview) -> Iterator[bytes]:
+        """Add ``data``; yield the chunks no later byte can change."""
+        window = 2 * self.policy.max_chunk
+        view = memoryview(data).cast("B")
+        while True:
+            if not self._buffer:
+                if len(view) < window:
+                    self._buffer = bytearray(view)
+                    return
+                consumed = 0
+                previous: Chunk | None = None
+                for chunk in self._cutter.cut_buf(view):
+                    if previous is not None:
+                        yield bytes(previous.data)
+                        consumed += previous.length
+                    previous = chunk
+                self._buffer = bytearray(view[consumed:])
+                return
+            missing = window - len(self._buffer)
+            if len(view) < missing:
+                self._buffer += view
+                return
+            old = len(self._buffer)
+            joined = bytes(self._buffer) + bytes(view[:missing])
+            lengths = [chunk.length for chunk in self._cutter.cut_buf(joined)]
+            position = 0
+            for length in lengths[:-1]:
+                yield joined[position : position + length]
+                position += length
+            if position >= old:
+                view = view[position - old :]
+                self._buffer = bytearray()
+            else:
+                self._buffer = bytearray(joined[position:old])
 
     def finish(self) -> list[bytes]:
         """The remaining chunks, once the stream has ended."""
         if not self._buffer:
             return []
-        chunks = [bytes(c.data) for c in self._cutter.cut_buf(memoryview(self._buffer))]
+        data = bytes(self._buffer)
         self._buffer = bytearray()
-        return chunks
+        return [bytes(c.data) for c in self._cutter.cut_buf(data)]

@@ -12,7 +12,7 @@ import asyncio
 import bisect
 import hashlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -81,17 +81,17 @@ class ContentWriter:
         self._hash.update(data)
         self._size += len(data)
         if self._chunker is None:
-            self._head += data
-            if len(self._head) > self.policy.chunk_threshold:
-                self._chunker = StreamingChunker(self.policy)
-                if self._load_known is not None:
-                    self._known.update(await self._load_known())
-                head, self._head = self._head, bytearray()
-                await self._upload(self._chunker.feed(head))
-        else:
-            await self._upload(self._chunker.feed(data))
+            if len(self._head) + len(data) <= self.policy.chunk_threshold:
+                self._head += data
+                return
+            self._chunker = StreamingChunker(self.policy)
+            if self._load_known is not None:
+                self._known.update(await self._load_known())
+            head, self._head = self._head, bytearray()
+            await self._upload(self._chunker.feed(head))
+        await self._upload(self._chunker.feed(data))
 
-    async def _upload(self, chunks: list[bytes]) -> None:
+    async def _upload(self, chunks: Iterable[bytes]) -> None:
         for chunk in chunks:
             chunk_id = content_id(chunk)
             self._chunks.append(ChunkRef(chunk_id, len(chunk)))
@@ -192,14 +192,16 @@ class ContentReader:
             return await self._virtual_fetch(entry.virtual, start, stop)
         first = bisect.bisect_right(self._starts, start) - 1
         last = bisect.bisect_left(self._starts, stop) - 1
-        indexes = range(first, last + 1)
-        pieces = await asyncio.gather(*(self._chunk(i) for i in indexes))
-        if len(pieces) == 1:
-            offset = self._starts[first]
-            return pieces[0][start - offset : stop - offset]
-        joined = b"".join(pieces)
         offset = self._starts[first]
-        return joined[start - offset : stop - offset]
+        if first == last:
+            whole = await self._chunk(first)
+            return (
+                whole
+                if (start - offset, stop - offset) == (0, len(whole))
+                else (whole[start - offset : stop - offset])
+            )
+        pieces = await asyncio.gather(*(self._chunk(i) for i in range(first, last + 1)))
+        return b"".join(pieces)[start - offset : stop - offset]
 
     async def _chunk(self, index: int) -> bytes:
         cached = self._recent.get(index)

@@ -77,6 +77,9 @@ class ManifestStore:
             else None
         )
         self._decompressor = zstandard.ZstdDecompressor()
+        self._loading: dict[
+            tuple[asyncio.AbstractEventLoop, bytes], asyncio.Future[list[Entry]]
+        ] = {}
 
     # -- ranges -----------------------------------------------------------------------------
 
@@ -114,17 +117,39 @@ class ManifestStore:
         return (await self.load_ranges([ref]))[0]
 
     async def load_ranges(self, refs: Sequence[RangeRef]) -> list[list[Entry]]:
-        """Several ranges at once; ranges close together in one pack share a request."""
+        """Several ranges at once; ranges close together in one pack share a request, and
+        a range another task is already loading is awaited rather than loaded again."""
         found: dict[bytes, list[Entry]] = {}
-        missing: dict[tuple[bytes, int], RangeRef] = {}
+        waiting: dict[bytes, asyncio.Future[list[Entry]]] = {}
+        mine: dict[bytes, RangeRef] = {}
+        loop = asyncio.get_running_loop()
         for ref in refs:
+            if ref.id in found or ref.id in waiting or ref.id in mine:
+                continue
             cached = self.cache.get(ref.id)
             if cached is not None:
                 found[ref.id] = cast(list[Entry], cached)
-            elif ref.id not in found:
-                missing.setdefault((ref.pack, ref.offset), ref)
-        if missing:
-            spans = _coalesce(sorted(missing.values(), key=lambda r: (r.pack, r.offset)))
+                continue
+            pending = self._loading.get((loop, ref.id))
+            if pending is not None:
+                waiting[ref.id] = pending
+            else:
+                mine[ref.id] = ref
+                self._loading[(loop, ref.id)] = loop.create_future()
+        if mine:
+            await self._load_mine(loop, list(mine.values()), found)
+        for raw, pending in waiting.items():
+            found[raw] = await asyncio.shield(pending)
+        return [found[ref.id] for ref in refs]
+
+    async def _load_mine(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        refs: list[RangeRef],
+        found: dict[bytes, list[Entry]],
+    ) -> None:
+        try:
+            spans = _coalesce(sorted(refs, key=lambda r: (r.pack, r.offset)))
             fetched = await asyncio.gather(*(self._fetch_span(span) for span in spans))
             for span, data in zip(spans, fetched, strict=True):
                 begin = span[0].offset
@@ -133,7 +158,17 @@ class ManifestStore:
                     entries = self._decode_range(ref, data[start : start + ref.length])
                     self.cache.put(ref.id, entries, len(entries))
                     found[ref.id] = entries
-        return [found[ref.id] for ref in refs]
+        except BaseException as exc:
+            for ref in refs:
+                future = self._loading.pop((loop, ref.id), None)
+                if future is not None and not future.done():
+                    future.set_exception(exc)
+                    future.exception()  # nobody may be waiting: mark it retrieved
+            raise
+        for ref in refs:
+            future = self._loading.pop((loop, ref.id), None)
+            if future is not None and not future.done():
+                future.set_result(found[ref.id])
 
     async def _fetch_span(self, span: list[RangeRef]) -> bytes:
         pack = span[0].pack

@@ -60,7 +60,6 @@ __all__ = [
 ]
 
 SHOW_NAMES: Final = 10
-_JSON: Final = "application/json"
 
 
 class UnsafeRefsWarning(UserWarning):

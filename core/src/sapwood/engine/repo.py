@@ -74,7 +74,11 @@ class Engine:
         self.document = document
         self.config = config
         self.resolved_config = resolved
-        self.cache: DecodedCache[object] = DecodedCache()
+        caching = resolved.caching
+        budget = caching.max_bytes if caching is not None and caching.max_bytes else 0
+        # A decoded entry costs roughly a kilobyte of Python objects: follow the configured
+        # cache size, within sane bounds.
+        self.cache: DecodedCache[object] = DecodedCache(min(1_000_000, max(20_000, budget // 1024)))
         concurrency = min(32, limits.max_concurrent_requests or 32)
         self.concurrency = concurrency
         compression = resolved.compression
