@@ -53,22 +53,27 @@ def repo_config(range_entries: int | None) -> RepositoryConfig | None:
     return RepositoryConfig(chunking=ChunkingConfig(manifest_range_entries=range_entries))
 
 
-CPU_SECONDS: list[float] = []
-
-
-async def timed(action: Callable[[], Awaitable[Any]]) -> tuple[float, int, Any]:
-    """Seconds and peak traced bytes of one awaited action, and its result (the CPU
-    seconds the process spent go to CPU_SECONDS, as wall time suffers on a busy host)."""
+async def measure(action: Callable[[], Awaitable[Any]]) -> tuple[float, float, Any]:
+    """Wall seconds and CPU seconds of one awaited action, and its result (CPU time is the
+    steadier figure on a busy host)."""
     gc.collect()
-    tracemalloc.start()
     cpu = time.process_time()
     start = time.perf_counter()
     result = await action()
-    elapsed = time.perf_counter() - start
-    CPU_SECONDS.append(time.process_time() - cpu)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return elapsed, peak, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
+
+
+async def peak_memory(action: Callable[[], Awaitable[Any]]) -> tuple[int, Any]:
+    """Peak bytes traced while one awaited action ran, and its result. Measured apart from
+    timing: tracemalloc slows allocation-heavy code several times over."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = await action()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, result
 
 
 def mib(value: float) -> str:
@@ -291,71 +296,96 @@ async def count_diff(repo: AsyncRepository, old: str, new: str) -> int:
     return len([change async for change in repo.commit(old).diff(new)])
 
 
+async def stage_changes(
+    repo: AsyncRepository, pattern: str, count: int, round_number: int, rng: random.Random
+) -> AsyncSession:
+    """A session with 100 changes staged: existing objects spread over the whole tree
+    ("scattered") or new objects in one new folder ("clustered"); 1.3 KB each (a blob)."""
+    session = await repo.writable_session("main")
+    if pattern == "scattered":
+        paths = [object_path(i) for i in rng.sample(range(count), 100)]
+    else:
+        paths = [f"new-{round_number:03d}/file-{k:04d}.json" for k in range(100)]
+    for k, path in enumerate(paths):
+        await session.upload(b"changed %d %d" % (round_number, k) * 100, path)
+    return session
+
+
 async def bench_scale(
     root: str, sizes: list[int], fsync: bool, range_entries: int | None, rounds: int
 ) -> None:
     """Commit and diff of 100 changes at several repository sizes."""
     print(f"\n## (b) commit and diff of 100 changes (local storage, fsync={fsync})")
+    operations = ("stage+commit", "commit", "diff (warm)", "diff (new handle)")
     results: dict[tuple[str, str, int], tuple[float, float, int]] = {}
     for count in sizes:
         folder = os.path.join(root, f"scale-{count}")
         start = time.perf_counter()
         repo = await populate(folder, count, fsync, range_entries)
         built = time.perf_counter() - start
-        snapshot = await repo.engine.snapshots.read(await repo.branch("main").resolve())
-        ranges = await repo.engine.snapshots.ranges_of(snapshot)
+        table = await repo.engine.snapshots.ranges_of(
+            await repo.engine.snapshots.read(await repo.branch("main").resolve())
+        )
         print(
-            f"- {count:,} objects: built in {built:.1f} s, {len(ranges):,} ranges of up to "
-            f"{repo.engine.manifests.range_entries * 2} entries"
+            f"- {count:,} objects: built in {built:.1f} s, {len(table):,} ranges "
+            f"({repo.engine.manifests.range_entries} entries each, up to twice that)"
         )
         rng = random.Random(count)
         for pattern in ("scattered", "clustered"):
-            timings: dict[str, list[tuple[float, float, int]]] = {
-                "commit": [],
-                "diff (warm)": [],
-                "diff (new handle)": [],
-            }
-            for round_number in range(rounds):
-                session = await repo.writable_session("main")
-                if pattern == "scattered":
-                    chosen = rng.sample(range(count), 100)
-                    paths = [object_path(i) for i in chosen]
-                else:
-                    paths = [f"new-{round_number:03d}/file-{k:04d}.json" for k in range(100)]
-                for k, path in enumerate(paths):
-                    await session.upload(b"changed %d %d" % (round_number, k) * 100, path)
+            times: dict[str, list[tuple[float, float]]] = {op: [] for op in operations}
+            peaks: dict[str, int] = {}
+            for round_number in range(rounds + 1):
+                memory_round = round_number == 0
+                start = time.perf_counter()
+                cpu = time.process_time()
+                session = await stage_changes(repo, pattern, count, round_number, rng)
+                staged = (time.perf_counter() - start, time.process_time() - cpu)
                 before = session.snapshot_id
-                seconds, peak, commit = await timed(partial(session.commit, "100 changes"))
-                timings["commit"].append((seconds, CPU_SECONDS[-1], peak))
-
-                seconds, peak, found = await timed(partial(count_diff, repo, before, commit.id))
-                assert found == 100, found
-                timings["diff (warm)"].append((seconds, CPU_SECONDS[-1], peak))
+                commit_action = partial(session.commit, "100 changes")
                 fresh = await AsyncRepository.open(local_store(folder, fsync))
-                seconds, peak, found = await timed(partial(count_diff, fresh, before, commit.id))
+                if memory_round:
+                    peaks["commit"], commit = await peak_memory(commit_action)
+                    peaks["stage+commit"] = peaks["commit"]
+                    peaks["diff (warm)"], found = await peak_memory(
+                        partial(count_diff, repo, before, commit.id)
+                    )
+                    peaks["diff (new handle)"], _ = await peak_memory(
+                        partial(count_diff, fresh, before, commit.id)
+                    )
+                else:
+                    wall, spent, commit = await measure(commit_action)
+                    times["commit"].append((wall, spent))
+                    times["stage+commit"].append((staged[0] + wall, staged[1] + spent))
+                    wall, spent, found = await measure(partial(count_diff, repo, before, commit.id))
+                    times["diff (warm)"].append((wall, spent))
+                    wall, spent, _ = await measure(partial(count_diff, fresh, before, commit.id))
+                    times["diff (new handle)"].append((wall, spent))
                 await fresh.close()
-                timings["diff (new handle)"].append((seconds, CPU_SECONDS[-1], peak))
-            for operation, samples in timings.items():
-                median = statistics.median(s for s, _, _ in samples)
-                cpu = statistics.median(c for _, c, _ in samples)
-                peak = max(p for _, _, p in samples)
-                results[(pattern, operation, count)] = (median, cpu, peak)
+                assert found == 100, found
+            for operation in operations:
+                results[(pattern, operation, count)] = (
+                    statistics.median(w for w, _ in times[operation]),
+                    statistics.median(c for _, c in times[operation]),
+                    peaks[operation],
+                )
         await repo.close()
         shutil.rmtree(folder, ignore_errors=True)
-    smallest = min(sizes)
-    print()
+    smallest, largest = min(sizes), max(sizes)
     header = " | ".join(f"{n:,} objects" for n in sizes)
-    largest = max(sizes)
-    print("Each cell: median wall time / median CPU time / peak traced memory.")
     print()
-    print(f"| changes | operation | {header} | ratio {largest:,}/{smallest:,} (wall, CPU) |")
+    print(
+        f"Each cell: median wall time / median CPU time of {rounds} rounds / peak traced "
+        "memory (a separate round)."
+    )
+    print()
+    print(f"| changes | operation | {header} | {largest:,} / {smallest:,} (wall, CPU) |")
     print("|---|---|" + "---|" * len(sizes) + "---|")
     for pattern in ("scattered", "clustered"):
-        for operation in ("commit", "diff (warm)", "diff (new handle)"):
+        for operation in operations:
             cells = []
             for count in sizes:
-                seconds, cpu, peak = results[(pattern, operation, count)]
-                cells.append(f"{ms(seconds)} / {ms(cpu)} / {mib(peak)}")
+                wall, spent, peak = results[(pattern, operation, count)]
+                cells.append(f"{ms(wall)} / {ms(spent)} / {mib(peak)}")
             big = results[(pattern, operation, largest)]
             small = results[(pattern, operation, smallest)]
             print(
@@ -379,21 +409,29 @@ async def bench_log(root: str, commits: int, fsync: bool) -> None:
         await session.commit(f"commit {i}")
     built = time.perf_counter() - start
     print(f"- built in {built:.1f} s ({commits / built:,.0f} commits/s)")
-    rows = []
-    for label, handle in (("log, same handle", repo), ("log, new handle", None)):
-        target = handle or await AsyncRepository.open(local_store(folder, fsync))
-        seconds, peak, found = await timed(partial(_count_log, target, None))
-        assert found == commits + 1, found
-        rows.append((label, seconds, peak))
-        seconds, peak, found = await timed(partial(_count_log, target, ["counter/007.txt"]))
-        rows.append((f"{label}, paths filter (1 in 100 commits)", seconds, peak))
-        if handle is None:
-            await target.close()
-    await repo.close()
-    print("| operation | time | commits/s | peak memory |")
+    print("| operation | time (wall / CPU) | commits/s | peak memory |")
     print("|---|---|---|---|")
-    for label, seconds, peak in rows:
-        print(f"| {label} | {ms(seconds)} | {commits / seconds:,.0f} | {mib(peak)} |")
+    for label, paths in (
+        ("log", None),
+        ("log, paths filter (1 in 100 commits)", ["counter/007.txt"]),
+    ):
+        for handle in ("new handle", "same handle"):
+            target = repo
+            if handle == "new handle":
+                target = await AsyncRepository.open(local_store(folder, fsync))
+            wall, spent, found = await measure(partial(_count_log, target, paths))
+            assert found == (commits + 1 if paths is None else commits // 100), found
+            if handle == "new handle":
+                await target.close()
+                target = await AsyncRepository.open(local_store(folder, fsync))
+            peak, _ = await peak_memory(partial(_count_log, target, paths))
+            if handle == "new handle":
+                await target.close()
+            print(
+                f"| {label}, {handle} | {ms(wall)} / {ms(spent)} | {commits / wall:,.0f} | "
+                f"{mib(peak)} |"
+            )
+    await repo.close()
 
 
 async def _count_log(repo: AsyncRepository, paths: list[str] | None) -> int:

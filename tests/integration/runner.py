@@ -137,8 +137,8 @@ class WorkerPool:
                         f"{', '.join(p.name for p in waiting.values())} did not finish within "
                         f"{timeout:g} s (hung?)"
                     )
-                for connection in ready:
-                    assert isinstance(connection, Connection)
+                for item in ready:
+                    connection = next(c for c in waiting if c is item)
                     process = waiting.pop(connection)
                     try:
                         worker, ok, value = connection.recv()

@@ -13,6 +13,7 @@ Set ``SAPWOOD_CRASH_SEED`` to replay one run's kill timings.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -24,8 +25,10 @@ import msgspec
 import pytest
 
 import sapwood
-from sapwood.config import RepositoryConfig
+from sapwood.config import ObjectStoreConfig, RepositoryConfig
+from sapwood.errors import RefNotFoundError
 from sapwood.models import ObjectInfo
+from sapwood.stores import open_storage
 
 from .runner import StreamingWorker, start_streaming_worker
 from .targets import Target
@@ -41,9 +44,9 @@ AFTER = b"after the crashes"
 
 
 def rounds_for(target: Target) -> int:
-    """Kill rounds: 4 on local storage; 2 against each emulator (each round spawns fresh
-    workers, which costs seconds on this small machine)."""
-    return 4 if target.backend == "local" else 2
+    """Kill rounds (two kills each): 8 on local storage, 4 against each emulator, whose
+    every request is an HTTP round trip to a single-process server on this small machine."""
+    return 8 if target.backend == "local" else 4
 
 
 def content_problem(info: ObjectInfo, data: bytes) -> str | None:
@@ -128,3 +131,35 @@ def test_killed_committers_leave_every_ref_consistent(target: Target) -> None:
         assert again.problems == [], replay
         assert again.histories["main"][1:] == main_history
         assert again.histories["main"][0] == after.id
+
+
+@pytest.mark.xfail(
+    reason="engine bug: AsyncRepository.create writes config.json, then main's ref; a creator "
+    "killed between the two leaves a repository that opens but whose main does not exist and "
+    "cannot be made (create() says it exists; no commit is reachable to branch from). "
+    "Concurrent sapwood.repository() calls on a new location hit the same window",
+    raises=RefNotFoundError,
+    strict=True,
+)
+@pytest.mark.parametrize("backend", ["local"])
+def test_creator_killed_between_config_and_main_branch(target: Target) -> None:
+    with target.create():
+        pass
+    # What a creator killed right after writing config.json leaves: no ref yet.
+    asyncio.run(_delete_key(target, "refs/branches/main/ref.json"))
+
+    with sapwood.repository(target.store, target.credentials) as repo:
+        main = repo.branch("main")
+        main.upload(b"first", "first.txt")
+        first = main.commit_changes("First commit")
+        assert main.resolve().hex() == first.id
+
+
+async def _delete_key(target: Target, key: str) -> None:
+    assert isinstance(target.store, str)
+    store = open_storage(ObjectStoreConfig(object_store="local", prefix=target.store))
+    try:
+        await store.head(key)  # it is there to delete
+        await store.delete(key)
+    finally:
+        await store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, overload, runtime_checkable
 
@@ -9,6 +10,7 @@ from sapwood.aio.files import AsyncObjectReader, AsyncTextReader
 from sapwood.aio.session import AsyncSession
 from sapwood.engine.commits import Prepared, UpToDate, commit_to_branch
 from sapwood.engine.diff import diff_trees
+from sapwood.engine.format import Snapshot
 from sapwood.engine.history import is_ancestor, merge_base, touches, walk
 from sapwood.engine.ids import ID_HEX_LENGTH
 from sapwood.engine.merge import MergeStrategy, check_strategy, three_way_changes
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from sapwood.aio.repository import AsyncRepository
 
 __all__ = ["AsyncReference", "RefLike", "SupportsId", "resolve_ref"]
+
+LOG_BATCH = 32
 
 
 @runtime_checkable
@@ -148,13 +152,34 @@ class AsyncReference:
         head = await self.resolve()
         expired = await engine.expired()
         produced = 0
-        async for raw, snapshot in walk(engine, [head], expired):
-            if paths and not await touches(engine, raw, snapshot, paths, expired):
-                continue
-            yield commit_of(raw, snapshot)
-            produced += 1
-            if max_amount is not None and produced >= max_amount:
-                return
+        batch: list[tuple[bytes, Snapshot]] = []
+        history = walk(engine, [head], expired)
+        try:
+            while True:
+                done = False
+                try:
+                    batch.append(await anext(history))
+                except StopAsyncIteration:
+                    done = True
+                if not done and paths and len(batch) < LOG_BATCH:
+                    continue
+                if paths:
+                    # Whether each commit touched the paths is checked for a batch at once, so
+                    # the manifest reads overlap instead of running one after another.
+                    wanted = await asyncio.gather(
+                        *(touches(engine, raw, snapshot, paths, expired) for raw, snapshot in batch)
+                    )
+                    batch = [item for item, keep in zip(batch, wanted, strict=True) if keep]
+                for raw, snapshot in batch:
+                    yield commit_of(raw, snapshot)
+                    produced += 1
+                    if max_amount is not None and produced >= max_amount:
+                        return
+                batch = []
+                if done:
+                    return
+        finally:
+            await history.aclose()
 
     def diff(
         self, other_ref: RefLike, prefix: str = "", max_amount: int | None = None

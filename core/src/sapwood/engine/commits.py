@@ -1,9 +1,10 @@
 """Committing to a branch with optimistic concurrency.
 
-A commit writes (in this order) its blobs (already written when staged), its new manifest
-ranges, its range index, its snapshot, and only then moves the branch with a conditional
-write. A crash at any step leaves the branch on its previous, complete snapshot; what was
-written is unreferenced and garbage collection removes it after the grace period.
+A commit writes (in this order) its blobs (already written when staged), its manifests
+(the pack of new ranges and the range index, side by side), its snapshot, and only then
+moves the branch with a conditional write. A crash at any step leaves the branch on its
+previous, complete snapshot; what was written is unreferenced, and garbage collection
+removes it after the grace period.
 
 If the branch moved since the changes were prepared, the work is redone on top of the new
 head (a rebase) when no changed path collides; otherwise ConflictError lists the paths.
@@ -95,7 +96,8 @@ async def commit_to_branch(
         head = await engine.snapshots.read(state.snapshot)
         parents = [head, *[await engine.snapshots.read(p) for p in extra_parents]]
         tree = await engine.tree(state.snapshot)
-        ranges = await tree.apply(changes)
+        packs: list[tuple[bytes, bytes]] = []
+        ranges = await tree.apply(changes, packs)
         raw, snapshot = await engine.snapshots.write(
             parents=(state.snapshot, *extra_parents),
             message=message,
@@ -103,6 +105,7 @@ async def commit_to_branch(
             committed_at_us=engine.commit_time_us(parents),
             metadata=metadata,
             ranges=ranges,
+            packs=packs,
         )
         try:
             await engine.refs.update_branch(state, raw)

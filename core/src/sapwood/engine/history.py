@@ -8,7 +8,7 @@ descendants. Expired snapshots (and any that garbage collection removed) end the
 from __future__ import annotations
 
 import heapq
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 
 from sapwood.engine.diff import diff_trees
@@ -29,7 +29,7 @@ async def _read_or_none(engine: Engine, raw: bytes) -> Snapshot | None:
 
 async def walk(
     engine: Engine, heads: Iterable[bytes], expired: set[bytes] | None = None
-) -> AsyncIterator[tuple[bytes, Snapshot]]:
+) -> AsyncGenerator[tuple[bytes, Snapshot], None]:
     """Every commit reachable from ``heads``, newest first, stopping at expired ones."""
     cut = await engine.expired() if expired is None else expired
     heap: list[tuple[int, bytes]] = []

@@ -190,9 +190,12 @@ class ManifestStore:
             raise IntegrityError(f"manifest pack {pack.hex()} is shorter than its ranges say")
         return data
 
-    async def write_ranges(self, pieces: Sequence[list[Entry]]) -> list[RangeRef]:
+    async def write_ranges(
+        self, pieces: Sequence[list[Entry]], deferred: list[tuple[bytes, bytes]] | None = None
+    ) -> list[RangeRef]:
         """Store lists of entries as ranges, packed into as few objects as possible; their
-        refs, in order."""
+        refs, in order. With ``deferred``, the packs are appended there for the caller to
+        write (with :meth:`write_packs`) instead of being written now."""
         packs: list[list[tuple[list[Entry], bytes, bytes]]] = [[]]
         size = 0
         for entries in pieces:
@@ -225,8 +228,16 @@ class ManifestStore:
                     )
                 )
                 offset += len(stored)
-        await asyncio.gather(*(self._put(pack, data, compress=False) for pack, data in writes))
+        if deferred is not None:
+            deferred.extend(writes)
+        else:
+            await self.write_packs(writes)
         return refs
+
+    async def write_packs(self, packs: Sequence[tuple[bytes, bytes]]) -> None:
+        """Write packs prepared by :meth:`write_ranges` (stored uncompressed: their ranges
+        are compressed one by one so that each can be read by range)."""
+        await asyncio.gather(*(self._put(pack, data, compress=False) for pack, data in packs))
 
     # -- indexes ----------------------------------------------------------------------------
 
@@ -418,11 +429,16 @@ class Tree:
         at = bisect.bisect_left(entries, path, key=_entry_path)
         return entries[at] if at < len(entries) else None
 
-    async def apply(self, changes: Mapping[str, Entry | None]) -> RangeTable:
+    async def apply(
+        self,
+        changes: Mapping[str, Entry | None],
+        deferred: list[tuple[bytes, bytes]] | None = None,
+    ) -> RangeTable:
         """This tree's range table with ``changes`` applied (None deletes a path).
 
         Only ranges holding a changed path are rewritten (all into one pack); the others
-        are reused by id, and the work done is proportional to the ranges touched.
+        are reused by id, and the work done is proportional to the ranges touched. With
+        ``deferred``, the new packs are left there for the caller to write.
         """
         store = self.store
         table = self.table
@@ -431,7 +447,7 @@ class Tree:
             return table
         if not len(table):
             created = [entry for _, entry in items if entry is not None]
-            return RangeTable.from_refs(await store.write_ranges(store.cut(created)))
+            return RangeTable.from_refs(await store.write_ranges(store.cut(created), deferred))
         by_range: dict[int, list[tuple[str, Entry | None]]] = {}
         for path, entry in items:
             by_range.setdefault(self.locate(path), []).append((path, entry))
@@ -452,7 +468,7 @@ class Tree:
             cut = store.cut(replaced[index])
             pieces.extend(cut)
             counts.append(len(cut))
-        written = await store.write_ranges(pieces)
+        written = await store.write_ranges(pieces, deferred)
         return _splice(table, order, counts, written)
 
     async def _merge_small(self, replaced: dict[int, list[Entry]]) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -106,15 +107,19 @@ class SnapshotStore:
         committed_at_us: int,
         metadata: Mapping[str, str],
         ranges: RangeTable,
+        packs: Sequence[tuple[bytes, bytes]] = (),
     ) -> tuple[bytes, Snapshot]:
-        """Store a new snapshot (and its index object when its range table is long)."""
+        """Store a new snapshot, after its manifests: the range ``packs`` not written yet
+        and, when its range table is long, its index object (those two concurrently)."""
         count = sum(ranges.counts)
+        writing_packs = self.manifests.write_packs(packs)
         if len(ranges) <= INLINE_RANGES:
+            await writing_packs
             snapshot = Snapshot(
                 parents, message, author, committed_at_us, dict(metadata), count, ranges
             )
         else:
-            index = await self.manifests.write_index(ranges)
+            _, index = await asyncio.gather(writing_packs, self.manifests.write_index(ranges))
             snapshot = Snapshot(
                 parents, message, author, committed_at_us, dict(metadata), count, None, index
             )
