@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Final, Protocol
 
+from sapwood.config import ChunkingConfig, RepositoryConfig
 from sapwood.errors import ConflictError
 
 from .targets import Target
@@ -41,6 +42,7 @@ BARRIER_TIMEOUT_SECONDS: Final = 90.0
 """Workers wait for each other to be ready (spawned, imported, repository open) this long."""
 
 COUNTER_PATH: Final = "contended/counter.json"
+"""The one file every same-path worker reads, increments and writes back."""
 
 MAX_CONFLICTS_PER_COMMIT: Final = 200
 """A worker gives up (and the test fails) if one increment loses the race this often."""
@@ -146,13 +148,14 @@ def same_path(job: Job, barrier: Barrier) -> dict[str, list[str] | int]:
 # -- commits until killed --------------------------------------------------------------------------
 
 CRASH_CHUNK_THRESHOLD: Final = 16 * 1024
-CRASH_CONFIG: Final = {
-    "chunking": {
-        "chunk_threshold_bytes": CRASH_CHUNK_THRESHOLD,
-        "average_chunk_bytes": 4096,
-        "manifest_range_entries": 16,
-    }
-}
+"""Files above this size are split into chunks in the crash tests' repositories."""
+CRASH_CONFIG: Final = RepositoryConfig(
+    chunking=ChunkingConfig(
+        chunk_threshold_bytes=CRASH_CHUNK_THRESHOLD,
+        average_chunk_bytes=4096,
+        manifest_range_entries=16,
+    )
+)
 """Small chunks and manifest ranges, so each commit writes many objects a kill can split."""
 
 

@@ -76,9 +76,9 @@ class Engine:
         self.resolved_config = resolved
         caching = resolved.caching
         budget = caching.max_bytes if caching is not None and caching.max_bytes else 0
-        # A decoded entry costs roughly a kilobyte of Python objects: follow the configured
-        # cache size, within sane bounds.
-        self.cache: DecodedCache[object] = DecodedCache(min(1_000_000, max(20_000, budget // 1024)))
+        # A decoded manifest entry costs about 400 bytes of Python objects: give decoded
+        # objects about a fifth of the configured cache size, within sane bounds.
+        self.cache: DecodedCache[object] = DecodedCache(min(1_000_000, max(20_000, budget // 2048)))
         concurrency = min(32, limits.max_concurrent_requests or 32)
         self.concurrency = concurrency
         compression = resolved.compression
