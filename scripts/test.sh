@@ -11,6 +11,7 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy --strict"
 .venv/bin/mypy core/src plugins/*/src
+export NO_MKDOCS_2_WARNING=1
 echo "== docs (mkdocs --strict)"
 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 echo "== pytest"

@@ -75,7 +75,10 @@ def _kill_round(target: Target, number: int, rng: random.Random) -> list[Streami
             time.sleep(rng.uniform(0.0, 0.5))
             worker.drain()
             worker.kill()
-            assert worker.process.exitcode == -signal.SIGKILL, worker.process.exitcode
+            assert worker.process.exitcode == -signal.SIGKILL, (
+                f"{worker.process.name} ended by itself (exit code {worker.process.exitcode}) "
+                "before it was killed; its traceback is in the captured stderr"
+            )
     finally:
         for worker in workers:
             if worker.process.is_alive():

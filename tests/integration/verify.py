@@ -1,6 +1,7 @@
 """Whole-repository consistency checks, through the public API only: every branch and tag
-resolves, every commit in their histories has a readable tree, and every object at a ref's
-head downloads with the size and checksum its entry records."""
+resolves, every commit in the branches' histories has a readable tree, and every object at a
+ref's head downloads with the size and checksum its entry records. Meant for a repository
+nobody is writing to at the time."""
 
 from __future__ import annotations
 
@@ -90,6 +91,11 @@ def check_consistency(
         if kind == "branch":
             found.histories[name] = history
         head = history[0]
+        resolved = (found.branches if kind == "branch" else found.tags)[name]
+        if head != resolved:
+            found.problems.append(
+                f"{label}: resolves to {resolved[:12]}, its log starts at {head[:12]}"
+            )
         if head in seen:
             continue
         seen.add(head)
