@@ -269,15 +269,10 @@ def test_empty_file_round_trips(repo: sapwood.Repository) -> None:
         assert reader.read() == b""
 
 
-@pytest.mark.xfail(
-    reason="open(path, 'r') returns a TextReader without tell() (_sync/files.py TextReader and "
-    "aio/files.py AsyncTextReader); DESIGN: open(path, 'rb'|'r') is seekable",
-    strict=True,
-)
 def test_open_r_tell(populated: sapwood.Repository) -> None:
     with populated.branch("main").open("lines.txt", "r") as reader:
         reader.readline()
-        position = reader.tell()  # type: ignore[attr-defined]
+        position = reader.tell()
         rest = reader.read()
         reader.seek(position)
         assert reader.read() == rest == "line two\nline three\n"

@@ -167,18 +167,12 @@ def test_ref_expressions(repo: sapwood.Repository) -> None:
     assert repo.ref("main~2").download("a") == b"1"
 
 
-@pytest.mark.xfail(
-    reason="repo.ref()/repo.commit() take only a str: aio/repository.py ref() raises "
-    "InvalidRefError for a Reference or Commit, commit() a TypeError (DESIGN: wherever a "
-    "reference is taken, a str, a Reference or a Commit will do)",
-    strict=True,
-)
 def test_ref_accepts_reference_and_commit_objects(repo: sapwood.Repository) -> None:
     main = repo.branch("main")
     c1 = commit_file(main, "a", b"1", "one")
-    assert repo.ref(c1).get_commit().id == c1.id  # type: ignore[arg-type]
-    assert repo.ref(main).get_commit().id == c1.id  # type: ignore[arg-type]
-    assert repo.commit(c1).get_commit().id == c1.id  # type: ignore[arg-type]
+    assert repo.ref(c1).get_commit().id == c1.id
+    assert repo.ref(main).get_commit().id == c1.id
+    assert repo.commit(c1).get_commit().id == c1.id
 
 
 def test_ref_commit_id_prefix(repo: sapwood.Repository) -> None:

@@ -120,20 +120,14 @@ def test_writable_session_discard(repo: sapwood.Repository) -> None:
     assert not main.exists("x")
 
 
-@pytest.mark.xfail(
-    reason="sessions take only str names: aio/repository.py writable_session/readonly_session "
-    "pass a Branch/Tag object to validate_ref_name -> InvalidRefError (DESIGN: wherever a "
-    "reference is taken, a str, a Reference or a Commit will do)",
-    strict=True,
-)
 def test_sessions_accept_reference_objects(repo: sapwood.Repository) -> None:
     c1 = commit_file(repo.branch("main"), "a", b"1", "one")
     repo.tag("v1").create(c1)
     dev = repo.branch("dev").create("main")
     main = repo.branch("main")
-    assert repo.readonly_session(branch=main).download("a") == b"1"  # type: ignore[arg-type]
-    assert repo.readonly_session(tag=repo.tag("v1")).download("a") == b"1"  # type: ignore[arg-type]
-    session = repo.writable_session(dev)  # type: ignore[arg-type]
+    assert repo.readonly_session(branch=main).download("a") == b"1"
+    assert repo.readonly_session(tag=repo.tag("v1")).download("a") == b"1"
+    session = repo.writable_session(dev)
     session.upload(b"d", "d")
     session.commit("d")
     assert dev.download("d") == b"d"

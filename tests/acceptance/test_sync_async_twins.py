@@ -166,18 +166,11 @@ def test_many_threads_commit_to_one_branch_without_loss(memory_url: str) -> None
     repo.close()
 
 
-@pytest.mark.xfail(
-    reason="AsyncReference.open/AsyncBranch.open are coroutines, so `async with "
-    "branch.open(...)` (the twin of `with branch.open(...)`) raises TypeError; only `async "
-    "with await branch.open(...)` works (aio/reference.py, aio/branch.py, aio/session.py open)",
-    strict=True,
-)
-@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 async def test_async_open_is_an_async_context_manager(memory_url: str) -> None:
     repo = await AsyncRepository.create(memory_url)
     main = repo.branch("main")
-    async with main.open("f.bin", "wb") as writer:  # type: ignore[attr-defined]
+    async with main.open("f.bin", "wb") as writer:
         await writer.write(b"0123456789")
-    async with main.open("f.bin", "rb") as reader:  # type: ignore[attr-defined]
+    async with main.open("f.bin", "rb") as reader:
         assert await reader.read() == b"0123456789"
     await repo.close()

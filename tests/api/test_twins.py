@@ -44,9 +44,13 @@ def sync_class_of(async_class: type) -> type:
 
 
 def to_sync_text(annotation: object) -> object:
-    """An async-side annotation as the sync side writes it: AsyncX -> X."""
+    """An async-side annotation as the sync side writes it: AsyncX -> X, and
+    AsyncOpening[X] -> X (async ``open()`` returns an opening to await or to use in
+    ``async with``; a sync file object is its own context manager, so the sync ``open()``
+    returns the file itself)."""
     if isinstance(annotation, str):
-        return re.sub(r"\bAsync(?=[A-Z])", "", annotation)
+        unwrapped = re.sub(r"^AsyncOpening\[(.*)\]$", r"\1", annotation)
+        return re.sub(r"\bAsync(?=[A-Z])", "", unwrapped)
     return annotation
 
 

@@ -27,6 +27,12 @@ class Branch(Reference):
     ``repo.branch(name)`` returns one handle per repository, so every part of a program
     stages into the same change set. For an isolated unit of work that commits or rolls
     back as a whole, use :meth:`transaction`.
+
+    Reads always show the branch's current head with the staged changes on top: a commit
+    made meanwhile by a transaction, an import or another handle is visible at once, and
+    a staged path hides that commit's version of the same path. Staged changes keep their
+    own base (:meth:`list_uncommitted` compares against it), so :meth:`commit_changes`
+    rebases them onto the head and still reports a path both sides changed as a conflict.
     """
 
     aio: AsyncBranch
@@ -36,8 +42,8 @@ class Branch(Reference):
         return _loop.run(self.aio.resolve())
 
     def reader(self) -> Session:
-        """The session reads go through: the staging session while changes are staged,
-        otherwise a read-only session at the current head."""
+        """The session reads go through: a read-only session at the branch's current head,
+        with what is staged here laid over it."""
         return Session.wrap(_loop.run(self.aio.reader()))
 
     # -- lifecycle --------------------------------------------------------------------------

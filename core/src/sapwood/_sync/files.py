@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Self, TypeAlias, overload
 
@@ -32,18 +32,29 @@ AsyncFile: TypeAlias = AsyncObjectReader | AsyncTextReader | AsyncObjectWriter
 
 
 def opener(
-    open_method: Callable[..., Coroutine[Any, Any, Any]],
+    open_method: Callable[..., Awaitable[Any]],
 ) -> Callable[..., Coroutine[Any, Any, AsyncFile]]:
-    """An async ``open`` seen through its implementation's signature: its overloads pick
-    the file type from a literal mode, but a sync twin passes the mode on unchanged."""
-    return open_method
+    """An async ``open`` seen through its implementation's signature, as a coroutine the
+    background loop can run: its overloads pick the file type from a literal mode, but a
+    sync twin passes the mode on unchanged."""
+
+    async def opened(*args: Any, **kwargs: Any) -> AsyncFile:
+        file: AsyncFile = await open_method(*args, **kwargs)
+        return file
+
+    return opened
 
 
 def reader_opener(
-    open_method: Callable[..., Coroutine[Any, Any, Any]],
+    open_method: Callable[..., Awaitable[Any]],
 ) -> Callable[..., Coroutine[Any, Any, AsyncObjectReader | AsyncTextReader]]:
     """:func:`opener` for an ``open`` that only reads."""
-    return open_method
+
+    async def opened(*args: Any, **kwargs: Any) -> AsyncObjectReader | AsyncTextReader:
+        file: AsyncObjectReader | AsyncTextReader = await open_method(*args, **kwargs)
+        return file
+
+    return opened
 
 
 _LINE_BATCH_BYTES = 64 * 1024
@@ -202,7 +213,8 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
 
 class TextReader(Twin[AsyncTextReader], _FileBasics):
     """A read-only text file over one object (``mode="r"``), decoded incrementally; it
-    seeks to the start or the end only. Sync twin of :class:`~sapwood.aio.AsyncTextReader`."""
+    seeks to positions from :meth:`tell`, the start or the end. Sync twin of
+    :class:`~sapwood.aio.AsyncTextReader`."""
 
     def __init__(self, aio: AsyncTextReader) -> None:
         super().__init__(aio)
@@ -263,13 +275,23 @@ class TextReader(Twin[AsyncTextReader], _FileBasics):
         """The remaining lines (stopping once ``hint`` characters were read, if given)."""
         return _read_lines(self, hint)
 
+    def tell(self) -> int:
+        """An opaque cookie for the current position, which :meth:`seek` takes back (as
+        with :class:`io.TextIOWrapper`, not a character count)."""
+        self._settle()
+        return self.aio.tell()
+
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Seek to the start (``seek(0)``) or the end (``seek(0, 2)``)."""
-        self._ahead.clear()
+        """Seek to a cookie from :meth:`tell`, to the start (``seek(0)``), to the end
+        (``seek(0, 2)``), or nowhere (``seek(0, 1)``, which returns :meth:`tell`)."""
+        if whence == io.SEEK_CUR:
+            self._settle()
+        else:
+            self._ahead.clear()
         return self.aio.seek(offset, whence)
 
     def seekable(self) -> bool:
-        """Text readers seek to the start and the end."""
+        """Text readers seek (to positions from :meth:`tell`, the start and the end)."""
         return self.aio.seekable()
 
     def readable(self) -> bool:

@@ -19,7 +19,20 @@ if TYPE_CHECKING:
     from sapwood._sync.repository import Repository
     from sapwood._sync.session import Session
 
-__all__ = ["Reference", "ref_arg"]
+__all__ = ["Reference", "name_arg", "ref_arg"]
+
+
+@overload
+def name_arg(reference: str | Reference) -> str: ...
+
+
+@overload
+def name_arg(reference: str | Reference | None) -> str | None: ...
+
+
+def name_arg(reference: str | Reference | None) -> str | None:
+    """A branch or tag given by name or as the object itself: its name."""
+    return reference.id if isinstance(reference, Reference) else reference
 
 
 def ref_arg(reference: RefLike) -> RefLike:
@@ -49,6 +62,11 @@ class Reference(Twin[AsyncReference]):
     def id(self) -> str:
         """The name this reference was made with."""
         return self.aio.id
+
+    @property
+    def is_commit_id(self) -> bool:
+        """True if this reference was made from a commit id (it never moves)."""
+        return self.aio.is_commit_id
 
     @property
     def repository(self) -> Repository:

@@ -11,7 +11,7 @@ from typing import Self
 from sapwood import _loop
 from sapwood._sync._twin import Twin, iterate
 from sapwood._sync.branch import Branch
-from sapwood._sync.reference import Reference, ref_arg
+from sapwood._sync.reference import Reference, name_arg, ref_arg
 from sapwood._sync.session import Session
 from sapwood._sync.tag import Tag
 from sapwood.aio.reference import RefLike
@@ -156,13 +156,17 @@ class Repository(Twin[AsyncRepository]):
         """The tag named ``tag_id``; it need not exist yet: see :meth:`Tag.create`."""
         return Tag.wrap(self.aio.tag(tag_id))
 
-    def commit(self, commit_id: str) -> Reference:
-        """The commit with id ``commit_id`` (or a unique prefix of at least 4 characters)."""
-        return Reference.wrap(self.aio.commit(commit_id))
+    def commit(self, commit_id: RefLike) -> Reference:
+        """The commit with id ``commit_id`` (or a unique prefix of at least 4 characters).
 
-    def ref(self, expression: str) -> Reference:
-        """Any ref expression: ``main``, ``v1``, a commit id (prefix), ``main~2``, ``v1^``."""
-        return Reference.wrap(self.aio.ref(expression))
+        A :class:`~sapwood.Commit` stands for its id; a reference object names what it
+        names (as :meth:`ref` does)."""
+        return Reference.wrap(self.aio.commit(ref_arg(commit_id)))
+
+    def ref(self, expression: RefLike) -> Reference:
+        """Any ref expression: ``main``, ``v1``, a commit id (prefix), ``main~2``, ``v1^``;
+        or a Reference (Branch, Tag) or Commit, which names the same commit."""
+        return Reference.wrap(self.aio.ref(ref_arg(expression)))
 
     def list_branches(
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
@@ -189,23 +193,27 @@ class Repository(Twin[AsyncRepository]):
 
     def readonly_session(
         self,
-        branch: str | None = None,
+        branch: str | Reference | None = None,
         *,
-        tag: str | None = None,
+        tag: str | Reference | None = None,
         snapshot_id: str | None = None,
         as_of: datetime | None = None,
     ) -> Session:
         """A read-only session at a branch's head (default ``main``), a tag, or a commit;
-        with ``as_of``, at the branch's newest first-parent commit made at or before then."""
+        with ``as_of``, at the branch's newest first-parent commit made at or before then.
+        ``branch`` and ``tag`` are names or the Branch and Tag objects themselves."""
         return Session.wrap(
             _loop.run(
-                self.aio.readonly_session(branch, tag=tag, snapshot_id=snapshot_id, as_of=as_of)
+                self.aio.readonly_session(
+                    name_arg(branch), tag=name_arg(tag), snapshot_id=snapshot_id, as_of=as_of
+                )
             )
         )
 
-    def writable_session(self, branch: str) -> Session:
-        """A session that stages changes on ``branch``'s current head and commits to it."""
-        return Session.wrap(_loop.run(self.aio.writable_session(branch)))
+    def writable_session(self, branch: str | Reference) -> Session:
+        """A session that stages changes on ``branch``'s (a name or a Branch) current head
+        and commits to it."""
+        return Session.wrap(_loop.run(self.aio.writable_session(name_arg(branch))))
 
     # -- maintenance ------------------------------------------------------------------------
 

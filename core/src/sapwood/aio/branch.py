@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
-from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncTextReader
+from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
 from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
 from sapwood.aio.session import AsyncSession, UploadData
@@ -29,6 +29,12 @@ class AsyncBranch(AsyncReference):
     """A branch: reads follow its head (plus what is staged here); writes are staged in
     this process until :meth:`commit_changes`.
 
+    Reads always show the branch's current head with the staged changes on top: a commit
+    made meanwhile by a transaction, an import or another handle is visible at once, and
+    a staged path hides that commit's version of the same path. Staged changes keep their
+    own base (:meth:`list_uncommitted` compares against it), so :meth:`commit_changes`
+    rebases them onto the head and still reports a path both sides changed as a conflict.
+
     ``repo.branch(name)`` returns one handle per repository, so every part of a program
     stages into the same change set.
     """
@@ -45,12 +51,13 @@ class AsyncBranch(AsyncReference):
         return state.snapshot
 
     async def reader(self) -> AsyncSession:
-        """The session reads go through: the staging session while changes are staged,
-        otherwise a read-only session at the current head."""
+        """The session reads go through: a read-only session at the branch's current head,
+        with what is staged here laid over it."""
+        session = await super().reader()
         staging = self._staging
         if staging is not None and staging.has_uncommitted_changes:
-            return staging
-        return await super().reader()
+            session._overlay(staging)
+        return session
 
     async def _session(self) -> AsyncSession:
         """The staging session; while nothing is staged or being written, it is moved to
@@ -119,17 +126,17 @@ class AsyncBranch(AsyncReference):
         return await self._write(lambda s: s.upload(data, path, content_type, metadata))
 
     @overload
-    async def open(
+    def open(
         self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
-    ) -> AsyncObjectReader: ...
+    ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
-    async def open(
+    def open(
         self, path: str, mode: Literal["r"], *, encoding: str = ...
-    ) -> AsyncTextReader: ...
+    ) -> AsyncOpening[AsyncTextReader]: ...
 
     @overload
-    async def open(
+    def open(
         self,
         path: str,
         mode: Literal["wb", "w"],
@@ -137,9 +144,29 @@ class AsyncBranch(AsyncReference):
         encoding: str = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
-    ) -> AsyncObjectWriter: ...
+    ) -> AsyncOpening[AsyncObjectWriter]: ...
 
-    async def open(
+    def open(
+        self,
+        path: str,
+        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        *,
+        encoding: str = "utf-8",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
+        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``) that
+        stages the object when closed.
+
+        Await it for the file (``f = await ref.open(p)``) or use it directly in
+        ``async with ref.open(p) as f:``, which closes the file at the end."""
+        return AsyncOpening(
+            self._open_file(
+                path, mode, encoding=encoding, content_type=content_type, metadata=metadata
+            )
+        )
+
+    async def _open_file(
         self,
         path: str,
         mode: Literal["rb", "r", "wb", "w"] = "rb",
@@ -148,8 +175,6 @@ class AsyncBranch(AsyncReference):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
-        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``) that
-        stages the object when closed."""
         if mode == "rb":
             return await (await self.reader()).open(path, "rb", encoding=encoding)
         if mode == "r":
@@ -173,7 +198,9 @@ class AsyncBranch(AsyncReference):
         includes what is staged) to ``to_path``."""
 
         async def copy(session: AsyncSession) -> ObjectInfo:
-            source: RefLike | AsyncSession = session if from_reference is self else from_reference
+            source: RefLike | AsyncSession = (
+                await self.reader() if from_reference is self else from_reference
+            )
             return await session.copy_object(source, from_path, to_path)
 
         return await self._write(copy)

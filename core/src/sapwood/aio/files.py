@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Generic, Self, TypeVar
 
 from sapwood.engine.content import ContentReader, ContentWriter, WrittenContent
 from sapwood.models import ObjectInfo
 
-__all__ = ["AsyncObjectReader", "AsyncObjectWriter", "AsyncTextReader"]
+__all__ = ["AsyncObjectReader", "AsyncObjectWriter", "AsyncOpening", "AsyncTextReader"]
 
 BLOCK: Final = 64 * 1024
+COOKIE_SHIFT: Final = 64
+COOKIE_OFFSET_MASK: Final = (1 << COOKIE_SHIFT) - 1
 
 
 class AsyncObjectReader:
@@ -148,8 +151,9 @@ class AsyncObjectReader:
 class AsyncTextReader:
     """A read-only text file over one object (``mode="r"``), decoded incrementally.
 
-    It seeks only to the start or the end, as text files whose position is not a byte
-    offset must.
+    As with :class:`io.TextIOWrapper`, :meth:`tell` returns an opaque cookie (not a
+    character count) that :meth:`seek` takes back; otherwise it seeks only to the start
+    or the end.
     """
 
     def __init__(self, binary: AsyncObjectReader, encoding: str = "utf-8", errors: str = "strict"):
@@ -157,8 +161,14 @@ class AsyncTextReader:
         self.encoding = encoding
         self.errors = errors
         self._decoder = codecs.getincrementaldecoder(encoding)(errors)
+        self._clean_state = self._decoder.getstate()
         self._buffer = ""
         self._eof = False
+        # Restart points for tell(): (byte offset where the decoder was in its initial
+        # state, characters decoded before that offset), oldest first.
+        self._checkpoints: deque[tuple[int, int]] = deque([(0, 0)])
+        self._decoded = 0
+        self._skip = 0
 
     @property
     def name(self) -> str:
@@ -175,20 +185,45 @@ class AsyncTextReader:
         """True once :meth:`close` was called."""
         return self.binary.closed
 
+    def _take_decoded(self, text: str) -> None:
+        self._buffer += text
+        self._decoded += len(text)
+
+    def _prune_checkpoints(self) -> int:
+        """Keep the newest restart point at or before the position (and the later ones);
+        the number of characters returned so far."""
+        returned = self._decoded - len(self._buffer)
+        while len(self._checkpoints) > 1 and self._checkpoints[1][1] <= returned:
+            self._checkpoints.popleft()
+        return returned
+
     async def _fill(self) -> bool:
         if self._eof:
             return False
+        if self._decoder.getstate() == self._clean_state:
+            self._prune_checkpoints()
+            self._checkpoints.append((self.binary.tell(), self._decoded))
         block = await self.binary.read(BLOCK)
         self._eof = not block
-        self._buffer += self._decoder.decode(block, final=self._eof)
+        self._take_decoded(self._decoder.decode(block, final=self._eof))
         return True
+
+    async def _skip_to_cookie(self) -> None:
+        """Finish a :meth:`seek` to a cookie: drop the characters between its restart
+        point and its position."""
+        if self._skip:
+            count, self._skip = self._skip, 0
+            await self.read(count)
 
     async def read(self, size: int = -1) -> str:
         """Up to ``size`` characters (all the rest if negative)."""
+        await self._skip_to_cookie()
         if size is None or size < 0:
+            if self._decoder.getstate() == self._clean_state:
+                self._checkpoints.append((self.binary.tell(), self._decoded))
             rest = await self.binary.read()
-            text = self._buffer + self._decoder.decode(rest, final=True)
-            self._buffer = ""
+            self._take_decoded(self._decoder.decode(rest, final=True))
+            text, self._buffer = self._buffer, ""
             self._eof = True
             return text
         while len(self._buffer) < size and await self._fill():
@@ -198,6 +233,7 @@ class AsyncTextReader:
 
     async def readline(self, size: int = -1) -> str:
         """The next line including its ``\\n``."""
+        await self._skip_to_cookie()
         while "\n" not in self._buffer and (size < 0 or len(self._buffer) < size):
             if not await self._fill():
                 break
@@ -212,17 +248,40 @@ class AsyncTextReader:
         # For the sync twin, which reads lines ahead in batches and hands back the unused.
         self._buffer = text + self._buffer
 
+    def tell(self) -> int:
+        """An opaque cookie for the current position, which :meth:`seek` takes back."""
+        if self.binary.closed:
+            raise ValueError(f"I/O operation on closed file {self.name!r}")
+        returned = self._prune_checkpoints()
+        offset, before = self._checkpoints[0]
+        return offset | ((returned - before + self._skip) << COOKIE_SHIFT)
+
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Seek to the start (``seek(0)``) or the end (``seek(0, 2)``)."""
-        if offset != 0 or whence not in (io.SEEK_SET, io.SEEK_END):
-            raise io.UnsupportedOperation("text readers seek only to the start or the end")
+        """Seek to a cookie from :meth:`tell`, to the start (``seek(0)``), to the end
+        (``seek(0, 2)``), or nowhere (``seek(0, 1)``, which returns :meth:`tell`)."""
+        if whence == io.SEEK_CUR and offset == 0:
+            return self.tell()
+        if whence == io.SEEK_END and offset == 0:
+            start = self.binary.seek(0, io.SEEK_END)
+            skip = 0
+        elif whence == io.SEEK_SET and offset >= 0:
+            start, skip = offset & COOKIE_OFFSET_MASK, offset >> COOKIE_SHIFT
+            self.binary.seek(start)
+        else:
+            raise io.UnsupportedOperation(
+                "text readers seek to a position from tell(), to the start (seek(0)) or to "
+                "the end (seek(0, 2))"
+            )
         self._decoder.reset()
         self._buffer = ""
-        self._eof = whence == io.SEEK_END
-        return self.binary.seek(0, whence)
+        self._eof = False
+        self._checkpoints = deque([(start, 0)])
+        self._decoded = 0
+        self._skip = skip
+        return offset if whence == io.SEEK_SET else start
 
     def seekable(self) -> bool:
-        """Text readers seek to the start and the end."""
+        """Text readers seek (to positions from :meth:`tell`, the start and the end)."""
         return True
 
     def readable(self) -> bool:
@@ -354,3 +413,32 @@ class AsyncObjectWriter:
             await self.abort()
         else:
             await self.close()
+
+
+F = TypeVar("F", bound=AsyncObjectReader | AsyncTextReader | AsyncObjectWriter, covariant=True)
+
+
+class AsyncOpening(Generic[F]):
+    """What ``open()`` returns on the async side: await it for the file object, or use it
+    directly in ``async with`` (which closes the file at the end), as with aiohttp's
+    requests. Both ``f = await ref.open(p)`` and ``async with ref.open(p) as f:`` work."""
+
+    def __init__(self, opening: Coroutine[Any, Any, F]) -> None:
+        self._opening = opening
+        self._file: F | None = None
+
+    def __await__(self) -> Generator[Any, None, F]:
+        return self._opening.__await__()
+
+    async def __aenter__(self) -> F:
+        self._file = await self._opening
+        return self._file
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            await self._file.__aexit__(exc_type, exc, tb)

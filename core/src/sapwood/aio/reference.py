@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, overload, runtime_checkable
 
-from sapwood.aio.files import AsyncObjectReader, AsyncTextReader
+from sapwood.aio.files import AsyncObjectReader, AsyncOpening, AsyncTextReader
 from sapwood.aio.session import AsyncSession
 from sapwood.engine.commits import Prepared, UpToDate, commit_to_branch
 from sapwood.engine.diff import diff_trees
@@ -89,6 +89,11 @@ class AsyncReference:
     def id(self) -> str:
         """The name this reference was made with."""
         return self._id
+
+    @property
+    def is_commit_id(self) -> bool:
+        """True if this reference was made from a commit id (it never moves)."""
+        return self._kind == "commit"
 
     @property
     def repository(self) -> AsyncRepository:
@@ -260,19 +265,27 @@ class AsyncReference:
         return await (await self.reader()).download(path)
 
     @overload
-    async def open(
+    def open(
         self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
-    ) -> AsyncObjectReader: ...
+    ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
-    async def open(
+    def open(
         self, path: str, mode: Literal["r"], *, encoding: str = ...
-    ) -> AsyncTextReader: ...
+    ) -> AsyncOpening[AsyncTextReader]: ...
 
-    async def open(
+    def open(
+        self, path: str, mode: Literal["rb", "r"] = "rb", *, encoding: str = "utf-8"
+    ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader]:
+        """A seekable reader (``"rb"``) or text reader (``"r"``) over the object.
+
+        Await it for the file (``f = await ref.open(p)``) or use it directly in
+        ``async with ref.open(p) as f:``, which closes the file at the end."""
+        return AsyncOpening(self._open(path, mode, encoding=encoding))
+
+    async def _open(
         self, path: str, mode: Literal["rb", "r"] = "rb", *, encoding: str = "utf-8"
     ) -> AsyncObjectReader | AsyncTextReader:
-        """A seekable reader (``"rb"``) or text reader (``"r"``) over the object."""
         if mode not in ("rb", "r"):
             raise ValueError(
                 f"a reference opens objects for reading: mode 'rb' or 'r', not {mode!r}"

@@ -14,7 +14,7 @@ from typing import Self, TypeAlias
 import msgspec
 
 from sapwood.aio.branch import AsyncBranch
-from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
+from sapwood.aio.reference import AsyncReference, RefLike, SupportsId, resolve_ref
 from sapwood.aio.session import AsyncSession
 from sapwood.aio.tag import AsyncTag
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
@@ -38,7 +38,7 @@ from sapwood.errors import (
     SapwoodError,
 )
 from sapwood.layer import ObjectLayer
-from sapwood.models import GarbageCollectionSummary
+from sapwood.models import Commit, GarbageCollectionSummary
 from sapwood.storage import Storage
 
 __all__ = ["AsyncRepository", "Opener", "StoreSpec", "VirtualCredentials"]
@@ -96,6 +96,11 @@ def _location(spec: ObjectStoreConfig | Storage) -> str:
     if isinstance(spec, ObjectStoreConfig):
         return spec.to_url()
     return repr(spec)
+
+
+def _ref_name(reference: str | AsyncReference) -> str:
+    """A branch or tag given by name or as the object itself: its name."""
+    return reference if isinstance(reference, str) else reference.id
 
 
 async def _head_exists(layer: ObjectLayer, key: str) -> bool:
@@ -339,14 +344,35 @@ class AsyncRepository:
         validate_ref_name(tag_id, "tag")
         return AsyncTag(self, tag_id)
 
-    def commit(self, commit_id: str) -> AsyncReference:
-        """The commit with id ``commit_id`` (or a unique prefix of at least 4 characters)."""
+    def commit(self, commit_id: RefLike) -> AsyncReference:
+        """The commit with id ``commit_id`` (or a unique prefix of at least 4 characters).
+
+        A :class:`~sapwood.Commit` stands for its id; a reference object names what it
+        names (as :meth:`ref` does)."""
+        if isinstance(commit_id, Commit):
+            commit_id = commit_id.id
+        elif not isinstance(commit_id, str):
+            return self.ref(commit_id)
         if not is_hex_prefix(commit_id):
             raise InvalidRefError(f"{commit_id!r} is not a commit id: commit ids are lowercase hex")
         return AsyncReference(self, commit_id, kind="commit")
 
-    def ref(self, expression: str) -> AsyncReference:
-        """Any ref expression: ``main``, ``v1``, a commit id (prefix), ``main~2``, ``v1^``."""
+    def ref(self, expression: RefLike) -> AsyncReference:
+        """Any ref expression: ``main``, ``v1``, a commit id (prefix), ``main~2``, ``v1^``;
+        or a Reference (Branch, Tag) or Commit, which names the same commit."""
+        if isinstance(expression, Commit):
+            return self.commit(expression.id)
+        if isinstance(expression, AsyncReference):
+            if expression.is_commit_id:
+                return self.commit(expression.id)
+            expression = expression.id
+        elif not isinstance(expression, str):
+            if not isinstance(expression, SupportsId):
+                raise TypeError(
+                    "a reference is a str, a Reference or a Commit, not "
+                    f"{type(expression).__name__}"
+                )
+            expression = expression.id
         parse_ref_expression(expression)
         return AsyncReference(self, expression)
 
@@ -395,33 +421,36 @@ class AsyncRepository:
 
     async def readonly_session(
         self,
-        branch: str | None = None,
+        branch: str | AsyncReference | None = None,
         *,
-        tag: str | None = None,
+        tag: str | AsyncReference | None = None,
         snapshot_id: str | None = None,
         as_of: datetime | None = None,
     ) -> AsyncSession:
         """A read-only session at a branch's head (default ``main``), a tag, or a commit;
-        with ``as_of``, at the branch's newest first-parent commit made at or before then."""
+        with ``as_of``, at the branch's newest first-parent commit made at or before then.
+        ``branch`` and ``tag`` are names or the Branch and Tag objects themselves."""
         chosen = [x for x in (branch, tag, snapshot_id) if x is not None]
         if len(chosen) > 1:
             raise InvalidRefError("give only one of branch, tag and snapshot_id")
         if as_of is not None and (tag is not None or snapshot_id is not None):
             raise InvalidRefError("as_of travels back along a branch; pass branch=, not a tag")
         if tag is not None:
-            raw = await self.tag(tag).resolve()
+            raw = await self.tag(_ref_name(tag)).resolve()
         elif snapshot_id is not None:
             raw = await self.commit(snapshot_id).resolve()
         else:
-            raw = await self.branch(branch or DEFAULT_BRANCH).resolve()
+            raw = await self.branch(_ref_name(branch or DEFAULT_BRANCH)).resolve()
             if as_of is not None:
                 raw = await first_parent_as_of(self.engine, raw, as_of)
         return AsyncSession(self, raw, read_only=True)
 
-    async def writable_session(self, branch: str) -> AsyncSession:
-        """A session that stages changes on ``branch``'s current head and commits to it."""
-        raw = await self.branch(branch).resolve()
-        return AsyncSession(self, raw, branch=branch, read_only=False)
+    async def writable_session(self, branch: str | AsyncReference) -> AsyncSession:
+        """A session that stages changes on ``branch``'s (a name or a Branch) current head
+        and commits to it."""
+        name = _ref_name(branch)
+        raw = await self.branch(name).resolve()
+        return AsyncSession(self, raw, branch=name, read_only=False)
 
     # -- maintenance ------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
 
 import msgspec
 
-from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncTextReader
+from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
 from sapwood.engine.commits import commit_to_branch, staged_preparer
 from sapwood.engine.content import ContentWriter, WrittenContent
 from sapwood.engine.format import Entry, VirtualRef, from_micros, to_micros
@@ -170,6 +170,14 @@ class AsyncSession:
         self._tree = None
         self._open_lock = None
 
+    def _overlay(self, staged: AsyncSession) -> None:
+        """Lay a copy of ``staged``'s changes over this read-only session's commit (a
+        branch handle reads this way: its current head plus what is staged on it). A copy,
+        so a read in progress is not changed under it by a commit or more staging."""
+        if not self._read_only:
+            raise SapwoodError("only a read-only session takes an overlay of staged changes")
+        self._changes = dict(staged._changes)
+
     def move_base(self, snapshot: bytes) -> None:
         """Re-base a session with nothing staged onto another commit (a branch handle does
         this so new changes start from the branch's current head)."""
@@ -232,17 +240,17 @@ class AsyncSession:
         return await (await self._engine()).reader(entry).read()
 
     @overload
-    async def open(
+    def open(
         self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
-    ) -> AsyncObjectReader: ...
+    ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
-    async def open(
+    def open(
         self, path: str, mode: Literal["r"], *, encoding: str = ...
-    ) -> AsyncTextReader: ...
+    ) -> AsyncOpening[AsyncTextReader]: ...
 
     @overload
-    async def open(
+    def open(
         self,
         path: str,
         mode: Literal["wb", "w"],
@@ -250,9 +258,28 @@ class AsyncSession:
         encoding: str = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
-    ) -> AsyncObjectWriter: ...
+    ) -> AsyncOpening[AsyncObjectWriter]: ...
 
-    async def open(
+    def open(
+        self,
+        path: str,
+        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        *,
+        encoding: str = "utf-8",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
+        """A file object: ``"rb"``/``"r"`` read the object (seekable, fetching only the
+        chunks a read needs); ``"wb"``/``"w"`` stream a new version that is staged on
+        close.
+
+        Await it for the file (``f = await ref.open(p)``) or use it directly in
+        ``async with ref.open(p) as f:``, which closes the file at the end."""
+        return AsyncOpening(
+            self._open(path, mode, encoding=encoding, content_type=content_type, metadata=metadata)
+        )
+
+    async def _open(
         self,
         path: str,
         mode: Literal["rb", "r", "wb", "w"] = "rb",
@@ -261,9 +288,6 @@ class AsyncSession:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
-        """A file object: ``"rb"``/``"r"`` read the object (seekable, fetching only the
-        chunks a read needs); ``"wb"``/``"w"`` stream a new version that is staged on
-        close."""
         if mode in ("rb", "r"):
             entry = await self._entry(path)
             binary = AsyncObjectReader(object_info(entry), (await self._engine()).reader(entry))

@@ -39,7 +39,9 @@ class BlobStore:
         blob is missing)."""
         key = blob_key(blob_id)
         try:
-            data = await self.layer.get(key, immutable=True)
+            # Not cached, as in put(): a large file read through would fill the cache
+            # (and memory) with data read once, pushing out manifests and snapshots.
+            data = await self.layer.get(key, immutable=True, cache=False)
         except NotFoundError:
             raise IntegrityError(
                 f"blob {blob_id.hex()} is missing from the store although a manifest refers "

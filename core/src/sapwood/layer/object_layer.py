@@ -168,22 +168,30 @@ class ObjectLayer:
     # reads ---------------------------------------------------------------------------
 
     async def get(
-        self, key: str, byte_range: ByteRange | None = None, *, immutable: bool = False
+        self,
+        key: str,
+        byte_range: ByteRange | None = None,
+        *,
+        immutable: bool = False,
+        cache: bool | None = None,
     ) -> bytes:
         """The object's bytes (or a range of them), decompressed if the layer compressed it.
 
-        Immutable keys are served from the cache when present; concurrent identical reads
-        share one request.
+        Immutable keys are served from and kept in the cache unless ``cache`` is False
+        (file data read once, which would only push out manifests and snapshots);
+        concurrent identical reads share one request.
         """
         with self._op("get") as op:
-            cached = await self._cached(key, immutable, op)
+            use_cache = cache is not False
+            cached = await self._cached(key, immutable, op) if use_cache else None
             if cached is not None:
                 start, stop = clip_range(byte_range, len(cached))
                 data = cached[start:stop] if (start, stop) != (0, len(cached)) else cached
                 op.bytes(len(data), 0)
                 return data
             (data, stored), shared = await self._gets.run(
-                (key, byte_range, immutable), lambda: self._fetch(key, byte_range, immutable, op)
+                (key, byte_range, immutable),
+                lambda: self._fetch(key, byte_range, immutable, op, use_cache),
             )
             if shared:
                 op.event("singleflight.shared")
@@ -201,14 +209,20 @@ class ObjectLayer:
         return found
 
     async def _fetch(
-        self, key: str, byte_range: ByteRange | None, immutable: bool, op: OperationMetrics
+        self,
+        key: str,
+        byte_range: ByteRange | None,
+        immutable: bool,
+        op: OperationMetrics,
+        use_cache: bool = True,
     ) -> tuple[bytes, int]:
         counter = AttemptCounter()
         try:
             known = self._encodings.get(key) if immutable else None
             if byte_range is not None and known == "zstd":
                 everything, stored = await self._read_whole_decoded(key, counter)
-                await self.cache.set(key, everything)
+                if use_cache:
+                    await self.cache.set(key, everything)
                 return _slice(everything, byte_range), stored
             payload, metadata = await self._read(key, byte_range, immutable, known, counter)
             stored = len(payload)
@@ -225,7 +239,7 @@ class ObjectLayer:
                 data = _slice(whole, byte_range)
             if immutable:
                 self._encodings[key] = encoding or ""
-                if whole is not None:
+                if whole is not None and use_cache:
                     await self.cache.set(key, whole)
             elif whole is not None:
                 self.ref_cache.set(key, whole)
