@@ -49,14 +49,15 @@ def find_azurite(start: Path | None = None) -> Path:
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to stop Azurite when its parent dies, so a killed
-    test run leaves no emulator behind."""
+    """In the child, before exec: ask Linux to kill Azurite when its parent dies, so a killed
+    test run leaves no emulator behind (SIGKILL: its data is in memory anyway, and a busy
+    Azurite can take long to finish a graceful stop)."""
     import ctypes
     import signal
 
     pr_set_pdeathsig = 1
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:

