@@ -13,14 +13,14 @@ import signal
 import sys
 import textwrap
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from sapwood.aio import AsyncRepository
-from sapwood.storage import BaseStorage, ByteRange, ListEntry, ObjectMeta, PutMode, Storage
+from sapwood.storage import ForwardingStorage, ObjectMeta, PutMode, Storage
 from sapwood_memory.storage import MemoryStorage, drop_bucket
 
 
@@ -28,12 +28,11 @@ class Crash(BaseException):
     """The process died here."""
 
 
-class DyingStore(BaseStorage):
+class DyingStore(ForwardingStorage):
     """A memory store that dies instead of performing write number ``fail_at``."""
 
     def __init__(self, inner: Storage, fail_at: int | None) -> None:
-        self.inner = inner
-        self.capabilities = inner.capabilities
+        super().__init__(inner)
         self.fail_at = fail_at
         self.writes: list[str] = []
 
@@ -41,17 +40,6 @@ class DyingStore(BaseStorage):
         self.writes.append(key)
         if self.fail_at is not None and len(self.writes) == self.fail_at:
             raise Crash(key)
-
-    async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
-        return await self.inner.get(key, byte_range)
-
-    async def get_with_meta(
-        self, key: str, byte_range: ByteRange | None = None
-    ) -> tuple[bytes, ObjectMeta]:
-        return await self.inner.get_with_meta(key, byte_range)
-
-    async def head(self, key: str) -> ObjectMeta:
-        return await self.inner.head(key)
 
     async def put(
         self,
@@ -63,22 +51,15 @@ class DyingStore(BaseStorage):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectMeta:
         self._count(key)
-        return await self.inner.put(
-            key, data, mode=mode, content_type=content_type, metadata=metadata
-        )
+        return await super().put(key, data, mode=mode, content_type=content_type, metadata=metadata)
 
     async def delete(self, key: str) -> None:
         self._count(key)
-        await self.inner.delete(key)
+        await super().delete(key)
 
     async def delete_many(self, keys: Iterable[str]) -> None:
         for key in keys:
             await self.delete(key)
-
-    def list(
-        self, prefix: str = "", delimiter: str | None = None, start_after: str | None = None
-    ) -> AsyncIterator[ListEntry]:
-        return self.inner.list(prefix, delimiter, start_after)
 
 
 async def snapshot_of_refs(repo: AsyncRepository) -> dict[str, dict[str, bytes]]:

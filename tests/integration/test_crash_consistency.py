@@ -25,7 +25,6 @@ import pytest
 
 import sapwood
 from sapwood.config import ObjectStoreConfig
-from sapwood.errors import RefNotFoundError
 from sapwood.models import ObjectInfo
 from sapwood.stores import open_storage
 
@@ -136,14 +135,6 @@ def test_killed_committers_leave_every_ref_consistent(target: Target) -> None:
         assert again.histories["main"][0] == after.id
 
 
-@pytest.mark.xfail(
-    reason="engine bug: AsyncRepository.create writes config.json, then main's ref; a creator "
-    "killed between the two leaves a repository that opens but whose main does not exist and "
-    "cannot be made (create() says it exists; no commit is reachable to branch from). "
-    "Concurrent sapwood.repository() calls on a new location hit the same window",
-    raises=RefNotFoundError,
-    strict=True,
-)
 @pytest.mark.parametrize("backend", ["local"])
 def test_creator_killed_between_config_and_main_branch(target: Target) -> None:
     with target.create():

@@ -23,6 +23,7 @@ __all__ = [
     "ByteRange",
     "Capabilities",
     "CommonPrefix",
+    "ForwardingStorage",
     "ListEntry",
     "ObjectMeta",
     "PutMode",
@@ -268,6 +269,94 @@ class BaseStorage(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+class ForwardingStorage(BaseStorage):
+    """A base for wrappers (instrumentation, fault injection, capability masking): forwards
+    every call to ``inner`` and exposes its capabilities. Subclasses override only what
+    they change and call ``super()`` to pass the call on; assigning ``capabilities`` claims
+    other capabilities than the wrapped store's.
+
+    A subclass that reads bytes and metadata in more than one request (for instance by
+    falling back to :meth:`BaseStorage.get_with_meta`) should also override
+    ``get_with_meta_is_native``.
+    """
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.inner!r})"
+
+    _claimed_capabilities: Capabilities | None = None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The capabilities assigned to this wrapper, or else the wrapped store's."""
+        if self._claimed_capabilities is not None:
+            return self._claimed_capabilities
+        return self.inner.capabilities
+
+    @capabilities.setter
+    def capabilities(self, claimed: Capabilities) -> None:
+        self._claimed_capabilities = claimed
+
+    @property
+    def get_with_meta_is_native(self) -> bool:
+        """Whether the wrapped store reads bytes and metadata in one request."""
+        from sapwood.layer.object_layer import reads_meta_in_one_request
+
+        return reads_meta_in_one_request(self.inner)
+
+    async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
+        """The wrapped store's get."""
+        return await self.inner.get(key, byte_range)
+
+    async def head(self, key: str) -> ObjectMeta:
+        """The wrapped store's head."""
+        return await self.inner.head(key)
+
+    async def get_with_meta(
+        self, key: str, byte_range: ByteRange | None = None
+    ) -> tuple[bytes, ObjectMeta]:
+        """The wrapped store's get_with_meta."""
+        return await self.inner.get_with_meta(key, byte_range)
+
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode = "overwrite",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectMeta:
+        """The wrapped store's put."""
+        return await self.inner.put(
+            key, data, mode=mode, content_type=content_type, metadata=metadata
+        )
+
+    async def delete(self, key: str) -> None:
+        """The wrapped store's delete."""
+        await self.inner.delete(key)
+
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        """The wrapped store's delete_many."""
+        await self.inner.delete_many(keys)
+
+    def list(
+        self, prefix: str = "", delimiter: str | None = None, start_after: str | None = None
+    ) -> AsyncIterator[ListEntry]:
+        """The wrapped store's listing."""
+        return self.inner.list(prefix, delimiter, start_after)
+
+    async def presign_get(self, key: str, expires_in_seconds: int = 3600) -> str:
+        """The wrapped store's presigned URL."""
+        return await self.inner.presign_get(key, expires_in_seconds)
+
+    async def close(self) -> None:
+        """Close the wrapped store."""
+        await self.inner.close()
 
 
 def group_by_delimiter(

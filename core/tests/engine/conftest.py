@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pytest
@@ -14,9 +14,9 @@ from sapwood.aio import AsyncRepository
 from sapwood.config import ChunkingConfig, RepositoryConfig
 from sapwood.errors import StorageError
 from sapwood.storage import (
-    BaseStorage,
     ByteRange,
     Capabilities,
+    ForwardingStorage,
     ListEntry,
     ObjectMeta,
     PutMode,
@@ -25,47 +25,14 @@ from sapwood.storage import (
 from sapwood_memory.storage import MemoryStorage, drop_bucket
 
 
-class WrappedStore(BaseStorage):
-    """Delegates every call to ``inner``; subclasses watch or change what passes."""
+class WrappedStore(ForwardingStorage):
+    """Forwards every call to ``inner``, claiming ``capabilities`` instead of its own if
+    given; subclasses watch or change what passes."""
 
     def __init__(self, inner: Storage, capabilities: Capabilities | None = None) -> None:
-        self.inner = inner
-        self.capabilities = capabilities or inner.capabilities
-
-    async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
-        return await self.inner.get(key, byte_range)
-
-    async def get_with_meta(
-        self, key: str, byte_range: ByteRange | None = None
-    ) -> tuple[bytes, ObjectMeta]:
-        return await self.inner.get_with_meta(key, byte_range)
-
-    async def head(self, key: str) -> ObjectMeta:
-        return await self.inner.head(key)
-
-    async def put(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        mode: PutMode = "overwrite",
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectMeta:
-        return await self.inner.put(
-            key, data, mode=mode, content_type=content_type, metadata=metadata
-        )
-
-    async def delete(self, key: str) -> None:
-        await self.inner.delete(key)
-
-    async def delete_many(self, keys: Iterable[str]) -> None:
-        await self.inner.delete_many(keys)
-
-    def list(
-        self, prefix: str = "", delimiter: str | None = None, start_after: str | None = None
-    ) -> AsyncIterator[ListEntry]:
-        return self.inner.list(prefix, delimiter, start_after)
+        super().__init__(inner)
+        if capabilities is not None:
+            self.capabilities = capabilities
 
 
 class MaskedStore(WrappedStore):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Mapping
 
 import pytest
 
@@ -28,7 +28,7 @@ from sapwood.storage import (
     BaseStorage,
     ByteRange,
     CommonPrefix,
-    ListEntry,
+    ForwardingStorage,
     ObjectMeta,
     PutMode,
     Storage,
@@ -40,42 +40,16 @@ TEXT = b"a line of very compressible text\n" * 4000
 FAST_RETRIES = RetriesConfig(max_attempts=12, initial_backoff_ms=0, max_backoff_ms=1)
 
 
-class PlainStorage(BaseStorage):
+class PlainStorage(ForwardingStorage):
     """Delegates to a real store but keeps BaseStorage's head/get/head get_with_meta, as a
     third-party backend without a one-request get_with_meta would."""
 
-    def __init__(self, inner: ChaosStorage) -> None:
-        self.inner = inner
+    get_with_meta = BaseStorage.get_with_meta
 
-    async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
-        return await self.inner.get(key, byte_range)
-
-    async def head(self, key: str) -> ObjectMeta:
-        return await self.inner.head(key)
-
-    async def put(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        mode: PutMode = "overwrite",
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectMeta:
-        return await self.inner.put(
-            key, data, mode=mode, content_type=content_type, metadata=metadata
-        )
-
-    async def delete(self, key: str) -> None:
-        await self.inner.delete(key)
-
-    async def delete_many(self, keys: Iterable[str]) -> None:
-        await self.inner.delete_many(keys)
-
-    def list(
-        self, prefix: str = "", delimiter: str | None = None, start_after: str | None = None
-    ) -> AsyncIterator[ListEntry]:
-        return self.inner.list(prefix, delimiter, start_after)
+    @property
+    def get_with_meta_is_native(self) -> bool:
+        """Never: reads go head/get/head."""
+        return False
 
 
 class LosesFirstResponse(ChaosStorage):

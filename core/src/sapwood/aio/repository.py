@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
 from sapwood.errors import (
     InvalidRefError,
     NotFoundError,
+    RefExistsError,
     RepositoryExistsError,
     RepositoryNotFoundError,
     SapwoodError,
@@ -90,6 +92,25 @@ def _build_storage(
         f"store must be an ObjectStoreConfig, a URL, a folder path or a Storage, not "
         f"{type(store).__name__}"
     )
+
+
+async def _ensure_default_branch(engine: Engine) -> None:
+    """Give a repository without refs its ``main`` branch at an empty root commit.
+
+    A creator writes config.json first and main's ref second; one stopped in between (or
+    still running while another process opens) leaves a repository with no refs. Openers
+    heal it, create-only, so every racing creator and opener ends up on one ``main``.
+    """
+    root, _ = await engine.snapshots.write(
+        parents=(),
+        message="Repository created",
+        author=default_author(),
+        committed_at_us=engine.commit_time_us([]),
+        metadata={},
+        ranges=EMPTY_TABLE,
+    )
+    with contextlib.suppress(RefExistsError):
+        await engine.refs.create_branch(DEFAULT_BRANCH, root)
 
 
 def _location(spec: ObjectStoreConfig | Storage) -> str:
@@ -167,16 +188,8 @@ class AsyncRepository:
             engine = Engine(
                 layer, document, given, ref_mode=mode, virtual_credentials=virtual_chunk_credentials
             )
-            root, _ = await engine.snapshots.write(
-                parents=(),
-                message="Repository created",
-                author=default_author(),
-                committed_at_us=engine.commit_time_us([]),
-                metadata={},
-                ranges=EMPTY_TABLE,
-            )
             await write_document(layer, document, create=True)
-            await engine.refs.create_branch(DEFAULT_BRANCH, root)
+            await _ensure_default_branch(engine)
         except BaseException:
             if owns:
                 await storage.close()
@@ -230,6 +243,8 @@ class AsyncRepository:
                 ref_mode=mode,
                 virtual_credentials=virtual_chunk_credentials,
             )
+            if not refs:
+                await _ensure_default_branch(engine)
         except BaseException:
             if owns:
                 await storage.close()

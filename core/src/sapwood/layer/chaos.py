@@ -27,9 +27,8 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 
 from sapwood.errors import StorageError
 from sapwood.storage import (
-    BaseStorage,
     ByteRange,
-    Capabilities,
+    ForwardingStorage,
     ListEntry,
     ObjectMeta,
     PutMode,
@@ -43,7 +42,7 @@ _OPERATIONS = frozenset(
 )
 
 
-class ChaosStorage(BaseStorage):
+class ChaosStorage(ForwardingStorage):
     """Wraps ``inner`` and makes ``failure_ratio`` of its requests fail (retryably) and
     ``latency_ratio`` of them wait ``latency_seconds`` (a ``(low, high)`` range) first."""
 
@@ -73,7 +72,7 @@ class ChaosStorage(BaseStorage):
             raise ValueError(
                 f"unknown operations {sorted(unknown)}; choose from {sorted(_OPERATIONS)}"
             )
-        self.inner = inner
+        super().__init__(inner)
         self.failure_ratio = failure_ratio
         self.latency_ratio = latency_ratio
         self.latency_seconds = latency_seconds
@@ -88,18 +87,6 @@ class ChaosStorage(BaseStorage):
 
     def __repr__(self) -> str:
         return f"ChaosStorage({self.inner!r}, failure_ratio={self.failure_ratio})"
-
-    @property
-    def capabilities(self) -> Capabilities:  # type: ignore[override]
-        """The wrapped store's capabilities."""
-        return self.inner.capabilities
-
-    @property
-    def get_with_meta_is_native(self) -> bool:
-        """Whether the wrapped store reads bytes and metadata in one request."""
-        from sapwood.layer.object_layer import reads_meta_in_one_request
-
-        return reads_meta_in_one_request(self.inner)
 
     def _fails(self, operation: str) -> bool:
         return (
@@ -192,7 +179,3 @@ class ChaosStorage(BaseStorage):
         """The wrapped presign_get, perhaps failed."""
         await self._before("presign_get", key)
         return await self.inner.presign_get(key, expires_in_seconds)
-
-    async def close(self) -> None:
-        """Close the wrapped store."""
-        await self.inner.close()
