@@ -9,6 +9,11 @@ crossing an expired commit, and deletes the other snapshots, manifests and blobs
 anything whose storage timestamp is not older than ``older_than``: a writer in flight has
 written blobs and manifests that no ref reaches yet, and the grace period keeps them safe
 (blobs are rewritten, not skipped, when staged again, which refreshes their age).
+
+An expired commit's marker outlives its snapshot while a kept commit still names it as a
+parent: that marker is what tells a walk the missing parent was cut on purpose, not lost.
+Marking never steps over a missing commit that was not expired; it raises IntegrityError
+and nothing is deleted.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ class _Live:
     manifests: set[bytes] = field(default_factory=set)
     ranges: set[bytes] = field(default_factory=set)
     blobs: set[bytes] = field(default_factory=set)
+    boundary: set[bytes] = field(default_factory=set)
+    """Expired commits that a kept commit names as a parent: their markers stay."""
 
 
 def _blob_ids(entries: Iterable[Entry]) -> Iterable[bytes]:
@@ -86,8 +93,10 @@ def _blob_ids(entries: Iterable[Entry]) -> Iterable[bytes]:
 
 async def _mark(engine: Engine, heads: list[bytes]) -> _Live:
     live = _Live()
-    async for raw, snapshot in walk(engine, heads):
+    expired = await engine.expired()
+    async for raw, snapshot in walk(engine, heads, expired):
         live.snapshots.add(raw)
+        live.boundary.update(p for p in snapshot.parents if p in expired)
         if snapshot.index is not None:
             live.manifests.add(snapshot.index)
         table = await engine.snapshots.ranges_of(snapshot)
@@ -116,6 +125,7 @@ async def garbage_collect(
     def old_enough(meta: ObjectMeta) -> bool:
         return meta.last_modified is not None and _aware(meta.last_modified) < cutoff
 
+    present_snapshots: set[bytes] = set()
     for prefix, keep, kind in (
         (SNAPSHOTS, live.snapshots, "snapshots"),
         (MANIFESTS, live.manifests, "manifests"),
@@ -123,7 +133,11 @@ async def garbage_collect(
     ):
         for meta in await list_objects(engine.layer, prefix):
             raw = id_from_key(meta.key)
-            if raw is None or raw in keep:
+            if raw is None:
+                continue
+            if kind == "snapshots":
+                present_snapshots.add(raw)
+            if raw in keep:
                 continue
             if not old_enough(meta):
                 spared += 1
@@ -134,7 +148,10 @@ async def garbage_collect(
     gone_snapshots = {id_from_key(key) for key in doomed if key.startswith(SNAPSHOTS)}
     for meta in await list_objects(engine.layer, EXPIRED):
         raw = id_from_key(meta.key)
-        if raw is not None and raw in gone_snapshots:
+        if raw is None or raw in live.boundary:
+            continue
+        orphan = raw not in present_snapshots and old_enough(meta)
+        if raw in gone_snapshots or orphan:
             doomed.append(meta.key)
             counts["refs"] += 1
     if engine.refs.mode == "sequence":

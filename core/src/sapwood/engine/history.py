@@ -2,7 +2,9 @@
 
 Commit times never go backwards along history (a commit is always stamped after its
 parents), so visiting commits in decreasing time order visits every commit after all its
-descendants. Expired snapshots (and any that garbage collection removed) end the walk.
+descendants. Expired snapshots (whether or not garbage collection has since removed them)
+end the walk quietly; a parent that is missing without having been expired means the
+store lost history, and every walk raises IntegrityError rather than return a shorter one.
 """
 
 from __future__ import annotations
@@ -13,17 +15,36 @@ from datetime import datetime
 
 from sapwood.engine.diff import diff_trees
 from sapwood.engine.format import Snapshot, to_micros
+from sapwood.engine.keys import expired_key
 from sapwood.engine.manifests import Tree
 from sapwood.engine.repo import Engine
-from sapwood.errors import RefNotFoundError
+from sapwood.errors import IntegrityError, NotFoundError, RefNotFoundError
 
-__all__ = ["first_parent_as_of", "is_ancestor", "merge_base", "touches", "walk"]
+__all__ = ["first_parent_as_of", "is_ancestor", "merge_base", "read_parent", "touches", "walk"]
 
 
-async def _read_or_none(engine: Engine, raw: bytes) -> Snapshot | None:
+async def read_parent(
+    engine: Engine, child: bytes, parent: bytes, expired: set[bytes]
+) -> Snapshot | None:
+    """``child``'s parent ``parent``, or None where expiry cut history there.
+
+    A parent that is missing must have been expired (and then garbage collected); without
+    its expiry marker the store has lost it, which is an IntegrityError naming both commits.
+    """
+    if parent in expired:
+        return None
     try:
-        return await engine.snapshots.read(raw)
+        return await engine.snapshots.read(parent)
     except RefNotFoundError:
+        # ``expired`` was listed when the walk began; expiry and GC may have run since.
+        try:
+            await engine.layer.head(expired_key(parent))
+        except NotFoundError:
+            raise IntegrityError(
+                f"commit {parent.hex()} is missing from the store, but commit {child.hex()} "
+                "names it as a parent and it was never expired: this repository has lost "
+                f"history; restore {parent.hex()} under snapshots/ from a backup"
+            ) from None
         return None
 
 
@@ -47,10 +68,10 @@ async def walk(
         snapshot = loaded.pop(raw)
         yield raw, snapshot
         for parent in snapshot.parents:
-            if parent in seen or parent in cut:
+            if parent in seen:
                 continue
             seen.add(parent)
-            parent_snapshot = await _read_or_none(engine, parent)
+            parent_snapshot = await read_parent(engine, raw, parent, cut)
             if parent_snapshot is None:
                 continue
             loaded[parent] = parent_snapshot
@@ -68,9 +89,7 @@ async def touches(
     """
     wanted = list(paths)
     parents: list[bytes | None] = [
-        p
-        for p in snapshot.parents
-        if p not in expired and await _read_or_none(engine, p) is not None
+        p for p in snapshot.parents if await read_parent(engine, raw, p, expired) is not None
     ]
     new = await engine.tree(raw)
     for parent in parents or [None]:
@@ -111,7 +130,7 @@ async def merge_base(engine: Engine, left: bytes, right: bytes) -> bytes | None:
                 continue
             flags[parent] = flags.get(parent, 0) | mark
             if parent not in queued:
-                parent_snapshot = await _read_or_none(engine, parent)
+                parent_snapshot = await read_parent(engine, raw, parent, expired)
                 if parent_snapshot is None:
                     continue
                 queued.add(parent)
@@ -134,7 +153,7 @@ async def first_parent_as_of(engine: Engine, head: bytes, as_of: datetime) -> by
         if snapshot.committed_at_us <= limit:
             return raw
         parent = snapshot.parents[0] if snapshot.parents else None
-        if parent is None or parent in expired or await _read_or_none(engine, parent) is None:
+        if parent is None or await read_parent(engine, raw, parent, expired) is None:
             break
         raw = parent
     raise RefNotFoundError(
