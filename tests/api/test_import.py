@@ -62,7 +62,7 @@ def test_a_failed_import_commits_nothing(repo: sapwood.Repository, tmp_path: Pat
         main.import_from((tmp_path / "missing").as_uri(), "x/", "never").run()
     assert main.get_commit() == before
     with pytest.raises(sapwood.PluginError, match="importer"):
-        main.import_from("lakefs://repo/main/", "x/", "needs a plugin")
+        main.import_from("hdfs://repo/main/", "x/", "needs a plugin")
 
 
 def test_objects_under_a_virtual_container_are_imported_by_reference(tmp_path: Path) -> None:
