@@ -10,7 +10,7 @@ import io
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
-from typing import Any, Self, TypeAlias, overload
+from typing import Any, Self, TypeAlias, TypeVar, overload
 
 from sapwood import _loop
 from sapwood._sync._twin import Twin
@@ -75,8 +75,35 @@ async def _next_lines(reader: AsyncObjectReader | AsyncTextReader) -> list[Any]:
     return lines
 
 
-class _FileBasics:
-    """What every sapwood file object answers the same way."""
+F = TypeVar("F", AsyncObjectReader, AsyncTextReader, AsyncObjectWriter)
+
+
+class _FileTwin(Twin[F]):
+    """What every sapwood file object answers the same way, or by asking its async twin."""
+
+    @property
+    def name(self) -> str:
+        """The object's path."""
+        return self.aio.name
+
+    @property
+    def mode(self) -> str:
+        """The mode it was opened with (``"rb"``, ``"r"``, ``"wb"`` or ``"w"``)."""
+        return self.aio.mode
+
+    @property
+    def closed(self) -> bool:
+        """True once closed (or, for a writer, aborted)."""
+        return self.aio.closed
+
+    def readable(self) -> bool:
+        """True for readers."""
+        return self.aio.readable()
+
+    def seekable(self) -> bool:
+        """True for readers (text readers seek to positions from ``tell``, the start and
+        the end); writers only append."""
+        return self.aio.seekable()
 
     def isatty(self) -> bool:
         """Never a terminal."""
@@ -90,7 +117,7 @@ class _FileBasics:
         """Nothing to flush: data is handed over as it is written."""
 
 
-class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
+class ObjectReader(_FileTwin[AsyncObjectReader]):
     """A read-only, seekable binary file over one object (``mode="rb"``), fetching only the
     chunks each read needs. Iterating yields lines. Sync twin of
     :class:`~sapwood.aio.AsyncObjectReader`."""
@@ -115,32 +142,9 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
         return self.aio.info
 
     @property
-    def name(self) -> str:
-        """The object's path."""
-        return self.aio.name
-
-    @property
-    def mode(self) -> str:
-        """Always ``"rb"``."""
-        return self.aio.mode
-
-    @property
     def size(self) -> int:
         """The object's size in bytes."""
         return self.aio.size
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` was called."""
-        return self.aio.closed
-
-    def readable(self) -> bool:
-        """Readers read."""
-        return self.aio.readable()
-
-    def seekable(self) -> bool:
-        """Readers seek."""
-        return self.aio.seekable()
 
     def writable(self) -> bool:
         """Readers do not write."""
@@ -211,7 +215,7 @@ class ObjectReader(Twin[AsyncObjectReader], _FileBasics):
         return self._ahead.popleft()
 
 
-class TextReader(Twin[AsyncTextReader], _FileBasics):
+class TextReader(_FileTwin[AsyncTextReader]):
     """A read-only text file over one object (``mode="r"``), decoded incrementally; it
     seeks to positions from :meth:`tell`, the start or the end. Sync twin of
     :class:`~sapwood.aio.AsyncTextReader`."""
@@ -246,21 +250,6 @@ class TextReader(Twin[AsyncTextReader], _FileBasics):
         """How decoding errors are handled (``"strict"``...)."""
         return self.aio.errors
 
-    @property
-    def name(self) -> str:
-        """The object's path."""
-        return self.aio.name
-
-    @property
-    def mode(self) -> str:
-        """Always ``"r"``."""
-        return self.aio.mode
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` was called."""
-        return self.aio.closed
-
     def read(self, size: int = -1) -> str:
         """Up to ``size`` characters (all the rest if negative)."""
         self._settle()
@@ -289,14 +278,6 @@ class TextReader(Twin[AsyncTextReader], _FileBasics):
         else:
             self._ahead.clear()
         return self.aio.seek(offset, whence)
-
-    def seekable(self) -> bool:
-        """Text readers seek (to positions from :meth:`tell`, the start and the end)."""
-        return self.aio.seekable()
-
-    def readable(self) -> bool:
-        """Readers read."""
-        return self.aio.readable()
 
     def writable(self) -> bool:
         """Readers do not write."""
@@ -328,7 +309,7 @@ class TextReader(Twin[AsyncTextReader], _FileBasics):
         return self._ahead.popleft()
 
 
-class ObjectWriter(Twin[AsyncObjectWriter], _FileBasics):
+class ObjectWriter(_FileTwin[AsyncObjectWriter]):
     """A streaming writer (``mode="wb"`` or ``"w"``) that stages the object when closed.
 
     Data goes to storage as it is written, so memory stays bounded. Leaving a ``with``
@@ -349,32 +330,9 @@ class ObjectWriter(Twin[AsyncObjectWriter], _FileBasics):
         """The staged object's info, once closed."""
         return self.aio.info
 
-    @property
-    def name(self) -> str:
-        """The object's path."""
-        return self.aio.name
-
-    @property
-    def mode(self) -> str:
-        """``"w"`` or ``"wb"``."""
-        return self.aio.mode
-
-    @property
-    def closed(self) -> bool:
-        """True once closed or aborted."""
-        return self.aio.closed
-
     def writable(self) -> bool:
         """Writers write."""
         return self.aio.writable()
-
-    def readable(self) -> bool:
-        """Writers do not read."""
-        return self.aio.readable()
-
-    def seekable(self) -> bool:
-        """Writers only append."""
-        return self.aio.seekable()
 
     def tell(self) -> int:
         """Bytes written so far."""
