@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
 import msgspec
 
 from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
+from sapwood.aio.reads import AsyncReads
 from sapwood.engine.commits import commit_to_branch, staged_preparer
 from sapwood.engine.content import ContentWriter, WrittenContent
 from sapwood.engine.format import Entry, VirtualRef, from_micros, to_micros
@@ -83,7 +84,7 @@ def _check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, 
     return checked or None
 
 
-class AsyncSession:
+class AsyncSession(AsyncReads):
     """A consistent view of one commit, plus (if writable) changes staged on top of it.
 
     A writable session commits to its branch with optimistic concurrency: if the branch
@@ -225,19 +226,26 @@ class AsyncSession:
         commit = self._snapshot.hex()[:12]
         return f"branch {self._branch!r} (at {commit})" if self._branch else f"commit {commit}"
 
-    async def stat_object(self, path: str) -> ObjectInfo:
-        """What is known about the object at ``path`` (ObjectNotFoundError if none)."""
+    async def _reading_session(self) -> AsyncSession:
+        return self
+
+    async def _stat_object(self, path: str) -> ObjectInfo:
         return object_info(await self._entry(path))
 
-    async def exists(self, path: str) -> bool:
-        """True if an object exists at ``path``."""
+    async def _exists(self, path: str) -> bool:
         validate_path(path)
         return await self._lookup(path) is not None
 
-    async def download(self, path: str) -> bytes:
-        """The whole content of the object at ``path``."""
+    async def _download(self, path: str) -> bytes:
         entry = await self._entry(path)
         return await (await self._engine()).reader(entry).read()
+
+    async def _open_reader(
+        self, path: str, text: bool, encoding: str
+    ) -> AsyncObjectReader | AsyncTextReader:
+        entry = await self._entry(path)
+        binary = AsyncObjectReader(object_info(entry), (await self._engine()).reader(entry))
+        return AsyncTextReader(binary, encoding) if text else binary
 
     @overload
     def open(
@@ -289,24 +297,10 @@ class AsyncSession:
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode in ("rb", "r"):
-            entry = await self._entry(path)
-            binary = AsyncObjectReader(object_info(entry), (await self._engine()).reader(entry))
-            return binary if mode == "rb" else AsyncTextReader(binary, encoding)
+            return await self._open_reader(path, mode == "r", encoding)
         if mode in ("wb", "w"):
             return await self._writer(path, mode == "w", encoding, content_type, metadata)
         raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb' or 'w'")
-
-    def list_objects(
-        self,
-        max_amount: int | None = None,
-        after: str = "",
-        prefix: str = "",
-        delimiter: str = "",
-    ) -> AsyncIterator[ObjectInfo | CommonPrefix]:
-        """Objects in path order under ``prefix`` and after ``after``; with a ``delimiter``,
-        deeper paths fold into CommonPrefix entries (as S3 listings do)."""
-        validate_prefix(prefix)
-        return self._list(max_amount, after, prefix, delimiter)
 
     async def _list(
         self, max_amount: int | None, after: str, prefix: str, delimiter: str

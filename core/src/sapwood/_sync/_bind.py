@@ -1,0 +1,217 @@
+"""Sync methods derived from async ones, so each method and its docstring is written once.
+
+A sync class declares ``upload = awaited(AsyncBranch.upload)``: the declaration is typed
+(``SyncMethod[P, R]`` over the async method's parameters), so mypy and IDEs see the sync
+method's real parameters and return type, and at class creation it turns into a plain
+function carrying the async method's docstring and signature (with ``Async*`` types shown
+as their sync twins), so ``help()`` and :mod:`inspect` see an ordinary method.
+
+The function runs the async method of the same name on the instance's twin (``self.aio``),
+so a subclass's override on the async side is the one called. Sync twins among the
+arguments are passed on as their async objects; the result goes through ``into``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from sapwood import _loop
+from sapwood._sync._twin import Twin, iterate
+
+__all__ = [
+    "SyncMethod",
+    "awaited",
+    "called",
+    "documented_by",
+    "iterated",
+    "sync_annotation",
+    "sync_docstring",
+    "unwrap",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+def unwrap(value: object) -> object:
+    """What the async side takes for ``value``: a sync twin becomes its async object."""
+    return value.aio if isinstance(value, Twin) else value
+
+
+def sync_annotation(annotation: object) -> object:
+    """An async-side annotation as the sync side reads: ``AsyncX`` is ``X``, an async
+    iterator a sync one, and an ``AsyncOpening[F]`` (awaited, or used in ``async with``)
+    the file itself, which is its own context manager."""
+    if not isinstance(annotation, str):
+        return annotation
+    text = re.sub(r"^AsyncOpening\[(.*)\]$", r"\1", annotation)
+    text = re.sub(r"^AsyncIterator\[(.*)\]$", r"Iterator[\1]", text)
+    return re.sub(r"\bAsync(?=[A-Z])", "", text)
+
+
+_ASYNC_ONLY = "Await it for the file"
+"""How the paragraph of an async ``open()`` docstring about awaiting the opening starts: a
+sync file object is returned as it is, so its twin's docstring goes without it."""
+
+
+def sync_docstring(doc: str | None) -> str | None:
+    """An async method's docstring for its sync twin (without the paragraph on awaiting)."""
+    if doc is None:
+        return None
+    paragraphs = doc.split("\n\n")
+    kept = [p for p in paragraphs if not p.lstrip().startswith(_ASYNC_ONLY)]
+    return "\n\n".join(kept).rstrip()
+
+
+def _sync_signature(source: Callable[..., Any]) -> inspect.Signature:
+    signature = inspect.signature(source)
+    return signature.replace(
+        parameters=[
+            parameter.replace(annotation=sync_annotation(parameter.annotation))
+            for parameter in signature.parameters.values()
+        ],
+        return_annotation=sync_annotation(signature.return_annotation),
+    )
+
+
+class SyncMethod(Generic[P, R]):
+    """A sync method derived from the async method ``source``; see the module docstring.
+
+    Only its type is seen after class creation: :meth:`__set_name__` puts a plain
+    function in its place."""
+
+    def __init__(
+        self, source: Callable[..., Any], run: Callable[[Any], Any], into: Callable[[Any], Any]
+    ) -> None:
+        self.source = source
+        self._run = run
+        self._into = into
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Callable[Concatenate[Any, P], R]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> Callable[P, R]: ...
+
+    def __get__(self, instance: object, owner: type[Any]) -> Callable[..., R]:
+        raise TypeError(f"{self.source.__qualname__} was bound outside a class body")
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        if name != self.source.__name__:
+            raise TypeError(
+                f"{owner.__name__}.{name} is bound to {self.source.__qualname__}: a sync "
+                "method keeps its async twin's name"
+            )
+        run, into = self._run, self._into
+
+        @functools.wraps(self.source)
+        def method(self: Twin[Any], *args: Any, **kwargs: Any) -> Any:
+            async_method = getattr(self.aio, name)
+            outcome = async_method(
+                *(unwrap(arg) for arg in args),
+                **{key: unwrap(value) for key, value in kwargs.items()},
+            )
+            return into(run(outcome))
+
+        method.__doc__ = sync_docstring(self.source.__doc__)
+        method.__qualname__ = f"{owner.__qualname__}.{name}"
+        method.__module__ = owner.__module__
+        del method.__wrapped__  # inspect must use the sync signature, not follow the source
+        method.__signature__ = _sync_signature(self.source)  # type: ignore[attr-defined]
+        method.__annotations__ = {
+            key: sync_annotation(value) for key, value in self.source.__annotations__.items()
+        }
+        method.derived_from = self.source  # type: ignore[attr-defined]
+        setattr(owner, name, method)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _run_coroutine(outcome: Coroutine[Any, Any, Any]) -> Any:
+    return _loop.run(outcome)
+
+
+def _iterate(outcome: AsyncIterator[Any], into: Callable[[Any], Any]) -> Iterator[Any]:
+    return iterate(outcome, into)
+
+
+@overload
+def awaited(
+    source: Callable[Concatenate[Any, P], Awaitable[R]],
+) -> SyncMethod[P, R]: ...
+
+
+@overload
+def awaited(
+    source: Callable[Concatenate[Any, P], Awaitable[R]], into: Callable[[R], S]
+) -> SyncMethod[P, S]: ...
+
+
+def awaited(
+    source: Callable[Concatenate[Any, P], Awaitable[Any]],
+    into: Callable[[Any], Any] = _same,
+) -> SyncMethod[P, Any]:
+    """The sync twin of coroutine method ``source``: runs it on the background loop and
+    passes its result through ``into`` (a sync-twin maker for an async object)."""
+    return SyncMethod(source, _run_coroutine, into)
+
+
+@overload
+def iterated(
+    source: Callable[Concatenate[Any, P], AsyncIterator[R]],
+) -> SyncMethod[P, Iterator[R]]: ...
+
+
+@overload
+def iterated(
+    source: Callable[Concatenate[Any, P], AsyncIterator[R]], into: Callable[[R], S]
+) -> SyncMethod[P, Iterator[S]]: ...
+
+
+def iterated(
+    source: Callable[Concatenate[Any, P], AsyncIterator[Any]],
+    into: Callable[[Any], Any] = _same,
+) -> SyncMethod[P, Iterator[Any]]:
+    """The sync twin of a method returning an async iterator: a lazy sync iterator over
+    it (items fetched across the loop in the async side's batches), each through ``into``."""
+    return SyncMethod(source, lambda outcome: _iterate(outcome, into), _same)
+
+
+@overload
+def called(source: Callable[Concatenate[Any, P], R]) -> SyncMethod[P, R]: ...
+
+
+@overload
+def called(
+    source: Callable[Concatenate[Any, P], R], into: Callable[[R], S]
+) -> SyncMethod[P, S]: ...
+
+
+def called(
+    source: Callable[Concatenate[Any, P], Any], into: Callable[[Any], Any] = _same
+) -> SyncMethod[P, Any]:
+    """The sync twin of a plain method (one that hands out an async object, say a
+    transaction or a fork): its result through ``into``."""
+    return SyncMethod(source, _same, into)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def documented_by(source: Callable[..., Any]) -> Callable[[F], F]:
+    """For the few sync methods written out (overloads by mode, arguments only a sync twin
+    can be): the docstring stays ``source``'s, written once."""
+
+    def document(method: F) -> F:
+        method.__doc__ = sync_docstring(source.__doc__)
+        method.derived_from = source  # type: ignore[attr-defined]
+        return method
+
+    return document
