@@ -56,16 +56,24 @@ def sync_annotation(annotation: object) -> object:
 
 _ASYNC_ONLY = "Await it for the file"
 """How the paragraph of an async ``open()`` docstring about awaiting the opening starts: a
-sync file object is returned as it is, so its twin's docstring goes without it."""
+sync file object is returned as it is, and is its own context manager."""
+_SYNC_OPEN = "Use it in a ``with`` block, which closes the file at the end."
+_ASYNC_WORDS = re.compile(r"\b(?:async (?=with\b|for\b)|await (?=\w))")
 
 
 def sync_docstring(doc: str | None) -> str | None:
-    """An async method's docstring for its sync twin (without the paragraph on awaiting)."""
+    """An async method's docstring as its sync twin reads: ``async with`` is ``with``,
+    ``await x`` is ``x``, ``AsyncX`` is ``X``, and the paragraph on awaiting an opening
+    says to use the file in a ``with`` block."""
     if doc is None:
         return None
     paragraphs = doc.split("\n\n")
-    kept = [p for p in paragraphs if not p.lstrip().startswith(_ASYNC_ONLY)]
-    return "\n\n".join(kept).rstrip()
+    for index, paragraph in enumerate(paragraphs):
+        if paragraph.lstrip().startswith(_ASYNC_ONLY):
+            indent = paragraph[: len(paragraph) - len(paragraph.lstrip())]
+            paragraphs[index] = indent + _SYNC_OPEN
+    text = "\n\n".join(paragraphs)
+    return re.sub(r"\bAsync(?=[A-Z])", "", _ASYNC_WORDS.sub("", text))
 
 
 def _sync_signature(source: Callable[..., Any]) -> inspect.Signature:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from sapwood._sync._bind import awaited
+from sapwood._sync._bind import awaited, documented_by
 from sapwood._sync._twin import Twin
 from sapwood.aio.importer import AsyncImportManager
 
@@ -29,8 +29,8 @@ class ImportManager(Twin[AsyncImportManager]):
         """The (uri, destination) pairs to import."""
         return self.aio.sources
 
+    @documented_by(AsyncImportManager.prefix)
     def prefix(self, uri: str, destination: str) -> Self:
-        """Add a source: every object under ``uri`` goes under ``destination``."""
         self.aio.prefix(uri, destination)
         return self
 

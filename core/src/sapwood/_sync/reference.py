@@ -3,35 +3,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 from sapwood._sync._bind import awaited, iterated
 from sapwood._sync._convert import as_session
 from sapwood._sync.reads import Reads
-from sapwood.aio.reference import AsyncReference, RefLike
+from sapwood.aio.reference import AsyncReference
 
 if TYPE_CHECKING:
     from sapwood._sync.repository import Repository
 
-__all__ = ["Reference", "name_arg", "ref_arg"]
-
-
-@overload
-def name_arg(reference: str | Reference) -> str: ...
-
-
-@overload
-def name_arg(reference: str | Reference | None) -> str | None: ...
-
-
-def name_arg(reference: str | Reference | None) -> str | None:
-    """A branch or tag given by name or as the object itself: its name."""
-    return reference.id if isinstance(reference, Reference) else reference
-
-
-def ref_arg(reference: RefLike) -> RefLike:
-    """What the async side takes for a reference: a sync twin becomes its async object."""
-    return reference.aio if isinstance(reference, Reference) else reference
+__all__ = ["Reference"]
 
 
 class Reference(Reads):

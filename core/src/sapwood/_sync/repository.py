@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from sapwood import _loop
-from sapwood._sync._bind import awaited, called, iterated
+from sapwood._sync._bind import awaited, called, documented_by, iterated
 from sapwood._sync._convert import as_branch, as_reference, as_repository, as_session, as_tag
 from sapwood._sync._twin import Twin
 from sapwood.aio.repository import AsyncRepository, StoreCredentials, StoreSpec, VirtualCredentials
@@ -31,6 +31,7 @@ class Repository(Twin[AsyncRepository]):
     # -- instantiation ----------------------------------------------------------------------
 
     @classmethod
+    @documented_by(AsyncRepository.create)
     def create(
         cls,
         store: StoreSpec,
@@ -38,11 +39,6 @@ class Repository(Twin[AsyncRepository]):
         config: RepositoryConfig | None = None,
         virtual_chunk_credentials: VirtualCredentials = None,
     ) -> Repository:
-        """Create a repository with a ``main`` branch on an empty location.
-
-        RepositoryExistsError if one is there already; ConfigError if the store cannot move
-        refs safely and ``config.unsafe_overwrite_refs`` is not set.
-        """
         return cls.wrap(
             _loop.run(
                 AsyncRepository.create(store, store_credentials, config, virtual_chunk_credentials)
@@ -50,6 +46,7 @@ class Repository(Twin[AsyncRepository]):
         )
 
     @classmethod
+    @documented_by(AsyncRepository.open)
     def open(
         cls,
         store: StoreSpec,
@@ -57,9 +54,6 @@ class Repository(Twin[AsyncRepository]):
         config: RepositoryConfig | None = None,
         virtual_chunk_credentials: VirtualCredentials = None,
     ) -> Repository:
-        """Open an existing repository (RepositoryNotFoundError if there is none). Fields
-        set in ``config`` override the stored config for this handle only; the rest is
-        inherited. The config and the refs are read concurrently."""
         return cls.wrap(
             _loop.run(
                 AsyncRepository.open(store, store_credentials, config, virtual_chunk_credentials)
@@ -67,6 +61,7 @@ class Repository(Twin[AsyncRepository]):
         )
 
     @classmethod
+    @documented_by(AsyncRepository.open_or_create)
     def open_or_create(
         cls,
         store: StoreSpec,
@@ -74,7 +69,6 @@ class Repository(Twin[AsyncRepository]):
         config: RepositoryConfig | None = None,
         virtual_chunk_credentials: VirtualCredentials = None,
     ) -> Repository:
-        """Open the repository, creating it first if there is none."""
         return cls.wrap(
             _loop.run(
                 AsyncRepository.open_or_create(
@@ -84,15 +78,15 @@ class Repository(Twin[AsyncRepository]):
         )
 
     @staticmethod
+    @documented_by(AsyncRepository.exists)
     def exists(store: StoreSpec, store_credentials: StoreCredentials = None) -> bool:
-        """True if a repository exists at ``store``."""
         return _loop.run(AsyncRepository.exists(store, store_credentials))
 
     @staticmethod
+    @documented_by(AsyncRepository.fetch_config)
     def fetch_config(
         store: StoreSpec, store_credentials: StoreCredentials = None
     ) -> RepositoryConfig | None:
-        """The config stored with the repository at ``store`` (None if there is none)."""
         return _loop.run(AsyncRepository.fetch_config(store, store_credentials))
 
     @property

@@ -93,7 +93,8 @@ class AsyncBranch(AsyncReference):
         self, source_reference: RefLike = "main", exist_ok: bool = False
     ) -> AsyncBranch:
         """Create the branch at the commit ``source_reference`` names; RefExistsError if it
-        exists (unless ``exist_ok``)."""
+        exists (unless ``exist_ok``). Returns this branch, so
+        ``repo.branch("dev").create("main")`` reads well."""
         raw = await resolve_ref(self.repository, source_reference)
         try:
             await self.repository.engine.refs.create_branch(self.id, raw)
@@ -108,7 +109,7 @@ class AsyncBranch(AsyncReference):
         self._staging = None
 
     async def head(self) -> AsyncReference:
-        """A reference to the commit the branch points at now."""
+        """A reference to the commit the branch points at now (it stays on that commit)."""
         return self.repository.commit((await self.resolve()).hex())
 
     # -- staged writes ----------------------------------------------------------------------
@@ -120,7 +121,8 @@ class AsyncBranch(AsyncReference):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
-        """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``."""
+        """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``; its
+        info. The content type is guessed from the path when not given."""
         return await self._write(lambda s: s.upload(data, path, content_type, metadata))
 
     @overload
@@ -190,8 +192,8 @@ class AsyncBranch(AsyncReference):
     async def copy_object(
         self, from_reference: RefLike, from_path: str, to_path: str | None = None
     ) -> ObjectInfo:
-        """Stage a copy of ``from_path`` at ``from_reference`` (this branch's own name
-        includes what is staged) to ``to_path``."""
+        """Stage a copy of ``from_path`` at ``from_reference`` (this branch itself reads
+        what is staged) to ``to_path``; no bytes are copied."""
 
         async def copy(session: AsyncSession) -> ObjectInfo:
             source: RefLike | AsyncSession = (
@@ -231,7 +233,8 @@ class AsyncBranch(AsyncReference):
         self, commit_message: str, metadata: Mapping[str, str] | None = None
     ) -> AsyncTransaction:
         """``async with branch.transaction(msg) as tx:`` stage on ``tx`` (a session of its
-        own); committed on success, discarded on an exception."""
+        own); committed when the block ends (rebased onto the head if the branch moved and
+        no path collides), discarded if it raises."""
         return AsyncTransaction(self, commit_message, metadata)
 
     def import_from(
@@ -241,7 +244,8 @@ class AsyncBranch(AsyncReference):
         commit_message: str,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncImportManager:
-        """An import of every object under ``uri`` to ``destination`` on this branch, as one
+        """An import of every object under ``uri`` (``s3://bucket/raw``, ``file:///data``,
+        or a scheme an importer plugin handles) to ``destination`` on this branch, as one
         commit; ``await manager.run()`` does it (add sources with ``prefix()`` first)."""
         return AsyncImportManager(self, commit_message, metadata).prefix(uri, destination)
 

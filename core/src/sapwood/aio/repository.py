@@ -355,7 +355,7 @@ class AsyncRepository:
         return handle
 
     def tag(self, tag_id: str) -> AsyncTag:
-        """The tag named ``tag_id``."""
+        """The tag named ``tag_id``; it need not exist yet: see :meth:`AsyncTag.create`."""
         validate_ref_name(tag_id, "tag")
         return AsyncTag(self, tag_id)
 
