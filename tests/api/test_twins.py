@@ -4,7 +4,7 @@ Each sync method is derived from the async method of the same name (``awaited``,
 ``iterated``, ``called`` in :mod:`sapwood._sync._bind`): its docstring and signature are
 the async method's, so neither side can grow a method, parameter or default the other
 lacks. The few written out (overloads by mode, arguments only a sync twin can be, class
-methods, dunders) take their docstring from the async method too, and their signature is
+dunders) take their docstring from the async method too, and their signature is
 compared here. ``mypy --strict`` checks what users of the sync API see.
 """
 
@@ -45,10 +45,6 @@ WRITTEN_OUT = {
     "open": "overloads pick the file type by mode; the sync file is its own context manager",
     "merge": "takes sync sessions",
     "copy_object": "a session's copy takes a sync session as its source",
-    "create": "a class method of Repository (instance methods elsewhere are derived)",
-    "open_or_create": "a class method",
-    "exists": "a static method of Repository (instance methods elsewhere are derived)",
-    "fetch_config": "a static method",
     "prefix": "returns the sync manager itself, for chaining",
 }
 TYPING = Path(__file__).parent / "typing"

@@ -17,3 +17,4 @@ def misuse(repo: Repository) -> None:
     main.log(max_amount="many")  # error
     repo.branch(42)  # error
     main.head().upload(b"data", "a.txt")  # error
+    Repository.open("memory://demo", unknown=1)  # error

@@ -77,3 +77,7 @@ def use(repo: Repository) -> None:
     assert_type(session.open("a.txt", "w"), ObjectWriter)
     assert_type(session.copy_object(session.fork(), "a.txt", "c.txt"), ObjectInfo)
     assert_type(sapwood.repository("memory://demo"), Repository)
+    assert_type(Repository.open("memory://demo"), Repository)
+    assert_type(Repository.create("memory://other", config=None), Repository)
+    assert_type(Repository.open_or_create("memory://demo"), Repository)
+    assert_type(Repository.exists("memory://demo"), bool)

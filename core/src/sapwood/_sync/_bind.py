@@ -13,7 +13,6 @@ arguments are passed on as their async objects; the result goes through ``into``
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -23,8 +22,10 @@ from sapwood import _loop
 from sapwood._sync._twin import Twin, iterate
 
 __all__ = [
+    "SyncClassMethod",
     "SyncMethod",
     "awaited",
+    "awaited_on_class",
     "called",
     "documented_by",
     "iterated",
@@ -117,7 +118,6 @@ class SyncMethod(Generic[P, R]):
             )
         run, into = self._run, self._into
 
-        @functools.wraps(self.source)
         def method(self: Twin[Any], *args: Any, **kwargs: Any) -> Any:
             async_method = getattr(self.aio, name)
             outcome = async_method(
@@ -126,16 +126,61 @@ class SyncMethod(Generic[P, R]):
             )
             return into(run(outcome))
 
-        method.__doc__ = sync_docstring(self.source.__doc__)
-        method.__qualname__ = f"{owner.__qualname__}.{name}"
-        method.__module__ = owner.__module__
-        del method.__wrapped__  # inspect must use the sync signature, not follow the source
-        method.__signature__ = _sync_signature(self.source)  # type: ignore[attr-defined]
-        method.__annotations__ = {
-            key: sync_annotation(value) for key, value in self.source.__annotations__.items()
-        }
-        method.derived_from = self.source  # type: ignore[attr-defined]
+        _dress(method, self.source, owner, name)
         setattr(owner, name, method)
+
+
+def _dress(method: Callable[..., Any], source: Callable[..., Any], owner: type, name: str) -> None:
+    """Give a derived ``method`` its async ``source``'s docstring and signature (read as
+    sync), and its place in ``owner``."""
+    method.__doc__ = sync_docstring(source.__doc__)
+    method.__name__ = name
+    method.__qualname__ = f"{owner.__qualname__}.{name}"
+    method.__module__ = owner.__module__
+    method.__signature__ = _sync_signature(source)  # type: ignore[attr-defined]
+    method.__annotations__ = {
+        key: sync_annotation(value) for key, value in source.__annotations__.items()
+    }
+    method.derived_from = source  # type: ignore[attr-defined]
+
+
+class SyncClassMethod(Generic[P, R]):
+    """A sync class or static method derived from the async one ``source`` (a class
+    method as read from its class, or a static method); like :class:`SyncMethod`, it turns
+    into a plain ``classmethod`` or ``staticmethod`` at class creation."""
+
+    def __init__(self, source: Callable[..., Any], into: Callable[[Any], Any]) -> None:
+        self.source = source
+        self._into = into
+
+    def __get__(self, instance: object, owner: type[Any]) -> Callable[P, R]:
+        raise TypeError(f"{self.source.__qualname__} was bound outside a class body")
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        source, into = self.source, self._into
+        if name != source.__name__:
+            raise TypeError(
+                f"{owner.__name__}.{name} is bound to {source.__qualname__}: a sync "
+                "method keeps its async twin's name"
+            )
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            outcome = source(
+                *(unwrap(arg) for arg in args),
+                **{key: unwrap(value) for key, value in kwargs.items()},
+            )
+            return into(_loop.run(outcome))
+
+        if inspect.ismethod(source):
+
+            def on_class(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
+                return call(*args, **kwargs)
+
+            _dress(on_class, source.__func__, owner, name)
+            setattr(owner, name, classmethod(on_class))
+        else:
+            _dress(call, source, owner, name)
+            setattr(owner, name, staticmethod(call))
 
 
 def _same(value: Any) -> Any:
@@ -190,6 +235,24 @@ def iterated(
     """The sync twin of a method returning an async iterator: a lazy sync iterator over
     it (items fetched across the loop in the async side's batches), each through ``into``."""
     return SyncMethod(source, lambda outcome: _iterate(outcome, into), _same)
+
+
+@overload
+def awaited_on_class(source: Callable[P, Awaitable[R]]) -> SyncClassMethod[P, R]: ...
+
+
+@overload
+def awaited_on_class(
+    source: Callable[P, Awaitable[R]], into: Callable[[R], S]
+) -> SyncClassMethod[P, S]: ...
+
+
+def awaited_on_class(
+    source: Callable[P, Awaitable[Any]], into: Callable[[Any], Any] = _same
+) -> SyncClassMethod[P, Any]:
+    """The sync twin of an async class or static method (``AsyncRepository.open``): runs
+    it on the background loop and passes its result through ``into``."""
+    return SyncClassMethod(source, into)
 
 
 @overload

@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from sapwood import _loop
-from sapwood._sync._bind import awaited, called, documented_by, iterated
+from sapwood._sync._bind import awaited, awaited_on_class, called, iterated
 from sapwood._sync._convert import as_branch, as_reference, as_repository, as_session, as_tag
 from sapwood._sync._twin import Twin
 from sapwood.aio.repository import AsyncRepository, StoreCredentials, StoreSpec, VirtualCredentials
@@ -30,64 +30,11 @@ class Repository(Twin[AsyncRepository]):
 
     # -- instantiation ----------------------------------------------------------------------
 
-    @classmethod
-    @documented_by(AsyncRepository.create)
-    def create(
-        cls,
-        store: StoreSpec,
-        store_credentials: StoreCredentials = None,
-        config: RepositoryConfig | None = None,
-        virtual_chunk_credentials: VirtualCredentials = None,
-    ) -> Repository:
-        return cls.wrap(
-            _loop.run(
-                AsyncRepository.create(store, store_credentials, config, virtual_chunk_credentials)
-            )
-        )
-
-    @classmethod
-    @documented_by(AsyncRepository.open)
-    def open(
-        cls,
-        store: StoreSpec,
-        store_credentials: StoreCredentials = None,
-        config: RepositoryConfig | None = None,
-        virtual_chunk_credentials: VirtualCredentials = None,
-    ) -> Repository:
-        return cls.wrap(
-            _loop.run(
-                AsyncRepository.open(store, store_credentials, config, virtual_chunk_credentials)
-            )
-        )
-
-    @classmethod
-    @documented_by(AsyncRepository.open_or_create)
-    def open_or_create(
-        cls,
-        store: StoreSpec,
-        store_credentials: StoreCredentials = None,
-        config: RepositoryConfig | None = None,
-        virtual_chunk_credentials: VirtualCredentials = None,
-    ) -> Repository:
-        return cls.wrap(
-            _loop.run(
-                AsyncRepository.open_or_create(
-                    store, store_credentials, config, virtual_chunk_credentials
-                )
-            )
-        )
-
-    @staticmethod
-    @documented_by(AsyncRepository.exists)
-    def exists(store: StoreSpec, store_credentials: StoreCredentials = None) -> bool:
-        return _loop.run(AsyncRepository.exists(store, store_credentials))
-
-    @staticmethod
-    @documented_by(AsyncRepository.fetch_config)
-    def fetch_config(
-        store: StoreSpec, store_credentials: StoreCredentials = None
-    ) -> RepositoryConfig | None:
-        return _loop.run(AsyncRepository.fetch_config(store, store_credentials))
+    create = awaited_on_class(AsyncRepository.create, as_repository)
+    open = awaited_on_class(AsyncRepository.open, as_repository)
+    open_or_create = awaited_on_class(AsyncRepository.open_or_create, as_repository)
+    exists = awaited_on_class(AsyncRepository.exists)
+    fetch_config = awaited_on_class(AsyncRepository.fetch_config)
 
     @property
     def config(self) -> RepositoryConfig:
