@@ -3,9 +3,9 @@
 Each sync method is derived from the async method of the same name (``awaited``,
 ``iterated``, ``called`` in :mod:`sapwood._sync._bind`): its docstring and signature are
 the async method's, so neither side can grow a method, parameter or default the other
-lacks. The few written out (overloads by mode, arguments only a sync twin can be, class
-dunders) take their docstring from the async method too, and their signature is
-compared here. ``mypy --strict`` checks what users of the sync API see.
+lacks. The few written out (overloads by mode, arguments only a sync twin can be,
+dunders) take their docstring from the async method too, and their signature is compared
+here. ``mypy --strict`` checks what users of the sync API see.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import mimetypes
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Final, Literal
 
 import msgspec
@@ -236,7 +236,9 @@ async def list_uncommitted(
         produced += 1
 
 
-def fold_forks(changes: Changes, forks: list[Changes]) -> Changes:
+def fold_forks(
+    changes: Mapping[str, Entry | None], forks: Sequence[Mapping[str, Entry | None]]
+) -> Changes:
     """What ``forks`` staged, checked against each other and ``changes``: ConflictError
     lists paths staged differently."""
     incoming: dict[str, Entry | None] = {}
