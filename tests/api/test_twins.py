@@ -116,6 +116,8 @@ def test_every_async_member_has_a_sync_twin(async_class: type, name: str, member
         assert sync_annotation(inspect.signature(member.fget).return_annotation) == (
             inspect.signature(twin.fget).return_annotation
         )
+        if is_derived(twin.fget):
+            assert twin.__doc__ == sync_docstring(member.__doc__)
         return
     assert type(member) is type(twin), f"{name}: {type(member)} against {type(twin)}"
     async_function = function_of(member)

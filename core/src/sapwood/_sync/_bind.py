@@ -24,10 +24,12 @@ from sapwood._sync._twin import Twin, iterate
 __all__ = [
     "SyncClassMethod",
     "SyncMethod",
+    "SyncProperty",
     "awaited",
     "awaited_on_class",
     "called",
     "documented_by",
+    "forwarded",
     "iterated",
     "sync_annotation",
     "sync_docstring",
@@ -271,6 +273,56 @@ def called(
     """The sync twin of a plain method (one that hands out an async object, say a
     transaction or a fork): its result through ``into``."""
     return SyncMethod(source, _same, into)
+
+
+class SyncProperty(Generic[R]):
+    """A read-only property derived from the async twin's property ``source``: it reads
+    the property of the same name on ``self.aio`` and passes the value through ``into``.
+    Like :class:`SyncMethod`, it turns into a plain ``property`` at class creation."""
+
+    def __init__(self, source: property, into: Callable[[Any], Any]) -> None:
+        self.source = source
+        self._into = into
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> SyncProperty[R]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> R: ...
+
+    def __get__(self, instance: object, owner: type[Any]) -> R | SyncProperty[R]:
+        raise TypeError("a derived property was bound outside a class body")
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        getter = self.source.fget
+        if getter is None or getter.__name__ != name:
+            raise TypeError(
+                f"{owner.__name__}.{name} is bound to another property: a sync property "
+                "keeps its async twin's name"
+            )
+        into = self._into
+
+        def read(self: Twin[Any]) -> Any:
+            return into(getattr(self.aio, name))
+
+        _dress(read, getter, owner, name)
+        setattr(owner, name, property(read, doc=read.__doc__))
+
+
+@overload
+def forwarded(source: Callable[[Any], R]) -> SyncProperty[R]: ...
+
+
+@overload
+def forwarded(source: Callable[[Any], R], into: Callable[[R], S]) -> SyncProperty[S]: ...
+
+
+def forwarded(source: Any, into: Callable[[Any], Any] = _same) -> SyncProperty[Any]:
+    """The sync twin of a read-only property (type checkers read ``AsyncX.prop`` as its
+    getter): its value, through ``into``."""
+    if not isinstance(source, property):
+        raise TypeError(f"forwarded() takes a property, not {type(source).__name__}")
+    return SyncProperty(source, into)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

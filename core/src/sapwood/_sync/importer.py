@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from sapwood._sync._bind import awaited, documented_by
+from sapwood._sync._bind import awaited, documented_by, forwarded
 from sapwood._sync._twin import Twin
 from sapwood.aio.importer import AsyncImportManager
 
@@ -24,10 +24,7 @@ class ImportManager(Twin[AsyncImportManager]):
     def __repr__(self) -> str:
         return repr(self.aio).removeprefix("Async")
 
-    @property
-    def sources(self) -> tuple[tuple[str, str], ...]:
-        """The (uri, destination) pairs to import."""
-        return self.aio.sources
+    sources = forwarded(AsyncImportManager.sources)
 
     @documented_by(AsyncImportManager.prefix)
     def prefix(self, uri: str, destination: str) -> Self:

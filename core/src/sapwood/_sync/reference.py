@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from sapwood._sync._bind import awaited, iterated
-from sapwood._sync._convert import as_session
+from sapwood._sync._bind import awaited, forwarded, iterated
+from sapwood._sync._convert import as_repository, as_session
 from sapwood._sync.reads import Reads
 from sapwood.aio.reference import AsyncReference
-
-if TYPE_CHECKING:
-    from sapwood._sync.repository import Repository
 
 __all__ = ["Reference"]
 
@@ -36,22 +31,9 @@ class Reference(Reads):
     def __hash__(self) -> int:
         return hash(self.aio)
 
-    @property
-    def id(self) -> str:
-        """The name this reference was made with."""
-        return self.aio.id
-
-    @property
-    def is_commit_id(self) -> bool:
-        """True if this reference was made from a commit id (it never moves)."""
-        return self.aio.is_commit_id
-
-    @property
-    def repository(self) -> Repository:
-        """The repository this reference belongs to."""
-        from sapwood._sync.repository import Repository
-
-        return Repository.wrap(self.aio.repository)
+    id = forwarded(AsyncReference.id)
+    is_commit_id = forwarded(AsyncReference.is_commit_id)
+    repository = forwarded(AsyncReference.repository, as_repository)
 
     resolve = awaited(AsyncReference.resolve)
     get_commit = awaited(AsyncReference.get_commit)

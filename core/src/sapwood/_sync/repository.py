@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from sapwood import _loop
-from sapwood._sync._bind import awaited, awaited_on_class, called, iterated
+from sapwood._sync._bind import awaited, awaited_on_class, called, forwarded, iterated
 from sapwood._sync._convert import as_branch, as_reference, as_repository, as_session, as_tag
 from sapwood._sync._twin import Twin
 from sapwood.aio.repository import AsyncRepository, StoreCredentials, StoreSpec, VirtualCredentials
@@ -36,10 +36,7 @@ class Repository(Twin[AsyncRepository]):
     exists = awaited_on_class(AsyncRepository.exists)
     fetch_config = awaited_on_class(AsyncRepository.fetch_config)
 
-    @property
-    def config(self) -> RepositoryConfig:
-        """The config in effect: the stored one with this handle's overrides applied."""
-        return self.aio.config
+    config = forwarded(AsyncRepository.config)
 
     @property
     def author(self) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Literal, overload
 
 from sapwood import _loop
-from sapwood._sync._bind import awaited, called, documented_by, iterated, unwrap
+from sapwood._sync._bind import awaited, called, documented_by, forwarded, iterated, unwrap
 from sapwood._sync._convert import as_repository, as_session
 from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
 from sapwood._sync.reads import Reads
@@ -35,30 +35,11 @@ class Session(Reads):
 
     # -- identity and state -----------------------------------------------------------------
 
-    @property
-    def branch(self) -> str | None:
-        """The branch a writable session commits to (None when read-only at a commit)."""
-        return self.aio.branch
-
-    @property
-    def snapshot_id(self) -> str:
-        """The commit this session reads (the base of its staged changes)."""
-        return self.aio.snapshot_id
-
-    @property
-    def read_only(self) -> bool:
-        """True if this session cannot stage changes."""
-        return self.aio.read_only
-
-    @property
-    def is_fork(self) -> bool:
-        """True for a session made by :meth:`fork` (merged back, never committed itself)."""
-        return self.aio.is_fork
-
-    @property
-    def has_uncommitted_changes(self) -> bool:
-        """True if changes are staged."""
-        return self.aio.has_uncommitted_changes
+    branch = forwarded(AsyncSession.branch)
+    snapshot_id = forwarded(AsyncSession.snapshot_id)
+    read_only = forwarded(AsyncSession.read_only)
+    is_fork = forwarded(AsyncSession.is_fork)
+    has_uncommitted_changes = forwarded(AsyncSession.has_uncommitted_changes)
 
     move_base = called(AsyncSession.move_base)
     repository = awaited(AsyncSession.repository, as_repository)
