@@ -20,6 +20,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from sapwood import _loop
 from sapwood._sync._twin import Twin, iterate
+from sapwood._sync.files import FileTwin
 
 __all__ = [
     "SyncClassMethod",
@@ -42,8 +43,12 @@ S = TypeVar("S")
 
 
 def unwrap(value: object) -> object:
-    """What the async side takes for ``value``: a sync twin becomes its async object."""
-    return value.aio if isinstance(value, Twin) else value
+    """What the async side takes for ``value``: a sync twin of a repository, reference or
+    session becomes its async object. A sync file object stays itself: it is data to read
+    (``upload(reader, path)``), read from a worker thread through its sync methods."""
+    if isinstance(value, Twin) and not isinstance(value, FileTwin):
+        return value.aio
+    return value
 
 
 def sync_annotation(annotation: object) -> object:
