@@ -1,11 +1,12 @@
 """The sync API is its async twin, by construction.
 
 Each sync method is derived from the async method of the same name (``awaited``,
-``iterated``, ``called`` in :mod:`sapwood._sync._bind`): its docstring and signature are
-the async method's, so neither side can grow a method, parameter or default the other
-lacks. The few written out (overloads by mode, arguments only a sync twin can be,
-dunders) take their docstring from the async method too, and their signature is compared
-here. ``mypy --strict`` checks what users of the sync API see.
+``iterated``, ``called``, ``awaited_on_class``, ``forwarded`` in
+:mod:`sapwood._sync._bind`): its docstring and signature are the async method's, so
+neither side can grow a method, parameter or default the other lacks. The few written out
+(overloads by mode, arguments only a sync twin can be, dunders) take their docstring from
+the async method too, and their signature is compared here. ``mypy --strict`` checks what
+users of the sync API see.
 """
 
 from __future__ import annotations

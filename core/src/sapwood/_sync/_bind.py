@@ -9,6 +9,11 @@ as their sync twins), so ``help()`` and :mod:`inspect` see an ordinary method.
 The function runs the async method of the same name on the instance's twin (``self.aio``),
 so a subclass's override on the async side is the one called. Sync twins among the
 arguments are passed on as their async objects; the result goes through ``into``.
+
+``awaited`` binds a coroutine method, ``iterated`` one returning an async iterator,
+``called`` a plain method, ``awaited_on_class`` a class or static method and ``forwarded``
+a read-only property. ``documented_by`` gives the few methods written out by hand (typed
+overloads by mode, arguments only a sync twin can be) their async twin's docstring.
 """
 
 from __future__ import annotations
