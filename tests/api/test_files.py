@@ -189,3 +189,18 @@ def test_iteration_mixes_with_reads_as_in_a_python_file(repo: sapwood.Repository
         assert text.read() == content[len("row 0\nrow 1\nrow 2\n") :]
         text.seek(0)
         assert next(text) == "row 0\n"
+
+
+def test_a_sync_reader_uploads_as_a_file_object(memory_url: str) -> None:
+    """A sapwood reader handed to ``upload`` is read as any file object is (the sync API
+    passes sync twins of references and sessions to the async side as their async
+    objects, but a file object stays the file the caller gave)."""
+    repo = sapwood.Repository.create(memory_url)
+    main = repo.branch("main")
+    main.upload(b"line one\nline two\n", "source.txt")
+    with main.open("source.txt") as reader:
+        main.upload(reader, "copy.txt")
+    with main.open("source.txt", "r") as text:
+        main.upload(text, "text-copy.txt")
+    assert main.download("copy.txt") == b"line one\nline two\n"
+    assert main.download("text-copy.txt") == b"line one\nline two\n"

@@ -1,23 +1,29 @@
-"""Every public async method and property has a sync twin with the same name and signature.
+"""The sync API is its async twin, by construction.
 
-The sync classes hold no logic of their own: each method hands its arguments to the async
-twin. This module checks the surfaces match (parameters, kinds, defaults, overloads and
-annotations, with ``Async*`` types mapped to their sync twins), so neither side can grow a
-method, parameter or default the other lacks.
+Each sync method is derived from the async method of the same name (``awaited``,
+``iterated``, ``called``, ``awaited_on_class``, ``forwarded`` in
+:mod:`sapwood._sync._bind`): its docstring and signature are the async method's, so
+neither side can grow a method, parameter or default the other lacks. The few written out
+(overloads by mode, arguments only a sync twin can be, dunders) take their docstring from
+the async method too, and their signature is compared here. ``mypy --strict`` checks what
+users of the sync API see.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
+import os
 import typing
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from mypy import api as mypy_api
 
 import sapwood
 import sapwood.aio
+from sapwood._sync._bind import sync_annotation, sync_docstring
 
 # The repository API's classes; the object client (sapwood.objectstore) pairs its own twins.
 ASYNC_CLASSES = [
@@ -26,6 +32,8 @@ ASYNC_CLASSES = [
     if inspect.isclass(getattr(sapwood.aio, name))
     and getattr(sapwood.aio, name).__module__.startswith("sapwood.aio.")
 ]
+# File objects are written out: their sync twins batch lines and buffer reads themselves.
+FILE_CLASSES = {"AsyncObjectReader", "AsyncTextReader", "AsyncObjectWriter"}
 SYNC_DUNDERS = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
@@ -33,6 +41,14 @@ SYNC_DUNDERS = {
     "__anext__": "__next__",
 }
 PLAIN_DUNDERS = ("__eq__", "__hash__")
+# Methods a sync class writes out, and why; every other public method is derived.
+WRITTEN_OUT = {
+    "open": "overloads pick the file type by mode; the sync file is its own context manager",
+    "merge": "takes sync sessions",
+    "copy_object": "a session's copy takes a sync session as its source",
+    "prefix": "returns the sync manager itself, for chaining",
+}
+TYPING = Path(__file__).parent / "typing"
 
 
 def sync_class_of(async_class: type) -> type:
@@ -41,17 +57,6 @@ def sync_class_of(async_class: type) -> type:
     twin = getattr(sapwood, name)
     assert inspect.isclass(twin)
     return twin
-
-
-def to_sync_text(annotation: object) -> object:
-    """An async-side annotation as the sync side writes it: AsyncX -> X, and
-    AsyncOpening[X] -> X (async ``open()`` returns an opening to await or to use in
-    ``async with``; a sync file object is its own context manager, so the sync ``open()``
-    returns the file itself)."""
-    if isinstance(annotation, str):
-        unwrapped = re.sub(r"^AsyncOpening\[(.*)\]$", r"\1", annotation)
-        return re.sub(r"\bAsync(?=[A-Z])", "", unwrapped)
-    return annotation
 
 
 def public_members(cls: type) -> Iterator[tuple[str, object]]:
@@ -73,9 +78,15 @@ def members_to_check() -> list[tuple[type, str, object]]:
     ]
 
 
+def function_of(member: object) -> Callable[..., Any]:
+    target = member.__func__ if isinstance(member, classmethod | staticmethod) else member
+    assert callable(target)
+    return target
+
+
 def signature_text(function: Callable[..., Any], *, asynchronous: bool) -> list[tuple[Any, ...]]:
     signature = inspect.signature(function)
-    convert = to_sync_text if asynchronous else (lambda a: a)
+    convert = sync_annotation if asynchronous else (lambda a: a)
     parameters = [
         (p.name, p.kind, repr(p.default), convert(p.annotation))
         for p in signature.parameters.values()
@@ -103,20 +114,33 @@ def test_every_async_member_has_a_sync_twin(async_class: type, name: str, member
         assert isinstance(twin, property), f"{sync_class.__name__}.{name} is not a property"
         assert member.fget is not None
         assert twin.fget is not None
-        assert to_sync_text(inspect.signature(member.fget).return_annotation) == (
+        assert sync_annotation(inspect.signature(member.fget).return_annotation) == (
             inspect.signature(twin.fget).return_annotation
         )
+        if is_derived(twin.fget):
+            assert twin.__doc__ == sync_docstring(member.__doc__)
         return
     assert type(member) is type(twin), f"{name}: {type(member)} against {type(twin)}"
-    async_function = member.__func__ if isinstance(member, classmethod | staticmethod) else member
-    sync_function = twin.__func__ if isinstance(twin, classmethod | staticmethod) else twin
-    assert callable(async_function)
-    assert callable(sync_function)
+    async_function = function_of(member)
+    sync_function = function_of(twin)
     if name in SYNC_DUNDERS or name in PLAIN_DUNDERS:
         expected = signature_text(async_function, asynchronous=True)[:-1]
         assert signature_text(sync_function, asynchronous=False)[:-1] == expected
         return
     assert inspect.iscoroutinefunction(sync_function) is False
+    if async_class.__name__ in FILE_CLASSES:
+        assert signature_text(sync_function, asynchronous=False) == signature_text(
+            async_function, asynchronous=True
+        )
+        return
+    source = getattr(sync_function, "derived_from", None)
+    assert source is not None, (
+        f"{sync_class.__name__}.{name} is neither derived from nor documented by its twin"
+    )
+    assert function_of(getattr(source, "__func__", source)) is function_of(
+        inspect.getattr_static(async_class, name)
+    ), f"{sync_class.__name__}.{name} is bound to {source.__qualname__}"
+    assert sync_function.__doc__ == sync_docstring(async_function.__doc__)
     assert signature_text(sync_function, asynchronous=False) == signature_text(
         async_function, asynchronous=True
     )
@@ -127,8 +151,35 @@ def test_every_async_member_has_a_sync_twin(async_class: type, name: str, member
     ]
 
 
+def is_derived(function: Callable[..., Any]) -> bool:
+    """Made by the binding (its code lives in the binding module), not written out."""
+    return function.__code__.co_filename.endswith(f"_sync{os.sep}_bind.py")
+
+
+def test_only_the_listed_methods_are_written_out() -> None:
+    written_out = {
+        f"{sync_class.__name__}.{name}"
+        for cls in ASYNC_CLASSES
+        if cls.__name__ not in FILE_CLASSES
+        for sync_class in [sync_class_of(cls)]
+        for name, member in public_members(sync_class)
+        if not name.startswith("_")
+        and hasattr(cls, name)  # sync-only helpers (``wrap``) have no twin to follow
+        and not isinstance(member, property)
+        and not is_derived(function_of(member))
+    }
+    assert {name.split(".")[1] for name in written_out} <= set(WRITTEN_OUT)
+    derived = {
+        name
+        for cls in ASYNC_CLASSES
+        for name, member in public_members(sync_class_of(cls))
+        if not isinstance(member, property) and is_derived(function_of(member))
+    }
+    assert len(derived) > 40
+
+
 @pytest.mark.parametrize("async_class", ASYNC_CLASSES, ids=lambda cls: cls.__name__)
-def test_each_sync_class_documents_itself_and_wraps_its_twin(async_class: type) -> None:
+def test_each_sync_class_documents_itself(async_class: type) -> None:
     sync_class = sync_class_of(async_class)
     assert sync_class.__doc__
     assert sync_class.__doc__.strip()
@@ -141,3 +192,28 @@ def test_each_sync_class_documents_itself_and_wraps_its_twin(async_class: type) 
             assert getattr(target, "__doc__", None), (
                 f"{sync_class.__name__}.{name} has no docstring"
             )
+
+
+def test_a_derived_method_reads_as_sync_in_help() -> None:
+    upload = sapwood.Branch.upload
+    assert upload.__qualname__ == "Branch.upload"
+    assert str(inspect.signature(sapwood.Branch.create)).endswith("-> 'Branch'")
+    assert str(inspect.signature(sapwood.Branch.log)).endswith("-> 'Iterator[Commit]'")
+    assert "``with branch.transaction" in (sapwood.Branch.transaction.__doc__ or "")
+    assert "async" not in (sapwood.Branch.transaction.__doc__ or "")
+
+
+def mypy_errors(path: Path) -> list[str]:
+    stdout, _, _ = mypy_api.run(["--strict", "--no-error-summary", str(path)])
+    return [line for line in stdout.splitlines() if ": error:" in line]
+
+
+def test_sync_users_see_the_sync_types_under_mypy_strict() -> None:
+    assert mypy_errors(TYPING / "sync_api_usage.py") == []
+
+
+def test_mypy_refuses_wrong_calls_to_derived_methods() -> None:
+    source = (TYPING / "mistakes.py").read_text().splitlines()
+    expected = {number for number, line in enumerate(source, 1) if line.endswith("# error")}
+    found = {int(line.split(":")[1]) for line in mypy_errors(TYPING / "mistakes.py")}
+    assert found == expected

@@ -3,19 +3,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal, overload
 
 from sapwood import _loop
+from sapwood._sync._bind import awaited, called, documented_by, iterated
+from sapwood._sync._convert import (
+    as_branch,
+    as_import_manager,
+    as_reference,
+    as_session,
+    as_transaction,
+)
 from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
-from sapwood._sync.importer import ImportManager
-from sapwood._sync.reference import Reference, ref_arg
-from sapwood._sync.session import Session
-from sapwood._sync.transaction import Transaction
+from sapwood._sync.reference import Reference
 from sapwood.aio.branch import AsyncBranch
-from sapwood.aio.reference import RefLike
-from sapwood.aio.session import UploadData
-from sapwood.models import Change, Commit, ObjectInfo
 
 __all__ = ["Branch"]
 
@@ -37,43 +39,33 @@ class Branch(Reference):
 
     aio: AsyncBranch
 
-    def resolve(self) -> bytes:
-        """The raw id of the branch's head (RefNotFoundError, listing branches, if none)."""
-        return _loop.run(self.aio.resolve())
-
-    def reader(self) -> Session:
-        """The session reads go through: a read-only session at the branch's current head,
-        with what is staged here laid over it."""
-        return Session.wrap(_loop.run(self.aio.reader()))
+    resolve = awaited(AsyncBranch.resolve)
+    reader = awaited(AsyncBranch.reader, as_session)
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def create(self, source_reference: RefLike = "main", exist_ok: bool = False) -> Branch:
-        """Create the branch at the commit ``source_reference`` names; RefExistsError if it
-        exists (unless ``exist_ok``). Returns this branch, so
-        ``repo.branch("dev").create("main")`` reads well."""
-        return Branch.wrap(_loop.run(self.aio.create(ref_arg(source_reference), exist_ok)))
-
-    def delete(self) -> None:
-        """Delete the branch (and drop what is staged on it)."""
-        _loop.run(self.aio.delete())
-
-    def head(self) -> Reference:
-        """A reference to the commit the branch points at now (it stays on that commit)."""
-        return Reference.wrap(_loop.run(self.aio.head()))
+    create = awaited(AsyncBranch.create, as_branch)
+    delete = awaited(AsyncBranch.delete)
+    head = awaited(AsyncBranch.head, as_reference)
 
     # -- staged writes ----------------------------------------------------------------------
 
-    def upload(
-        self,
-        data: UploadData,
-        path: str,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectInfo:
-        """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``; its
-        info. The content type is guessed from the path when not given."""
-        return _loop.run(self.aio.upload(data, path, content_type, metadata))
+    upload = awaited(AsyncBranch.upload)
+    delete_objects = awaited(AsyncBranch.delete_objects)
+    copy_object = awaited(AsyncBranch.copy_object)
+    list_uncommitted = iterated(AsyncBranch.list_uncommitted)
+    commit_changes = awaited(AsyncBranch.commit_changes)
+    reset = awaited(AsyncBranch.reset)
+    transaction = called(AsyncBranch.transaction, as_transaction)
+    import_from = called(AsyncBranch.import_from, as_import_manager)
+
+    # -- history edits ----------------------------------------------------------------------
+
+    revert = awaited(AsyncBranch.revert)
+    cherry_pick = awaited(AsyncBranch.cherry_pick)
+    reset_to = awaited(AsyncBranch.reset_to)
+
+    # -- written out: overloads by mode -----------------------------------------------------
 
     @overload
     def open(
@@ -94,6 +86,7 @@ class Branch(Reference):
         metadata: Mapping[str, str] | None = ...,
     ) -> ObjectWriter: ...
 
+    @documented_by(AsyncBranch.open)
     def open(
         self,
         path: str,
@@ -103,8 +96,6 @@ class Branch(Reference):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectReader | TextReader | ObjectWriter:
-        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``) that
-        stages the object when closed; use it in a ``with`` block."""
         return file_twin(
             _loop.run(
                 opener(self.aio.open)(
@@ -112,65 +103,3 @@ class Branch(Reference):
                 )
             )
         )
-
-    def delete_objects(self, paths: str | Iterable[str]) -> None:
-        """Stage the deletion of ``paths``."""
-        _loop.run(self.aio.delete_objects(paths))
-
-    def copy_object(
-        self, from_reference: RefLike, from_path: str, to_path: str | None = None
-    ) -> ObjectInfo:
-        """Stage a copy of ``from_path`` at ``from_reference`` (this branch itself reads
-        what is staged) to ``to_path``; no bytes are copied."""
-        return _loop.run(self.aio.copy_object(ref_arg(from_reference), from_path, to_path))
-
-    def list_uncommitted(
-        self, max_amount: int | None = None, after: str = "", prefix: str = ""
-    ) -> Iterator[Change]:
-        """What is staged on this branch, in path order."""
-        return _loop.iterate(self.aio.list_uncommitted(max_amount, after, prefix))
-
-    def commit_changes(self, message: str, metadata: Mapping[str, str] | None = None) -> Commit:
-        """Commit what is staged (rebasing onto the head if it moved); the new commit."""
-        return _loop.run(self.aio.commit_changes(message, metadata))
-
-    def reset(self, path: str | None = None) -> None:
-        """Drop staged changes: all, or those at ``path`` or under ``path/``."""
-        _loop.run(self.aio.reset(path))
-
-    def transaction(
-        self, commit_message: str, metadata: Mapping[str, str] | None = None
-    ) -> Transaction:
-        """``with branch.transaction(msg) as tx:`` stage on ``tx`` (a session of its own);
-        committed when the block ends (rebased onto the head if the branch moved and no
-        path collides), discarded if it raises."""
-        return Transaction.wrap(self.aio.transaction(commit_message, metadata))
-
-    def import_from(
-        self,
-        uri: str,
-        destination: str,
-        commit_message: str,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ImportManager:
-        """An import of every object under ``uri`` (``s3://bucket/raw``, ``file:///data``,
-        or a scheme an importer plugin handles) to ``destination`` on this branch, as one
-        commit; ``.run()`` does it (add sources with ``.prefix()`` first)."""
-        return ImportManager.wrap(self.aio.import_from(uri, destination, commit_message, metadata))
-
-    # -- history edits ----------------------------------------------------------------------
-
-    def revert(self, reference: RefLike) -> Commit:
-        """A new commit undoing what ``reference``'s commit changed (against its first
-        parent); ConflictError if later commits changed the same paths."""
-        return _loop.run(self.aio.revert(ref_arg(reference)))
-
-    def cherry_pick(self, reference: RefLike) -> Commit:
-        """A new commit repeating what ``reference``'s commit changed (against its first
-        parent) on this branch; ConflictError if this branch changed the same paths."""
-        return _loop.run(self.aio.cherry_pick(ref_arg(reference)))
-
-    def reset_to(self, reference: RefLike) -> None:
-        """Move the branch to the commit ``reference`` names (refused while changes are
-        staged here)."""
-        _loop.run(self.aio.reset_to(ref_arg(reference)))

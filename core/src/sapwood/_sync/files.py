@@ -19,6 +19,7 @@ from sapwood.models import ObjectInfo
 
 __all__ = [
     "AsyncFile",
+    "FileTwin",
     "ObjectReader",
     "ObjectWriter",
     "TextReader",
@@ -78,7 +79,7 @@ async def _next_lines(reader: AsyncObjectReader | AsyncTextReader) -> list[Any]:
 F = TypeVar("F", AsyncObjectReader, AsyncTextReader, AsyncObjectWriter)
 
 
-class _FileTwin(Twin[F]):
+class FileTwin(Twin[F]):
     """What every sapwood file object answers the same way, or by asking its async twin."""
 
     @property
@@ -117,7 +118,7 @@ class _FileTwin(Twin[F]):
         """Nothing to flush: data is handed over as it is written."""
 
 
-class ObjectReader(_FileTwin[AsyncObjectReader]):
+class ObjectReader(FileTwin[AsyncObjectReader]):
     """A read-only, seekable binary file over one object (``mode="rb"``), fetching only the
     chunks each read needs. Iterating yields lines. Sync twin of
     :class:`~sapwood.aio.AsyncObjectReader`."""
@@ -215,7 +216,7 @@ class ObjectReader(_FileTwin[AsyncObjectReader]):
         return self._ahead.popleft()
 
 
-class TextReader(_FileTwin[AsyncTextReader]):
+class TextReader(FileTwin[AsyncTextReader]):
     """A read-only text file over one object (``mode="r"``), decoded incrementally; it
     seeks to positions from :meth:`tell`, the start or the end. Sync twin of
     :class:`~sapwood.aio.AsyncTextReader`."""
@@ -309,7 +310,7 @@ class TextReader(_FileTwin[AsyncTextReader]):
         return self._ahead.popleft()
 
 
-class ObjectWriter(_FileTwin[AsyncObjectWriter]):
+class ObjectWriter(FileTwin[AsyncObjectWriter]):
     """A streaming writer (``mode="wb"`` or ``"w"``) that stages the object when closed.
 
     Data goes to storage as it is written, so memory stays bounded. Leaving a ``with``

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Self
 
-from sapwood import _loop
+from sapwood._sync._bind import awaited, documented_by, forwarded
 from sapwood._sync._twin import Twin
-from sapwood.aio.importer import AsyncImportManager, ImportStatus
+from sapwood.aio.importer import AsyncImportManager
 
 __all__ = ["ImportManager"]
 
@@ -24,32 +24,15 @@ class ImportManager(Twin[AsyncImportManager]):
     def __repr__(self) -> str:
         return repr(self.aio).removeprefix("Async")
 
-    @property
-    def sources(self) -> tuple[tuple[str, str], ...]:
-        """The (uri, destination) pairs to import."""
-        return self.aio.sources
+    sources = forwarded(AsyncImportManager.sources)
 
+    @documented_by(AsyncImportManager.prefix)
     def prefix(self, uri: str, destination: str) -> Self:
-        """Add a source: every object under ``uri`` goes under ``destination``."""
         self.aio.prefix(uri, destination)
         return self
 
-    def start(self) -> None:
-        """Start importing in the background (see :meth:`status` and :meth:`wait`)."""
-        _loop.run(self.aio.start())
-
-    def status(self) -> ImportStatus:
-        """Where the import stands now."""
-        return _loop.run(self.aio.status())
-
-    def wait(self) -> ImportStatus:
-        """Wait for the import to end; its final status (its error re-raised if it failed)."""
-        return _loop.run(self.aio.wait())
-
-    def run(self) -> ImportStatus:
-        """Import every source and commit; the final status."""
-        return _loop.run(self.aio.run())
-
-    def cancel(self) -> None:
-        """Stop the import; nothing is committed."""
-        _loop.run(self.aio.cancel())
+    start = awaited(AsyncImportManager.start)
+    status = awaited(AsyncImportManager.status)
+    wait = awaited(AsyncImportManager.wait)
+    run = awaited(AsyncImportManager.run)
+    cancel = awaited(AsyncImportManager.cancel)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sapwood import _loop
-from sapwood._sync.reference import Reference, ref_arg
-from sapwood.aio.reference import RefLike
+from sapwood._sync._bind import awaited
+from sapwood._sync._convert import as_tag
+from sapwood._sync.reference import Reference
 from sapwood.aio.tag import AsyncTag
 
 __all__ = ["Tag"]
@@ -15,15 +15,6 @@ class Tag(Reference):
 
     aio: AsyncTag
 
-    def resolve(self) -> bytes:
-        """The raw id of the tagged commit (RefNotFoundError if the tag does not exist)."""
-        return _loop.run(self.aio.resolve())
-
-    def create(self, source_reference: RefLike) -> Tag:
-        """Create the tag at the commit ``source_reference`` names now; RefExistsError if
-        the tag exists or once existed. Returns this tag."""
-        return Tag.wrap(_loop.run(self.aio.create(ref_arg(source_reference))))
-
-    def delete(self) -> None:
-        """Delete the tag (its name stays reserved)."""
-        _loop.run(self.aio.delete())
+    resolve = awaited(AsyncTag.resolve)
+    create = awaited(AsyncTag.create, as_tag)
+    delete = awaited(AsyncTag.delete)

@@ -11,10 +11,8 @@ from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
 from sapwood.aio.session import AsyncSession, UploadData
 from sapwood.aio.transaction import AsyncTransaction
-from sapwood.engine.commits import Prepared, commit_to_branch
-from sapwood.engine.merge import three_way_changes
-from sapwood.engine.snapshots import commit_of
-from sapwood.errors import ConflictError, PreconditionFailedError, RefExistsError
+from sapwood.engine import operations
+from sapwood.errors import ConflictError, RefExistsError
 from sapwood.models import Change, Commit, ObjectInfo
 
 if TYPE_CHECKING:
@@ -95,7 +93,8 @@ class AsyncBranch(AsyncReference):
         self, source_reference: RefLike = "main", exist_ok: bool = False
     ) -> AsyncBranch:
         """Create the branch at the commit ``source_reference`` names; RefExistsError if it
-        exists (unless ``exist_ok``)."""
+        exists (unless ``exist_ok``). Returns this branch, so
+        ``repo.branch("dev").create("main")`` reads well."""
         raw = await resolve_ref(self.repository, source_reference)
         try:
             await self.repository.engine.refs.create_branch(self.id, raw)
@@ -110,7 +109,7 @@ class AsyncBranch(AsyncReference):
         self._staging = None
 
     async def head(self) -> AsyncReference:
-        """A reference to the commit the branch points at now."""
+        """A reference to the commit the branch points at now (it stays on that commit)."""
         return self.repository.commit((await self.resolve()).hex())
 
     # -- staged writes ----------------------------------------------------------------------
@@ -122,7 +121,8 @@ class AsyncBranch(AsyncReference):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
-        """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``."""
+        """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``; its
+        info. The content type is guessed from the path when not given."""
         return await self._write(lambda s: s.upload(data, path, content_type, metadata))
 
     @overload
@@ -175,10 +175,8 @@ class AsyncBranch(AsyncReference):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
-        if mode == "rb":
-            return await (await self.reader()).open(path, "rb", encoding=encoding)
-        if mode == "r":
-            return await (await self.reader()).open(path, "r", encoding=encoding)
+        if mode in ("rb", "r"):
+            return await (await self.reader())._open_reader(path, mode == "r", encoding)
         if mode in ("wb", "w"):
             return await self._write(
                 lambda s: s.open(
@@ -194,8 +192,8 @@ class AsyncBranch(AsyncReference):
     async def copy_object(
         self, from_reference: RefLike, from_path: str, to_path: str | None = None
     ) -> ObjectInfo:
-        """Stage a copy of ``from_path`` at ``from_reference`` (this branch's own name
-        includes what is staged) to ``to_path``."""
+        """Stage a copy of ``from_path`` at ``from_reference`` (this branch itself reads
+        what is staged) to ``to_path``; no bytes are copied."""
 
         async def copy(session: AsyncSession) -> ObjectInfo:
             source: RefLike | AsyncSession = (
@@ -235,7 +233,8 @@ class AsyncBranch(AsyncReference):
         self, commit_message: str, metadata: Mapping[str, str] | None = None
     ) -> AsyncTransaction:
         """``async with branch.transaction(msg) as tx:`` stage on ``tx`` (a session of its
-        own); committed on success, discarded on an exception."""
+        own); committed when the block ends (rebased onto the head if the branch moved and
+        no path collides), discarded if it raises."""
         return AsyncTransaction(self, commit_message, metadata)
 
     def import_from(
@@ -245,67 +244,34 @@ class AsyncBranch(AsyncReference):
         commit_message: str,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncImportManager:
-        """An import of every object under ``uri`` to ``destination`` on this branch, as one
+        """An import of every object under ``uri`` (``s3://bucket/raw``, ``file:///data``,
+        or a scheme an importer plugin handles) to ``destination`` on this branch, as one
         commit; ``await manager.run()`` does it (add sources with ``prefix()`` first)."""
         return AsyncImportManager(self, commit_message, metadata).prefix(uri, destination)
 
     # -- history edits ----------------------------------------------------------------------
 
-    async def _apply_pick(
-        self, reference: RefLike, *, undo: bool, message: str, metadata: dict[str, str]
-    ) -> Commit:
-        repository = self.repository
-        engine = repository.engine
-        target = await resolve_ref(repository, reference)
-        picked = await engine.snapshots.read(target)
-        parent = picked.parents[0] if picked.parents else None
-        what = f"{'reverting' if undo else 'cherry-picking'} {target.hex()[:12]} on {self.id!r}"
-
-        async def prepare(head: bytes) -> Prepared:
-            if undo:
-                changes = await three_way_changes(engine, target, parent, head, None, what)
-            else:
-                changes = await three_way_changes(engine, parent, target, head, None, what)
-            return changes, ()
-
-        raw, snapshot = await commit_to_branch(
-            engine,
-            self.id,
-            prepare,
-            message=message.format(message=picked.message, id=target.hex()),
-            metadata=metadata | {"source": target.hex()},
-            author=repository.author,
-        )
-        return commit_of(raw, snapshot)
-
     async def revert(self, reference: RefLike) -> Commit:
         """A new commit undoing what ``reference``'s commit changed (against its first
         parent); ConflictError if later commits changed the same paths."""
         self._refuse_if_staged("revert on")
-        return await self._apply_pick(
-            reference, undo=True, message='Revert "{message}"', metadata={"operation": "revert"}
+        target = await resolve_ref(self.repository, reference)
+        return await operations.revert(
+            self.repository.engine, self.id, target, author=self.repository.author
         )
 
     async def cherry_pick(self, reference: RefLike) -> Commit:
         """A new commit repeating what ``reference``'s commit changed (against its first
         parent) on this branch; ConflictError if this branch changed the same paths."""
         self._refuse_if_staged("cherry-pick onto")
-        return await self._apply_pick(
-            reference, undo=False, message="{message}", metadata={"operation": "cherry-pick"}
+        target = await resolve_ref(self.repository, reference)
+        return await operations.cherry_pick(
+            self.repository.engine, self.id, target, author=self.repository.author
         )
 
     async def reset_to(self, reference: RefLike) -> None:
         """Move the branch to the commit ``reference`` names (refused while changes are
         staged here)."""
         self._refuse_if_staged("reset")
-        refs = self.repository.engine.refs
         target = await resolve_ref(self.repository, reference)
-        while True:
-            state = await refs.read_branch(self.id)
-            if state.snapshot == target:
-                return
-            try:
-                await refs.update_branch(state, target)
-            except PreconditionFailedError:
-                continue
-            return
+        await operations.reset_branch(self.repository.engine, self.id, target)

@@ -119,7 +119,7 @@ def _location(spec: ObjectStoreConfig | Storage) -> str:
     return repr(spec)
 
 
-def _ref_name(reference: str | AsyncReference) -> str:
+def _ref_name(reference: str | SupportsId) -> str:
     """A branch or tag given by name or as the object itself: its name."""
     return reference if isinstance(reference, str) else reference.id
 
@@ -355,7 +355,7 @@ class AsyncRepository:
         return handle
 
     def tag(self, tag_id: str) -> AsyncTag:
-        """The tag named ``tag_id``."""
+        """The tag named ``tag_id``; it need not exist yet: see :meth:`AsyncTag.create`."""
         validate_ref_name(tag_id, "tag")
         return AsyncTag(self, tag_id)
 
@@ -436,9 +436,9 @@ class AsyncRepository:
 
     async def readonly_session(
         self,
-        branch: str | AsyncReference | None = None,
+        branch: str | SupportsId | None = None,
         *,
-        tag: str | AsyncReference | None = None,
+        tag: str | SupportsId | None = None,
         snapshot_id: str | None = None,
         as_of: datetime | None = None,
     ) -> AsyncSession:
@@ -460,7 +460,7 @@ class AsyncRepository:
                 raw = await first_parent_as_of(self.engine, raw, as_of)
         return AsyncSession(self, raw, read_only=True)
 
-    async def writable_session(self, branch: str | AsyncReference) -> AsyncSession:
+    async def writable_session(self, branch: str | SupportsId) -> AsyncSession:
         """A session that stages changes on ``branch``'s (a name or a Branch) current head
         and commits to it."""
         name = _ref_name(branch)

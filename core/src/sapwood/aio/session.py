@@ -3,36 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 import io
-import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
 
-import msgspec
-
 from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
-from sapwood.engine.commits import commit_to_branch, staged_preparer
-from sapwood.engine.content import ContentWriter, WrittenContent
-from sapwood.engine.format import Entry, VirtualRef, from_micros, to_micros
-from sapwood.engine.keys import blob_key
-from sapwood.engine.manifests import Tree
-from sapwood.engine.merge import same
-from sapwood.engine.paths import prefix_successor, validate_path, validate_prefix
-from sapwood.engine.repo import Engine
-from sapwood.engine.snapshots import commit_of
-from sapwood.errors import ConflictError, ObjectNotFoundError, SapwoodError
+from sapwood.aio.reads import AsyncReads
+from sapwood.engine import staging
+from sapwood.engine.paths import validate_path, validate_prefix
+from sapwood.engine.staging import object_info
+from sapwood.errors import ObjectNotFoundError, SapwoodError
 from sapwood.models import Change, Commit, ObjectInfo
 from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
     from sapwood.aio.reference import RefLike
     from sapwood.aio.repository import AsyncRepository, Opener
+    from sapwood.engine.content import ContentWriter, WrittenContent
+    from sapwood.engine.format import Entry
+    from sapwood.engine.manifests import Tree
+    from sapwood.engine.repo import Engine
 
 __all__ = ["AsyncSession", "Readable", "UploadData", "object_info"]
 
 PIECE: Final = 8 * 1024 * 1024
-DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
 
 
 class Readable(Protocol):
@@ -48,42 +42,7 @@ UploadData = bytes | bytearray | memoryview | str | Readable
 object."""
 
 
-def object_info(entry: Entry) -> ObjectInfo:
-    """The public description of a manifest entry."""
-    if entry.virtual is not None:
-        checksum = entry.checksum.hex() if entry.checksum else (entry.virtual.etag or "")
-        address: str | None = entry.virtual.location
-    else:
-        checksum = entry.checksum.hex()
-        address = None
-        if entry.chunks is not None and len(entry.chunks) == 1:
-            address = blob_key(entry.chunks[0].id)
-    return ObjectInfo(
-        path=entry.path,
-        size_bytes=entry.size,
-        checksum=checksum,
-        content_type=entry.content_type or DEFAULT_CONTENT_TYPE,
-        metadata=dict(entry.metadata or {}),
-        modified_time=from_micros(entry.modified_us),
-        physical_address=address,
-    )
-
-
-def _check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, str] | None:
-    if metadata is None:
-        return None
-    checked: dict[str, str] = {}
-    for key, value in metadata.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise TypeError(
-                f"{what} maps str to str; got {key!r}: {type(value).__name__} (convert values "
-                "with str() or json.dumps())"
-            )
-        checked[key] = value
-    return checked or None
-
-
-class AsyncSession:
+class AsyncSession(AsyncReads):
     """A consistent view of one commit, plus (if writable) changes staged on top of it.
 
     A writable session commits to its branch with optimistic concurrency: if the branch
@@ -225,19 +184,26 @@ class AsyncSession:
         commit = self._snapshot.hex()[:12]
         return f"branch {self._branch!r} (at {commit})" if self._branch else f"commit {commit}"
 
-    async def stat_object(self, path: str) -> ObjectInfo:
-        """What is known about the object at ``path`` (ObjectNotFoundError if none)."""
+    async def _reading_session(self) -> AsyncSession:
+        return self
+
+    async def _stat_object(self, path: str) -> ObjectInfo:
         return object_info(await self._entry(path))
 
-    async def exists(self, path: str) -> bool:
-        """True if an object exists at ``path``."""
+    async def _exists(self, path: str) -> bool:
         validate_path(path)
         return await self._lookup(path) is not None
 
-    async def download(self, path: str) -> bytes:
-        """The whole content of the object at ``path``."""
+    async def _download(self, path: str) -> bytes:
         entry = await self._entry(path)
         return await (await self._engine()).reader(entry).read()
+
+    async def _open_reader(
+        self, path: str, text: bool, encoding: str
+    ) -> AsyncObjectReader | AsyncTextReader:
+        entry = await self._entry(path)
+        binary = AsyncObjectReader(object_info(entry), (await self._engine()).reader(entry))
+        return AsyncTextReader(binary, encoding) if text else binary
 
     @overload
     def open(
@@ -289,81 +255,19 @@ class AsyncSession:
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode in ("rb", "r"):
-            entry = await self._entry(path)
-            binary = AsyncObjectReader(object_info(entry), (await self._engine()).reader(entry))
-            return binary if mode == "rb" else AsyncTextReader(binary, encoding)
+            return await self._open_reader(path, mode == "r", encoding)
         if mode in ("wb", "w"):
             return await self._writer(path, mode == "w", encoding, content_type, metadata)
         raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb' or 'w'")
 
-    def list_objects(
-        self,
-        max_amount: int | None = None,
-        after: str = "",
-        prefix: str = "",
-        delimiter: str = "",
-    ) -> AsyncIterator[ObjectInfo | CommonPrefix]:
-        """Objects in path order under ``prefix`` and after ``after``; with a ``delimiter``,
-        deeper paths fold into CommonPrefix entries (as S3 listings do)."""
-        validate_prefix(prefix)
-        return self._list(max_amount, after, prefix, delimiter)
-
     async def _list(
         self, max_amount: int | None, after: str, prefix: str, delimiter: str
     ) -> AsyncIterator[ObjectInfo | CommonPrefix]:
-        if max_amount is not None and max_amount <= 0:
-            return
         tree = await self._base_tree()
-        staged = sorted(p for p in self._changes if p.startswith(prefix))
-        position = prefix
-        if after:
-            following = after + "\x00"
-            if delimiter and after.endswith(delimiter):
-                following = prefix_successor(after) or following
-            position = max(position, following)
-        produced = 0
-        if not delimiter and not staged:
-            async for entry in tree.entries(prefix, position):
-                yield object_info(entry)
-                produced += 1
-                if max_amount is not None and produced >= max_amount:
-                    return
-            return
-        while True:
-            base = await tree.first_at_or_after(position)
-            at = bisect.bisect_left(staged, position)
-            candidates = [
-                p
-                for p in (base.path if base else None, staged[at] if at < len(staged) else None)
-                if p is not None
-            ]
-            if not candidates:
-                return
-            path = min(candidates)
-            if not path.startswith(prefix):
-                return
-            current = self._changes.get(path, base)
-            if current is None:
-                position = path + "\x00"
-                continue
-            if delimiter:
-                cut = path.find(delimiter, len(prefix))
-                if cut >= 0:
-                    common = path[: cut + len(delimiter)]
-                    yield CommonPrefix(common)
-                    produced += 1
-                    if max_amount is not None and produced >= max_amount:
-                        return
-                    following_prefix = prefix_successor(common)
-                    if following_prefix is None:
-                        return
-                    position = following_prefix
-                    continue
-            yield object_info(current)
-            produced += 1
-            if max_amount is not None and produced >= max_amount:
-                return
-            position = path + "\x00"
+        async for item in staging.list_objects(
+            tree, self._changes, max_amount, after, prefix, delimiter
+        ):
+            yield item
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -381,18 +285,7 @@ class AsyncSession:
         content_type: str | None,
         metadata: dict[str, str] | None,
     ) -> Entry:
-        engine = await self._engine()
-        guessed = content_type or mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE
-        return Entry(
-            path=path,
-            size=written.size,
-            checksum=written.checksum,
-            modified_us=to_micros(engine.clock()),
-            content_type=guessed,
-            metadata=metadata,
-            inline=written.inline,
-            chunks=written.chunks,
-        )
+        return staging.new_entry(await self._engine(), path, written, content_type, metadata)
 
     def _known_chunks_loader(self, path: str) -> Callable[[], Awaitable[list[bytes]]]:
         async def load() -> list[bytes]:
@@ -404,13 +297,7 @@ class AsyncSession:
         return load
 
     async def _content_writer(self, path: str) -> ContentWriter:
-        engine = await self._engine()
-        return ContentWriter(
-            engine.blobs,
-            engine.policy,
-            load_known=self._known_chunks_loader(path),
-            max_in_flight=max(2, engine.concurrency // 4),
-        )
+        return staging.content_writer(await self._engine(), self._known_chunks_loader(path))
 
     async def _writer(
         self,
@@ -422,7 +309,7 @@ class AsyncSession:
     ) -> AsyncObjectWriter:
         self._check_writable()
         validate_path(path)
-        checked = _check_metadata(metadata, "object metadata")
+        checked = staging.check_metadata(metadata, "object metadata")
         content = await self._content_writer(path)
 
         async def stage(written: WrittenContent) -> ObjectInfo:
@@ -443,7 +330,7 @@ class AsyncSession:
         the object at ``path``; its info."""
         self._check_writable()
         validate_path(path)
-        checked = _check_metadata(metadata, "object metadata")
+        checked = staging.check_metadata(metadata, "object metadata")
         content = await self._content_writer(path)
         try:
             if isinstance(data, bytes | bytearray | memoryview):
@@ -479,18 +366,15 @@ class AsyncSession:
         under one of the repository's virtual chunk containers (read lazily from there)."""
         self._check_writable()
         validate_path(path)
-        engine = await self._engine()
-        engine.virtual.container_for(location)
-        if offset < 0 or length < 0:
-            raise ValueError("offset and length must be >= 0")
-        entry = Entry(
-            path=path,
-            size=length,
-            checksum=b"",
-            modified_us=to_micros(engine.clock()),
-            content_type=content_type or mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE,
-            metadata=_check_metadata(metadata, "object metadata"),
-            virtual=VirtualRef(location, offset, length, etag),
+        entry = staging.virtual_entry(
+            await self._engine(),
+            path,
+            location,
+            offset=offset,
+            length=length,
+            etag=etag,
+            content_type=content_type,
+            metadata=staging.check_metadata(metadata, "object metadata"),
         )
         self._changes[path] = entry
         return object_info(entry)
@@ -525,8 +409,7 @@ class AsyncSession:
             source = await (await repository.engine.tree(raw)).get(from_path)
         if source is None:
             raise ObjectNotFoundError(f"no object at {from_path!r} in {from_reference!r}")
-        engine = await self._engine()
-        entry = msgspec.structs.replace(source, path=target, modified_us=to_micros(engine.clock()))
+        entry = staging.copied_entry(await self._engine(), source, target)
         self._changes[target] = entry
         return object_info(entry)
 
@@ -540,22 +423,11 @@ class AsyncSession:
     async def _uncommitted(
         self, max_amount: int | None, after: str, prefix: str
     ) -> AsyncIterator[Change]:
-        paths = sorted(p for p in self._changes if p.startswith(prefix) and p > after)
-        base = await (await self._base_tree()).get_many(paths)
-        produced = 0
-        for path in paths:
-            if max_amount is not None and produced >= max_amount:
-                return
-            old, new = base.get(path), self._changes[path]
-            if same(old, new):
-                continue
-            if new is None:
-                assert old is not None
-                yield Change(type="removed", path=path, size_bytes=old.size)
-            else:
-                kind: Literal["added", "changed"] = "added" if old is None else "changed"
-                yield Change(type=kind, path=path, size_bytes=new.size)
-            produced += 1
+        tree = await self._base_tree()
+        async for change in staging.list_uncommitted(
+            tree, self._changes, max_amount, after, prefix
+        ):
+            yield change
 
     async def reset(self, path: str | None = None) -> None:
         """Drop staged changes: all of them, or those at ``path`` or under ``path/``."""
@@ -587,14 +459,15 @@ class AsyncSession:
             raise SapwoodError("this session is not on a branch; nothing to commit to")
         if not isinstance(message, str):
             raise TypeError(f"a commit message is a str, not {type(message).__name__}")
-        checked = _check_metadata(metadata, "commit metadata") or {}
+        checked = staging.check_metadata(metadata, "commit metadata") or {}
         repository = await self.repository()
         engine = repository.engine
         staged = dict(self._changes)
-        raw, snapshot = await commit_to_branch(
+        raw, commit = await staging.commit_changes(
             engine,
             self._branch,
-            staged_preparer(engine, self._snapshot, staged),
+            self._snapshot,
+            staged,
             message=message,
             metadata=checked,
             author=repository.author,
@@ -603,7 +476,7 @@ class AsyncSession:
             if path in self._changes and self._changes[path] is entry:
                 del self._changes[path]
         self._snapshot = raw
-        return commit_of(raw, snapshot)
+        return commit
 
     def fork(self) -> AsyncSession:
         """A writable copy with nothing staged, on the same base, that pickles for another
@@ -622,8 +495,6 @@ class AsyncSession:
         ConflictError lists paths that two of them (or this session) staged differently.
         """
         self._check_writable()
-        incoming: dict[str, Entry | None] = {}
-        conflicts: list[str] = []
         for fork in forks:
             if not isinstance(fork, AsyncSession):
                 raise TypeError(f"merge() takes sessions, not {type(fork).__name__}")
@@ -632,20 +503,7 @@ class AsyncSession:
                     f"cannot merge a fork of {fork._describe()} into a session at "
                     f"{self._describe()}; fork and merge from the same session"
                 )
-            for path, entry in fork._changes.items():
-                if path in incoming:
-                    if not same(incoming[path], entry):
-                        conflicts.append(path)
-                elif path in self._changes and not same(self._changes[path], entry):
-                    conflicts.append(path)
-                incoming[path] = entry
-        if conflicts:
-            raise ConflictError(
-                f"forks staged different content at {len(conflicts)} path(s): "
-                f"{', '.join(sorted(conflicts)[:10])}",
-                sorted(conflicts),
-            )
-        self._changes.update(incoming)
+        self._changes.update(staging.fold_forks(self._changes, [f._changes for f in forks]))
 
 
 async def _pump(source: Readable, content: ContentWriter) -> None:

@@ -24,7 +24,7 @@ class AsyncTag(AsyncReference):
 
     async def create(self, source_reference: RefLike) -> AsyncTag:
         """Create the tag at the commit ``source_reference`` names now; RefExistsError if
-        the tag exists or once existed."""
+        the tag exists or once existed. Returns this tag."""
         raw = await resolve_ref(self.repository, source_reference)
         await self.repository.engine.refs.create_tag(self.id, raw)
         return self

@@ -1,0 +1,241 @@
+"""What the public API asks of the engine, one call per user-level operation: resolving
+references, reading history and differences, merging, reverting, cherry-picking and
+moving branches. The public classes hold handles and arguments; the work is done here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Final
+
+from sapwood.engine.commits import Prepared, UpToDate, commit_to_branch
+from sapwood.engine.diff import diff_trees
+from sapwood.engine.format import Snapshot
+from sapwood.engine.history import is_ancestor, merge_base, touches, walk
+from sapwood.engine.ids import ID_HEX_LENGTH
+from sapwood.engine.merge import MergeStrategy, check_strategy, three_way_changes
+from sapwood.engine.paths import validate_prefix
+from sapwood.engine.refexpr import MIN_PREFIX, resolve_expression
+from sapwood.engine.repo import Engine
+from sapwood.engine.snapshots import commit_of
+from sapwood.errors import InvalidRefError, PreconditionFailedError, RefNotFoundError
+from sapwood.models import Change, Commit
+
+__all__ = [
+    "LOG_BATCH",
+    "cherry_pick",
+    "diff",
+    "log",
+    "log_paths",
+    "merge",
+    "read_commit",
+    "reset_branch",
+    "resolve_commit_id",
+    "resolve_expression",
+    "revert",
+    "validate_prefix",
+]
+
+LOG_BATCH: Final = 32
+"""Commits whose paths are checked at once when a log is filtered by paths."""
+
+
+async def resolve_commit_id(engine: Engine, commit_id: str) -> bytes:
+    """The raw id of the commit ``commit_id`` (full, or a unique prefix) names."""
+    if len(commit_id) == ID_HEX_LENGTH:
+        raw = bytes.fromhex(commit_id)
+        if await engine.snapshots.exists(raw):
+            return raw
+        raise RefNotFoundError(f"commit {commit_id} does not exist")
+    if len(commit_id) < MIN_PREFIX:
+        raise InvalidRefError(
+            f"commit id prefix {commit_id!r} is too short: give at least {MIN_PREFIX} characters"
+        )
+    matches = await engine.snapshots.ids_with_prefix(commit_id, limit=2)
+    if not matches:
+        raise RefNotFoundError(f"no commit id starts with {commit_id!r}")
+    if len(matches) > 1:
+        raise InvalidRefError(f"commit id prefix {commit_id!r} is ambiguous; give more of it")
+    return bytes.fromhex(matches[0])
+
+
+async def read_commit(engine: Engine, raw: bytes) -> Commit:
+    """The commit with raw id ``raw``."""
+    return commit_of(raw, await engine.snapshots.read(raw))
+
+
+def log_paths(paths: Sequence[str] | str | None) -> list[str]:
+    """The paths a log is filtered by, checked (InvalidPathError for a bad one)."""
+    if paths is None:
+        return []
+    items = [paths] if isinstance(paths, str) else list(paths)
+    for path in items:
+        validate_prefix(path)
+    return items
+
+
+async def log(
+    engine: Engine, head: bytes, max_amount: int | None, paths: list[str]
+) -> AsyncIterator[Commit]:
+    """Commits in ``head``'s history, newest first; with ``paths``, only those that changed
+    one of them (a merge only where it differs from every parent)."""
+    if max_amount is not None and max_amount <= 0:
+        return
+    expired = await engine.expired()
+    produced = 0
+    batch: list[tuple[bytes, Snapshot]] = []
+    history = walk(engine, [head], expired)
+    try:
+        while True:
+            done = False
+            try:
+                batch.append(await anext(history))
+            except StopAsyncIteration:
+                done = True
+            if not done and paths and len(batch) < LOG_BATCH:
+                continue
+            if paths:
+                # Whether each commit touched the paths is checked for a batch at once, so
+                # the manifest reads overlap instead of running one after another.
+                wanted = await asyncio.gather(
+                    *(touches(engine, raw, snapshot, paths, expired) for raw, snapshot in batch)
+                )
+                batch = [item for item, keep in zip(batch, wanted, strict=True) if keep]
+            for raw, snapshot in batch:
+                yield commit_of(raw, snapshot)
+                produced += 1
+                if max_amount is not None and produced >= max_amount:
+                    return
+            batch = []
+            if done:
+                return
+    finally:
+        await history.aclose()
+
+
+async def diff(
+    engine: Engine, mine: bytes, theirs: bytes, prefix: str, max_amount: int | None
+) -> AsyncIterator[Change]:
+    """The changes that turn commit ``mine``'s tree into ``theirs``', in path order."""
+    if max_amount is not None and max_amount <= 0:
+        return
+    produced = 0
+    async for path, old, new in diff_trees(
+        await engine.tree(mine), await engine.tree(theirs), prefix
+    ):
+        if old is None:
+            assert new is not None
+            yield Change(type="added", path=path, size_bytes=new.size)
+        elif new is None:
+            yield Change(type="removed", path=path, size_bytes=old.size)
+        else:
+            yield Change(type="changed", path=path, size_bytes=new.size)
+        produced += 1
+        if max_amount is not None and produced >= max_amount:
+            return
+
+
+async def merge(
+    engine: Engine,
+    source: bytes,
+    branch: str,
+    strategy: MergeStrategy,
+    *,
+    source_name: str,
+    message: str,
+    author: str,
+) -> Commit:
+    """Merge commit ``source`` into ``branch`` with a two-parent commit (three-way, from
+    their merge base); the branch's new head, or its current one if it already contains
+    ``source``. ``source_name`` is how conflicts name the source."""
+    checked = check_strategy(strategy)
+    what = f"merging {source_name!r} into {branch!r}"
+
+    async def prepare(head: bytes) -> Prepared:
+        if head == source or await is_ancestor(engine, source, head):
+            raise UpToDate(head)
+        base = await merge_base(engine, source, head)
+        changes = await three_way_changes(engine, base, source, head, checked, what)
+        return changes, (source,)
+
+    try:
+        raw, snapshot = await commit_to_branch(
+            engine, branch, prepare, message=message, metadata={}, author=author
+        )
+    except UpToDate as done:
+        return await read_commit(engine, done.head)
+    return commit_of(raw, snapshot)
+
+
+async def _pick(
+    engine: Engine,
+    branch: str,
+    target: bytes,
+    *,
+    undo: bool,
+    message: str,
+    metadata: Mapping[str, str],
+    author: str,
+) -> Commit:
+    picked = await engine.snapshots.read(target)
+    parent = picked.parents[0] if picked.parents else None
+    what = f"{'reverting' if undo else 'cherry-picking'} {target.hex()[:12]} on {branch!r}"
+
+    async def prepare(head: bytes) -> Prepared:
+        if undo:
+            changes = await three_way_changes(engine, target, parent, head, None, what)
+        else:
+            changes = await three_way_changes(engine, parent, target, head, None, what)
+        return changes, ()
+
+    raw, snapshot = await commit_to_branch(
+        engine,
+        branch,
+        prepare,
+        message=message.format(message=picked.message, id=target.hex()),
+        metadata={**metadata, "source": target.hex()},
+        author=author,
+    )
+    return commit_of(raw, snapshot)
+
+
+async def revert(engine: Engine, branch: str, target: bytes, *, author: str) -> Commit:
+    """A new commit on ``branch`` undoing what commit ``target`` changed (against its first
+    parent); ConflictError if later commits changed the same paths."""
+    return await _pick(
+        engine,
+        branch,
+        target,
+        undo=True,
+        message='Revert "{message}"',
+        metadata={"operation": "revert"},
+        author=author,
+    )
+
+
+async def cherry_pick(engine: Engine, branch: str, target: bytes, *, author: str) -> Commit:
+    """A new commit on ``branch`` repeating what commit ``target`` changed (against its
+    first parent); ConflictError if the branch changed the same paths."""
+    return await _pick(
+        engine,
+        branch,
+        target,
+        undo=False,
+        message="{message}",
+        metadata={"operation": "cherry-pick"},
+        author=author,
+    )
+
+
+async def reset_branch(engine: Engine, branch: str, target: bytes) -> None:
+    """Move ``branch`` to commit ``target``, whatever it points at meanwhile."""
+    refs = engine.refs
+    while True:
+        state = await refs.read_branch(branch)
+        if state.snapshot == target:
+            return
+        try:
+            await refs.update_branch(state, target)
+        except PreconditionFailedError:
+            continue
+        return
