@@ -11,6 +11,8 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy --strict"
 .venv/bin/mypy core/src plugins/*/src
+echo "== import layers (import-linter)"
+.venv/bin/lint-imports --no-cache
 export NO_MKDOCS_2_WARNING=1
 echo "== docs (mkdocs --strict)"
 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"

@@ -107,9 +107,15 @@ def test_config_errors_name_the_field() -> None:
         sapwood.Repository.open("no-scheme-but-not-a-path://")
 
 
-def test_an_unknown_backend_names_the_dist_to_install() -> None:
-    with pytest.raises(sapwood.PluginError, match=r"pip install sapwood-hdfs"):
+def test_an_unknown_scheme_lists_the_known_ones_without_inventing_a_dist() -> None:
+    with pytest.raises(sapwood.PluginError) as caught:
         sapwood.repository("hdfs://cluster/data")
+    message = str(caught.value)
+    assert "no storage backend named 'hdfs' is installed" in message
+    assert "known URL schemes:" in message
+    assert "s3://" in message
+    assert "a third-party plugin may" in message
+    assert "pip install sapwood-hdfs" not in message
 
 
 def test_half_set_credentials_say_what_is_missing(

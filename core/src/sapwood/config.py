@@ -36,6 +36,7 @@ import tomli_w
 import yaml
 
 from sapwood.errors import ConfigError
+from sapwood.schemes import URL_SCHEMES
 
 __all__ = [
     "CachingConfig",
@@ -430,25 +431,6 @@ class ChunkingConfig(ConfigStruct, frozen=True):
     manifest_range_entries: Annotated[int, msgspec.Meta(ge=16, le=_INT64_MAX)] | None = None
 
 
-_URL_SCHEMES: dict[str, str] = {
-    "memory": "memory",
-    "file": "local",
-    "s3": "s3",
-    "gs": "gcs",
-    "gcs": "gcs",
-    "az": "azure",
-    "azure": "azure",
-    "abfs": "azure",
-    "tigris": "tigris",
-}
-_SCHEME_FOR_STORE: dict[str, str] = {
-    "memory": "memory",
-    "local": "file",
-    "s3": "s3",
-    "gcs": "gs",
-    "azure": "az",
-    "tigris": "tigris",
-}
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -469,7 +451,9 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
     allow_http: bool = False
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
-    SCHEMES: ClassVar[Mapping[str, str]] = _URL_SCHEMES
+    SCHEMES: ClassVar[Mapping[str, str]] = URL_SCHEMES
+    """URL scheme -> backend name, filled from the plugins' registrations (a live view of
+    :data:`sapwood.schemes.URL_SCHEMES`)."""
 
     def __repr__(self) -> str:
         shown = mask_secrets(self.extra)
@@ -514,7 +498,8 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
                 "memory://, s3://, gs://, az:// or tigris://",
                 field="url",
             )
-        object_store = _URL_SCHEMES.get(scheme) or _plugin_scheme(scheme) or scheme
+        # A scheme nothing knows is kept as the backend name: opening says what is known.
+        object_store = URL_SCHEMES.backend_for(scheme) or scheme
         fields: dict[str, Any] = {"object_store": object_store}
         if object_store == "local":
             location = unquote(parts.netloc + parts.path)
@@ -547,7 +532,7 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
 
     def to_url(self) -> str:
         """The URL that :meth:`from_url` turns back into this config."""
-        scheme = _SCHEME_FOR_STORE.get(self.object_store, self.object_store)
+        scheme = URL_SCHEMES.scheme_for(self.object_store)
         if self.object_store == "local":
             base = f"file://{quote(self.prefix)}"
         else:
@@ -588,12 +573,6 @@ def _coerce(key: str, value: Any) -> Any:
             )
         return _BOOL_WORDS[word]
     return value
-
-
-def _plugin_scheme(scheme: str) -> str | None:
-    from sapwood.registry import registry
-
-    return registry().backend_for_scheme(scheme)
 
 
 class VirtualChunkContainer(ConfigStruct, frozen=True):

@@ -341,7 +341,7 @@ def choose_credentials(
 ) -> CredentialChoice:
     """Walk the chain for ``store`` (see the module's documentation) and say what it chose.
 
-    ``sapwood.stores.open_storage`` calls this for every store; call it yourself to see
+    ``sapwood.composition.open_storage`` calls this for every store; call it yourself to see
     which link would serve a URL.
     """
     if isinstance(store, str):

@@ -22,8 +22,6 @@ from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import pluggy
-from stevedore import ExtensionManager
-from stevedore.extension import Extension
 
 from sapwood import hookspecs
 from sapwood.errors import PluginError
@@ -36,6 +34,7 @@ from sapwood.extensions import (
     StorageBackend,
     valid_extension_name,
 )
+from sapwood.schemes import FIRST_PARTY, with_catalogue
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -50,16 +49,9 @@ ENTRY_POINT_GROUP = "sapwood"
 CORE_ENTRY_POINT = "builtins"
 CORE_DIST = "sapwood"
 
-FIRST_PARTY_DISTS: dict[str, str] = {
-    "memory": "sapwood-memory",
-    "local": "sapwood-local",
-    "s3": "sapwood-s3",
-    "gcs": "sapwood-gcs",
-    "azure": "sapwood-azure",
-    "tigris": "sapwood-tigris",
-    "lakefs": "sapwood-lakefs-import",
-}
-"""Which first-party distribution provides each backend or importer name."""
+FIRST_PARTY_DISTS: dict[str, str] = {plugin.name: plugin.dist for plugin in FIRST_PARTY}
+"""Which first-party distribution provides each backend or importer name (from
+:data:`sapwood.schemes.FIRST_PARTY`, the one catalogue)."""
 
 R = TypeVar("R")
 
@@ -145,7 +137,8 @@ class _Kind(Generic[R]):
                 f"{unavailable}; install it with: pip install {FIRST_PARTY_DISTS[name]}"
             )
         raise PluginError(
-            f"{unavailable}; install a plugin that provides it (e.g. pip install sapwood-{name})"
+            f"{unavailable}; no sapwood distribution provides it, so install the third-party "
+            "plugin that does (`sapwood plugins` then lists it)"
         )
 
 
@@ -174,37 +167,44 @@ def _env_names(variable: str) -> set[str]:
     return {normalize_dist_name(part.strip()) for part in raw.split(",") if part.strip()}
 
 
-class _ChosenEntryPoints(ExtensionManager[Any]):
-    """stevedore's loader over the entry points sapwood already chose.
+class _GuardedEntryPoint(importlib.metadata.EntryPoint):
+    """An entry point whose ``load()`` turns ``AssertionError`` and ``SystemExit`` into a
+    PluginError, so stevedore's ``on_load_failure_callback`` reports them: stevedore lets
+    those two escape, which would end discovery for every plugin."""
 
-    stevedore's own listing is bypassed: it caches entry points in memory for the life of
-    the process and on disk keyed by coarse mtimes, so it can miss a plugin installed a
-    moment ago, and it would also import every module of a duplicated entry-point name.
-    """
-
-    def __init__(
-        self,
-        chosen: list[importlib.metadata.EntryPoint],
-        on_failure: Callable[[Any, importlib.metadata.EntryPoint, BaseException], None],
-    ) -> None:
-        self._chosen = chosen
-        super().__init__(namespace=ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
-
-    def list_entry_points(self) -> list[importlib.metadata.EntryPoint]:
-        return self._chosen
-
-    def _load_one_plugin(
-        self,
-        ep: importlib.metadata.EntryPoint,
-        invoke_on_load: bool,
-        invoke_args: tuple[Any],
-        invoke_kwds: dict[str, Any],
-    ) -> Extension[Any] | None:
+    def load(self) -> Any:
         try:
-            return super()._load_one_plugin(ep, invoke_on_load, invoke_args, invoke_kwds)
+            return super().load()
         except (AssertionError, SystemExit) as exc:
-            # stevedore lets these two escape, which would end discovery for every plugin.
             raise PluginError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _load_with_stevedore(
+    chosen: list[importlib.metadata.EntryPoint],
+    on_failure: Callable[[Any, importlib.metadata.EntryPoint, BaseException], None],
+) -> list[Any]:
+    """Load ``chosen`` with stevedore's ExtensionManager; its extensions (failures go to
+    ``on_failure``). stevedore is imported here, on first discovery, never by
+    ``import sapwood``.
+
+    Only the public ``list_entry_points`` is overridden, to hand stevedore the entry points
+    sapwood listed itself (see ``docs/plugins.md``): stevedore's own listing is cached for
+    the life of the process, so it would miss a plugin installed before
+    :func:`reset_registry`, and it would import disabled plugins and every module of a
+    duplicated entry-point name. Loading and failure isolation are stevedore's.
+    """
+    from stevedore import ExtensionManager
+
+    guarded: list[importlib.metadata.EntryPoint] = [
+        _GuardedEntryPoint(ep.name, ep.value, ep.group) for ep in chosen
+    ]
+
+    class ChosenEntryPoints(ExtensionManager[Any]):
+        def list_entry_points(self) -> list[importlib.metadata.EntryPoint]:
+            return guarded
+
+    manager = ChosenEntryPoints(namespace=ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
+    return list(manager.extensions)
 
 
 class Registry:
@@ -273,8 +273,7 @@ class Registry:
         def failed(_manager: Any, ep: importlib.metadata.EntryPoint, err: BaseException) -> None:
             chosen_info[ep.name].error = f"{type(err).__name__}: {err}"
 
-        loader = _ChosenEntryPoints(chosen, failed)
-        for ext in loader.extensions:
+        for ext in _load_with_stevedore(chosen, failed):
             info = chosen_info[ext.name]
             plugin: object = ext.plugin
             if not isinstance(plugin, ModuleType):
@@ -414,15 +413,34 @@ class Registry:
     # queries -------------------------------------------------------------------------
 
     def storage_backend(self, name: str) -> StorageBackend:
-        """The backend called ``name``; PluginError names what is installed and what to install."""
-        return self.storage_backends.get(name, self._hint(name))
+        """The backend called ``name``; PluginError names what is installed and what to install
+        (for a name no first-party plugin provides: the URL schemes that are known)."""
+        hint = self._hint(name)
+        if (
+            hint is None
+            and name not in FIRST_PARTY_DISTS
+            and name not in self.storage_backends.items
+        ):
+            schemes = with_catalogue(self.url_schemes())
+            known = ", ".join(f"{scheme}://" for scheme in sorted(schemes)) or "none"
+            hint = (
+                f"known URL schemes: {known}; no sapwood distribution provides {name!r}, but a "
+                "third-party plugin may: install it, and `sapwood plugins` lists it"
+            )
+        return self.storage_backends.get(name, hint)
+
+    def url_schemes(self) -> dict[str, str]:
+        """URL scheme -> backend name for every registered storage backend (the first
+        registration of a scheme wins). This fills :data:`sapwood.schemes.URL_SCHEMES`."""
+        found: dict[str, str] = {}
+        for name, provided in self.storage_backends.items.items():
+            for scheme in provided.record.url_schemes:
+                found.setdefault(scheme.lower(), name)
+        return found
 
     def backend_for_scheme(self, scheme: str) -> str | None:
         """The backend name a URL scheme maps to, if a plugin registered it."""
-        for name, provided in self.storage_backends.items.items():
-            if scheme in provided.record.url_schemes:
-                return name
-        return None
+        return self.url_schemes().get(scheme.lower())
 
     def credential_provider_type(self, spec: object) -> CredentialProviderType:
         """The provider type registered for ``type(spec)`` (most specific class first)."""

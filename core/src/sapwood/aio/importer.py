@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 import msgspec
 
 from sapwood.aio.session import AsyncSession
+from sapwood.composition import find_importer, open_storage
 from sapwood.config import ObjectStoreConfig
 from sapwood.engine.paths import validate_prefix
-from sapwood.errors import ConfigError, ObjectNotFoundError, PluginError, SapwoodError
+from sapwood.errors import ConfigError, ObjectNotFoundError, SapwoodError
 from sapwood.extensions import Importer, ImportSource
 from sapwood.models import Commit
 from sapwood.storage import CommonPrefix, Storage
@@ -52,8 +53,6 @@ class StoreImporter:
     def _store(self, uri: str) -> Storage:
         store = self._stores.get(uri)
         if store is None:
-            from sapwood.stores import open_storage
-
             store = open_storage(ObjectStoreConfig.from_url(uri))
             self._stores[uri] = store
         return store
@@ -92,21 +91,14 @@ class StoreImporter:
 def importer_for(uri: str) -> Importer:
     """The importer for ``uri``: a plugin registered for its scheme, else the store importer;
     PluginError names what to install when neither handles it."""
-    from sapwood.registry import registry
-
     scheme = urlsplit(uri).scheme.lower()
     if not scheme:
         raise ConfigError(
             f"{uri!r} is not a URI to import from; write one such as s3://bucket/folder",
             field="uri",
         )
-    try:
-        record = registry().importer_for_scheme(scheme)
-    except PluginError:
-        if scheme in ObjectStoreConfig.SCHEMES or registry().backend_for_scheme(scheme):
-            return StoreImporter()
-        raise
-    return record.factory(record.options)
+    found = find_importer(scheme)
+    return found if found is not None else StoreImporter()
 
 
 class AsyncImportManager:

@@ -2,56 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from types import TracebackType
-from typing import Self, TypeAlias
+from typing import Self
 
-import msgspec
-
+from sapwood import composition
 from sapwood.aio.branch import AsyncBranch
 from sapwood.aio.reference import AsyncReference, RefLike, SupportsId, resolve_ref
 from sapwood.aio.session import AsyncSession
 from sapwood.aio.tag import AsyncTag
+from sapwood.composition import OpenedStore, StoreCredentials, StoreSpec, VirtualCredentials
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
-from sapwood.credentials import CredentialProvider, CredentialsSpec
-from sapwood.engine.config_file import check_no_credentials, read_document, write_document
-from sapwood.engine.format import EMPTY_TABLE, FORMAT_VERSION, RepositoryDocument
 from sapwood.engine.gc import expire_snapshots, garbage_collect
 from sapwood.engine.history import first_parent_as_of
 from sapwood.engine.ids import is_hex_prefix
-from sapwood.engine.keys import CONFIG_KEY
-from sapwood.engine.listing import take
 from sapwood.engine.paths import validate_ref_name
 from sapwood.engine.refexpr import parse_ref_expression
-from sapwood.engine.refs import choose_ref_mode, effective_ref_mode
 from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
 from sapwood.errors import (
     InvalidRefError,
-    NotFoundError,
-    RefExistsError,
     RepositoryExistsError,
     RepositoryNotFoundError,
-    SapwoodError,
 )
-from sapwood.layer import ObjectLayer
 from sapwood.models import Commit, GarbageCollectionSummary
 from sapwood.storage import Storage
 
-__all__ = ["AsyncRepository", "Opener", "StoreSpec", "VirtualCredentials"]
-
-StoreSpec: TypeAlias = ObjectStoreConfig | str | os.PathLike[str] | Storage
-"""Where a repository lives: a config, a URL (``file:///data/repo``, ``s3://bucket/p``...),
-a plain folder path (a str without ``://``, or a path object) or an already-built
-:class:`~sapwood.storage.Storage`."""
-
-StoreCredentials: TypeAlias = CredentialsSpec | CredentialProvider | None
-VirtualCredentials: TypeAlias = Mapping[str, CredentialsSpec | CredentialProvider] | None
+__all__ = ["AsyncRepository", "Opener", "StoreCredentials", "StoreSpec", "VirtualCredentials"]
 
 
 @dataclass(frozen=True)
@@ -74,45 +52,6 @@ class Opener:
         )
 
 
-def _build_storage(
-    store: StoreSpec, credentials: StoreCredentials
-) -> tuple[Storage, ObjectStoreConfig | Storage, bool]:
-    if isinstance(store, os.PathLike) or (isinstance(store, str) and "://" not in store):
-        folder = Path(os.fspath(store)).expanduser().resolve()
-        store = ObjectStoreConfig(object_store="local", prefix=str(folder))
-    if isinstance(store, str):
-        store = ObjectStoreConfig.from_url(store)
-    if isinstance(store, ObjectStoreConfig):
-        from sapwood.stores import open_storage
-
-        return open_storage(store, credentials), store, True
-    if isinstance(store, Storage):
-        return store, store, False
-    raise TypeError(
-        f"store must be an ObjectStoreConfig, a URL, a folder path or a Storage, not "
-        f"{type(store).__name__}"
-    )
-
-
-async def _ensure_default_branch(engine: Engine) -> None:
-    """Give a repository without refs its ``main`` branch at an empty root commit.
-
-    A creator writes config.json first and main's ref second; one stopped in between (or
-    still running while another process opens) leaves a repository with no refs. Openers
-    heal it, create-only, so every racing creator and opener ends up on one ``main``.
-    """
-    root, _ = await engine.snapshots.write(
-        parents=(),
-        message="Repository created",
-        author=default_author(),
-        committed_at_us=engine.commit_time_us([]),
-        metadata={},
-        ranges=EMPTY_TABLE,
-    )
-    with contextlib.suppress(RefExistsError):
-        await engine.refs.create_branch(DEFAULT_BRANCH, root)
-
-
 def _location(spec: ObjectStoreConfig | Storage) -> str:
     if isinstance(spec, ObjectStoreConfig):
         return spec.to_url()
@@ -122,14 +61,6 @@ def _location(spec: ObjectStoreConfig | Storage) -> str:
 def _ref_name(reference: str | SupportsId) -> str:
     """A branch or tag given by name or as the object itself: its name."""
     return reference if isinstance(reference, str) else reference.id
-
-
-async def _head_exists(layer: ObjectLayer, key: str) -> bool:
-    try:
-        await layer.head(key)
-    except NotFoundError:
-        return False
-    return True
 
 
 class AsyncRepository:
@@ -167,38 +98,10 @@ class AsyncRepository:
         RepositoryExistsError if one is there already; ConfigError if the store cannot move
         refs safely and ``config.unsafe_overwrite_refs`` is not set.
         """
-        storage, spec, owns = _build_storage(store, store_credentials)
-        given = config or RepositoryConfig()
-        try:
-            check_no_credentials(given)
-            layer = ObjectLayer(storage, given)
-            if await _head_exists(layer, CONFIG_KEY):
-                raise RepositoryExistsError(
-                    f"a sapwood repository already exists at {_location(spec)}; open it with "
-                    "open() or open_or_create(), or choose another location"
-                )
-            unsafe = bool(given.resolved().unsafe_overwrite_refs)
-            mode = choose_ref_mode(layer.capabilities, unsafe)
-            document = RepositoryDocument(
-                format_version=FORMAT_VERSION,
-                ref_mode=mode,
-                created_at=datetime.now(UTC),
-                config=given,
-            )
-            engine = Engine(
-                layer, document, given, ref_mode=mode, virtual_credentials=virtual_chunk_credentials
-            )
-            await write_document(layer, document, create=True)
-            await _ensure_default_branch(engine)
-        except BaseException:
-            if owns:
-                await storage.close()
-            raise
-        return cls(
-            engine,
-            Opener(spec, store_credentials, config, virtual_chunk_credentials),
-            owns_storage=owns,
+        engine, opened = await composition.create_repository(
+            store, store_credentials, config, virtual_chunk_credentials
         )
+        return cls._wrap(engine, opened, store_credentials, config, virtual_chunk_credentials)
 
     @classmethod
     async def open(
@@ -210,50 +113,22 @@ class AsyncRepository:
     ) -> AsyncRepository:
         """Open an existing repository; fields set in ``config`` override the stored config
         for this handle. Reads the config and the refs concurrently."""
-        storage, spec, owns = _build_storage(store, store_credentials)
-        try:
-            bootstrap = ObjectLayer(storage, config)
-            document, refs = await asyncio.gather(
-                read_document(bootstrap), take(bootstrap, "refs/", 1)
-            )
-            if document is None:
-                detail = (
-                    "refs exist but config.json is missing: the repository is damaged or was "
-                    "partly deleted"
-                    if refs
-                    else "create one with create() or open_or_create()"
-                )
-                raise RepositoryNotFoundError(
-                    f"no sapwood repository at {_location(spec)}; {detail}"
-                )
-            if document.format_version > FORMAT_VERSION:
-                raise SapwoodError(
-                    f"the repository at {_location(spec)} uses format {document.format_version}, "
-                    f"newer than this sapwood understands ({FORMAT_VERSION}); upgrade sapwood"
-                )
-            effective = document.config.merge(config)
-            check_no_credentials(effective)
-            unsafe = bool(effective.resolved().unsafe_overwrite_refs)
-            mode = effective_ref_mode(document.ref_mode, storage.capabilities, unsafe)
-            layer = bootstrap if config == effective else ObjectLayer(storage, effective)
-            engine = Engine(
-                layer,
-                document,
-                effective,
-                ref_mode=mode,
-                virtual_credentials=virtual_chunk_credentials,
-            )
-            if not refs:
-                await _ensure_default_branch(engine)
-        except BaseException:
-            if owns:
-                await storage.close()
-            raise
-        return cls(
-            engine,
-            Opener(spec, store_credentials, config, virtual_chunk_credentials),
-            owns_storage=owns,
+        engine, opened = await composition.open_repository(
+            store, store_credentials, config, virtual_chunk_credentials
         )
+        return cls._wrap(engine, opened, store_credentials, config, virtual_chunk_credentials)
+
+    @classmethod
+    def _wrap(
+        cls,
+        engine: Engine,
+        opened: OpenedStore,
+        store_credentials: StoreCredentials,
+        config: RepositoryConfig | None,
+        virtual_chunk_credentials: VirtualCredentials,
+    ) -> AsyncRepository:
+        opener = Opener(opened.spec, store_credentials, config, virtual_chunk_credentials)
+        return cls(engine, opener, owns_storage=opened.owns)
 
     @classmethod
     async def open_or_create(
@@ -276,25 +151,14 @@ class AsyncRepository:
     @staticmethod
     async def exists(store: StoreSpec, store_credentials: StoreCredentials = None) -> bool:
         """True if a repository exists at ``store``."""
-        storage, _, owns = _build_storage(store, store_credentials)
-        try:
-            return await _head_exists(ObjectLayer(storage), CONFIG_KEY)
-        finally:
-            if owns:
-                await storage.close()
+        return await composition.repository_exists_at(store, store_credentials)
 
     @staticmethod
     async def fetch_config(
         store: StoreSpec, store_credentials: StoreCredentials = None
     ) -> RepositoryConfig | None:
         """The config stored with the repository at ``store`` (None if there is none)."""
-        storage, _, owns = _build_storage(store, store_credentials)
-        try:
-            document = await read_document(ObjectLayer(storage))
-        finally:
-            if owns:
-                await storage.close()
-        return None if document is None else document.config
+        return await composition.fetch_repository_config(store, store_credentials)
 
     @property
     def config(self) -> RepositoryConfig:
@@ -303,9 +167,7 @@ class AsyncRepository:
 
     async def save_config(self) -> None:
         """Store :attr:`config` with the repository (credentials are never stored)."""
-        document = msgspec.structs.replace(self.engine.document, config=self.engine.config)
-        await write_document(self.engine.layer, document, create=False)
-        self.engine.document = document
+        await self.engine.save_config()
 
     async def reopen(
         self,

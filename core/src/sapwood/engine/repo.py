@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+import msgspec
+
 from sapwood.config import RepositoryConfig
-from sapwood.credentials import CredentialProvider, CredentialsSpec
 from sapwood.engine.blobs import BlobStore
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.chunking import ChunkingPolicy
+from sapwood.engine.config_file import write_document
 from sapwood.engine.content import ContentReader
 from sapwood.engine.format import (
     EMPTY_TABLE,
@@ -30,7 +32,7 @@ from sapwood.engine.listing import list_objects
 from sapwood.engine.manifests import ManifestStore, Tree
 from sapwood.engine.refs import RefStore
 from sapwood.engine.snapshots import SnapshotStore
-from sapwood.engine.virtual import VirtualResolver
+from sapwood.engine.virtual import ContainerOpener, VirtualResolver
 from sapwood.layer import ObjectLayer
 
 __all__ = ["DEFAULT_BRANCH", "Engine", "default_author"]
@@ -54,7 +56,11 @@ def _utc_now() -> datetime:
 
 
 class Engine:
-    """Stores and settings of one open repository."""
+    """Stores and settings of one open repository.
+
+    Built by :mod:`sapwood.engine.lifecycle` from a ready object layer; ``open_container``
+    (from the composition root) opens the stores of virtual chunk containers.
+    """
 
     def __init__(
         self,
@@ -63,7 +69,7 @@ class Engine:
         config: RepositoryConfig,
         *,
         ref_mode: RefMode,
-        virtual_credentials: Mapping[str, CredentialsSpec | CredentialProvider] | None = None,
+        open_container: ContainerOpener | None = None,
     ) -> None:
         resolved = config.resolved()
         chunking = resolved.chunking
@@ -97,7 +103,7 @@ class Engine:
         self.refs = RefStore(layer, ref_mode)
         self.policy = ChunkingPolicy.from_config(resolved)
         self.partial_concurrency = resolved.get_partial_values_concurrency or 10
-        self.virtual = VirtualResolver(resolved, virtual_credentials)
+        self.virtual = VirtualResolver(resolved, open_container)
         self.clock: Callable[[], datetime] = _utc_now
 
     def commit_time_us(self, parents: Sequence[Snapshot]) -> int:
@@ -133,3 +139,9 @@ class Engine:
     async def close(self) -> None:
         """Close the virtual containers' stores (the repository closes the layer)."""
         await self.virtual.close()
+
+    async def save_config(self) -> None:
+        """Store :attr:`config` in the repository's document (credentials are never stored)."""
+        document = msgspec.structs.replace(self.document, config=self.config)
+        await write_document(self.layer, document, create=False)
+        self.document = document

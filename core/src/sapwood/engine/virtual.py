@@ -2,23 +2,28 @@
 
 Each location must fall under one of the repository's virtual chunk containers
 (``RepositoryConfig.virtual_chunk_containers``); the part of the URL after the container's
-prefix is the key in the container's store. Credentials for a container are passed when the
-repository is opened, by container name, and never stored.
+prefix is the key in the container's store. The engine never opens a store itself: the
+composition root hands it a :data:`ContainerOpener`, which holds the containers'
+credentials (passed when the repository is opened, by container name, and never stored).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable
+from typing import TypeAlias
 
 from sapwood.config import RepositoryConfig, VirtualChunkContainer
-from sapwood.credentials import CredentialProvider, CredentialsSpec
 from sapwood.engine.format import VirtualRef
 from sapwood.errors import ConfigError, IntegrityError
 from sapwood.layer import ObjectLayer
 from sapwood.storage import ByteRange
 
-__all__ = ["VirtualResolver"]
+__all__ = ["ContainerOpener", "VirtualResolver"]
+
+ContainerOpener: TypeAlias = Callable[[VirtualChunkContainer, RepositoryConfig], ObjectLayer]
+"""Builds the object layer over a virtual chunk container's store, with the repository's
+resolved config (made by the composition root, which knows backends and credentials)."""
 
 
 class VirtualResolver:
@@ -27,13 +32,13 @@ class VirtualResolver:
     def __init__(
         self,
         config: RepositoryConfig,
-        credentials: Mapping[str, CredentialsSpec | CredentialProvider] | None = None,
+        open_container: ContainerOpener | None = None,
     ) -> None:
         self.config = config
         self.containers: dict[str, VirtualChunkContainer] = dict(
             config.virtual_chunk_containers or {}
         )
-        self.credentials = dict(credentials or {})
+        self._open_container = open_container
         self._layers: dict[str, ObjectLayer] = {}
         self._checked: dict[str, str | None] = {}
         self._lock = asyncio.Lock()
@@ -59,10 +64,14 @@ class VirtualResolver:
         async with self._lock:
             layer = self._layers.get(container.name)
             if layer is None:
-                from sapwood.stores import open_storage
-
-                storage = open_storage(container.store, self.credentials.get(container.name))
-                layer = ObjectLayer(storage, self.config)
+                if self._open_container is None:
+                    raise ConfigError(
+                        f"virtual chunk container {container.name!r} cannot be read: this "
+                        "engine was built without a way to open stores; open the repository "
+                        "through sapwood.Repository or sapwood.aio.AsyncRepository",
+                        field="virtual_chunk_containers",
+                    )
+                layer = self._open_container(container, self.config)
                 self._layers[container.name] = layer
             return layer
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import IO, Self
 
+from sapwood.composition import build_layer, open_storage
 from sapwood.config import ObjectStoreConfig, RepositoryConfig, RetriesConfig, TimeoutsConfig
 from sapwood.credentials import CredentialProvider, CredentialsSpec
 from sapwood.errors import (
@@ -26,7 +27,6 @@ from sapwood.errors import (
     SapwoodError,
 )
 from sapwood.extensions import MetricsBackend
-from sapwood.layer import ObjectLayer
 from sapwood.objectstore.expiration import ExpirationPolicy, TimeToIdle
 from sapwood.objectstore.metadata import (
     HEADER_KEY,
@@ -109,9 +109,13 @@ class AsyncObjectClient:
         touch_interval: timedelta | None = None,
     ) -> None:
         if isinstance(store, ObjectStoreConfig | str):
-            from sapwood.stores import open_storage
-
             storage = open_storage(store, credentials)
+        elif credentials is not None:
+            raise ConfigError(
+                "credentials were given with an already open Storage, which has its own; "
+                "pass the store as a URL or an ObjectStoreConfig to use them",
+                field="credentials",
+            )
         else:
             storage = store
         overrides = RepositoryConfig(
@@ -120,7 +124,7 @@ class AsyncObjectClient:
             if timeout_ms is not None
             else None,
         )
-        self.layer = ObjectLayer(
+        self.layer = build_layer(
             storage,
             (config or RepositoryConfig()).merge(overrides),
             metrics=metrics_backend,
