@@ -6,6 +6,8 @@
   owned by the store, a closed state, an idempotent ``close()``).
 - :mod:`sapwood.kit.renewal`: keeps an SDK client in step with a credential provider,
   rebuilding it when the provider hands out new credentials.
+- :mod:`sapwood.kit.endpoints`: checking ``endpoint_url`` (http(s), plain http only where
+  allowed).
 - :mod:`sapwood.kit.errors`: turning HTTP statuses and SDK failures into sapwood's storage
   errors, with messages that name the endpoint and key and never carry a secret.
 
@@ -15,6 +17,7 @@ The kit depends only on the storage contract (``sapwood.storage``, ``sapwood.err
 
 from __future__ import annotations
 
+from sapwood.kit.endpoints import checked_endpoint, is_loopback_host
 from sapwood.kit.errors import (
     RETRYABLE_STATUS,
     WriteKind,
@@ -35,7 +38,9 @@ __all__ = [
     "ThreadPoolStorage",
     "WriteKind",
     "after_every_key_in",
+    "checked_endpoint",
     "error_for_status",
+    "is_loopback_host",
     "is_retryable_status",
     "merge_in_key_order",
     "redact",

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import msgspec
 import requests.adapters
@@ -38,6 +37,7 @@ from sapwood.errors import (
     SapwoodError,
     StorageError,
 )
+from sapwood.kit.endpoints import checked_endpoint
 from sapwood.kit.prefixing import KeyPrefix, merge_in_key_order
 from sapwood.kit.renewal import ClientRenewal
 from sapwood.kit.threads import ThreadPoolStorage
@@ -573,21 +573,14 @@ class GcsStorage(ThreadPoolStorage):
 def _checked_endpoint(config: ObjectStoreConfig) -> str | None:
     if not config.endpoint_url:
         return None
-    endpoint = config.endpoint_url.rstrip("/")
-    scheme = urlsplit(endpoint).scheme.lower()
-    if scheme not in ("http", "https") or not urlsplit(endpoint).netloc:
-        raise ConfigError(
-            f"endpoint_url {config.endpoint_url!r} must be an http:// or https:// URL "
-            "such as http://127.0.0.1:4443",
-            field="endpoint_url",
-        )
-    if scheme == "http" and not config.allow_http:
-        raise ConfigError(
-            f"endpoint_url {config.endpoint_url!r} is plain http: set allow_http=true "
-            "(for an emulator on this machine) or use https",
-            field="allow_http",
-        )
-    return endpoint
+    # Plain http needs allow_http even on loopback: GCS sends bearer tokens in headers.
+    return checked_endpoint(
+        config.endpoint_url,
+        allow_http=config.allow_http,
+        service="GCS",
+        example="http://127.0.0.1:4443",
+        loopback_without_allow_http=False,
+    )
 
 
 def _sdk_range(byte_range: ByteRange | None) -> tuple[int | None, int | None] | object:

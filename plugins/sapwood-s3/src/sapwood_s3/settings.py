@@ -8,15 +8,14 @@ registers the backend, long before boto3 is imported.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 
 from sapwood.config import ObjectStoreConfig, convert_config
 from sapwood.errors import ConfigError
+from sapwood.kit.endpoints import checked_endpoint
 from sapwood.kit.prefixing import KeyPrefix
 
 __all__ = ["MIB", "AddressingStyle", "S3Extra", "S3Settings", "resolve_settings"]
@@ -115,7 +114,9 @@ def resolve_settings(
     extra = convert_config(config.extra, extra_type, what="ObjectStoreConfig.extra")
     endpoint = config.endpoint_url or default_endpoint
     if endpoint is not None:
-        _check_endpoint(endpoint, allow_http=config.allow_http, service=service)
+        endpoint = checked_endpoint(
+            endpoint, allow_http=config.allow_http, service=service, example="https://HOST[:PORT]"
+        )
     addressing = extra.addressing_style
     if addressing is None:
         addressing = "path" if config.endpoint_url else default_addressing
@@ -123,33 +124,9 @@ def resolve_settings(
         bucket=config.bucket,
         keys=KeyPrefix(config.prefix),
         region=config.region or default_region,
-        endpoint_url=endpoint.rstrip("/") if endpoint else None,
+        endpoint_url=endpoint,
         addressing_style=addressing,
         anonymous=config.anonymous,
         extra=extra,
         service=service,
     )
-
-
-def _check_endpoint(endpoint: str, *, allow_http: bool, service: str) -> None:
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"endpoint_url {endpoint!r} is not an http(s) URL; write https://HOST[:PORT]",
-            field="endpoint_url",
-        )
-    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"endpoint_url {endpoint!r} uses plain http, which sends {service} data "
-            "unencrypted; use https, or set allow_http=True to accept it",
-            field="allow_http",
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
