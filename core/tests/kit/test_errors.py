@@ -17,6 +17,7 @@ from sapwood.kit.errors import (
     is_retryable_status,
     redact,
     short_reason,
+    unreachable_endpoint,
 )
 
 WHAT = "get 'k' at https://storage.example"
@@ -86,3 +87,16 @@ def test_short_reason_keeps_the_first_line_short() -> None:
     assert len(reason) < 400
     assert "more" not in reason
     assert short_reason(TimeoutError()) == "TimeoutError"
+
+
+def test_an_unreachable_endpoint_is_named_and_retryable() -> None:
+    cause = ConnectionRefusedError(f"connect to https://h/k?sig={SECRET} refused")
+    error = unreachable_endpoint(
+        "get 'k'", service="Svc", endpoint="https://h:9", exc=cause, key="k"
+    )
+    assert type(error) is StorageError
+    assert error.retryable
+    assert error.key == "k"
+    assert "cannot reach the Svc endpoint https://h:9" in str(error)
+    assert "ConnectionRefusedError" in str(error)
+    assert SECRET not in str(error)

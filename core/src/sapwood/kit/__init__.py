@@ -25,6 +25,7 @@ from sapwood.kit.errors import (
     is_retryable_status,
     redact,
     short_reason,
+    unreachable_endpoint,
 )
 from sapwood.kit.prefixing import KeyPrefix, ListingWindow, after_every_key_in, merge_in_key_order
 from sapwood.kit.renewal import ClientRenewal
@@ -45,4 +46,5 @@ __all__ = [
     "merge_in_key_order",
     "redact",
     "short_reason",
+    "unreachable_endpoint",
 ]

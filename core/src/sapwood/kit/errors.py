@@ -28,6 +28,7 @@ __all__ = [
     "is_retryable_status",
     "redact",
     "short_reason",
+    "unreachable_endpoint",
 ]
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -95,4 +96,18 @@ def error_for_status(
     retryable = is_retryable_status(status)
     return StorageError(
         f"{what}: the service answered HTTP {status}{note}", retryable=retryable, key=key
+    )
+
+
+def unreachable_endpoint(
+    what: str, *, service: str, endpoint: str, exc: BaseException, key: str | None = None
+) -> StorageError:
+    """The retryable StorageError for a request that got no answer: the SDK's connection or
+    timeout exception ``exc`` (a backend lists its SDK's classes for these) while doing
+    ``what``. Names the endpoint, so a wrong ``endpoint_url`` is easy to spot."""
+    return StorageError(
+        f"{what}: cannot reach the {service} endpoint {endpoint} ({short_reason(exc)}); check "
+        "endpoint_url and that the service is reachable",
+        retryable=True,
+        key=key,
     )

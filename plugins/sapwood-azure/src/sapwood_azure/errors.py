@@ -28,7 +28,7 @@ from sapwood.errors import (
     PreconditionFailedError,
     StorageError,
 )
-from sapwood.kit.errors import is_retryable_status, redact
+from sapwood.kit.errors import is_retryable_status, redact, unreachable_endpoint
 
 __all__ = ["Intent", "Where", "error_code", "map_azure_error", "redact", "status_code"]
 
@@ -98,10 +98,11 @@ def map_azure_error(
                 "HTTP: use an https endpoint, an account key or a SAS token",
                 key=key,
             )
-        return StorageError(
-            f"cannot reach the Azure Blob endpoint {where.endpoint} ({reason}); check "
-            "endpoint_url and that the service or emulator is running",
-            retryable=True,
+        return unreachable_endpoint(
+            f"Azure Blob request ({intent}) on {target}",
+            service="Azure Blob",
+            endpoint=where.endpoint,
+            exc=exc,
             key=key,
         )
     if code == "ContainerNotFound":

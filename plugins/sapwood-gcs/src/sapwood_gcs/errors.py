@@ -19,7 +19,7 @@ from sapwood.errors import (
     SapwoodError,
     StorageError,
 )
-from sapwood.kit.errors import RETRYABLE_STATUS, short_reason
+from sapwood.kit.errors import RETRYABLE_STATUS, short_reason, unreachable_endpoint
 
 __all__ = ["RETRYABLE_STATUS", "map_error", "status_of"]
 
@@ -66,12 +66,7 @@ def map_error(
     if isinstance(exc, auth_errors.DefaultCredentialsError):
         return CredentialsError(f"{what}: {short_reason(exc)}")
     if isinstance(exc, requests.Timeout | auth_errors.TransportError | requests.ConnectionError):
-        return StorageError(
-            f"{what}: cannot reach the GCS endpoint {endpoint} ({short_reason(exc)}); check the "
-            "endpoint URL and the network",
-            retryable=True,
-            key=key,
-        )
+        return unreachable_endpoint(what, service="GCS", endpoint=endpoint, exc=exc, key=key)
     if isinstance(exc, requests.RequestException | DataCorruption | ConnectionError):
         return StorageError(
             f"{what}: transfer failed ({short_reason(exc)})", retryable=True, key=key

@@ -27,7 +27,7 @@ from sapwood.errors import (
     SapwoodError,
     StorageError,
 )
-from sapwood.kit.errors import WriteKind, is_retryable_status
+from sapwood.kit.errors import WriteKind, is_retryable_status, unreachable_endpoint
 from sapwood_s3.settings import S3Settings
 
 __all__ = ["WriteKind", "error_code", "is_invalid_range", "map_error"]
@@ -95,12 +95,7 @@ def map_error(
         )
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         endpoint = settings.endpoint_url or "the default AWS endpoint"
-        return StorageError(
-            f"{what}: cannot connect to the {service} endpoint {endpoint} "
-            f"({type(exc).__name__}); check endpoint_url and that the service is reachable",
-            retryable=True,
-            key=key,
-        )
+        return unreachable_endpoint(what, service=service, endpoint=endpoint, exc=exc, key=key)
     if isinstance(exc, ReadTimeoutError):
         return StorageError(
             f"{what}: the {service} endpoint stopped answering (read timeout after "
