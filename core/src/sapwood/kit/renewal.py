@@ -22,13 +22,6 @@ C = TypeVar("C")
 Credentials = ResolvedCredentials | None
 
 
-class _Unset:
-    """Marks that no client has been built yet (``None`` is a valid answer)."""
-
-
-_UNSET = _Unset()
-
-
 class ClientRenewal(Generic[C]):
     """One SDK client, rebuilt when the provider's credentials change.
 
@@ -54,8 +47,9 @@ class ClientRenewal(Generic[C]):
         self._keep_retired = keep_retired
         self._close_client = close_client
         self._guard = threading.Lock()
-        self._client: C | None = None
-        self._applied: Credentials | _Unset = _UNSET
+        # One tuple, replaced whole, so a reader never pairs a client with another's
+        # credentials.
+        self._held: tuple[C, Credentials] | None = None
         self.retired: list[C] = []
         """Clients replaced after a change of credentials, oldest first."""
         self.builds = 0
@@ -64,7 +58,8 @@ class ClientRenewal(Generic[C]):
     @property
     def current(self) -> C | None:
         """The client built most recently, if any."""
-        return self._client
+        held = self._held
+        return held[0] if held is not None else None
 
     async def credentials(self) -> Credentials:
         """The provider's current answer (None without a provider)."""
@@ -72,9 +67,9 @@ class ClientRenewal(Generic[C]):
 
     def serving(self, credentials: Credentials) -> C | None:
         """The current client if it was built for (or updated to) ``credentials``."""
-        client = self._client
-        if client is not None and self._applied == credentials:
-            return client
+        held = self._held
+        if held is not None and held[1] == credentials:
+            return held[0]
         return None
 
     def install(self, credentials: Credentials) -> C:
@@ -83,13 +78,14 @@ class ClientRenewal(Generic[C]):
         Thread-safe; may block in ``build``.
         """
         with self._guard:
-            client = self._client
-            if client is not None:
-                if self._applied == credentials:
-                    return client
-                if self._apply_in_place is not None and self._apply_in_place(client, credentials):
-                    self._applied = credentials
-                    return client
+            held = self._held
+            client = held[0] if held is not None else None
+            if held is not None:
+                if held[1] == credentials:
+                    return held[0]
+                if self._apply_in_place is not None and self._apply_in_place(held[0], credentials):
+                    self._held = (held[0], credentials)
+                    return held[0]
             built = self._build(credentials)
             self.builds += 1
             if client is not None:
@@ -98,7 +94,7 @@ class ClientRenewal(Generic[C]):
                     oldest = self.retired.pop(0)
                     if self._close_client is not None:
                         self._close_client(oldest)
-            self._client, self._applied = built, credentials
+            self._held = (built, credentials)
             return built
 
     async def client(self, run: Callable[[Callable[[], C]], Awaitable[C]] | None = None) -> C:
@@ -119,7 +115,7 @@ class ClientRenewal(Generic[C]):
     def take_all(self) -> list[C]:
         """Every client held (retired ones first), forgetting them: for ``close()``."""
         with self._guard:
-            clients = [*self.retired, *([self._client] if self._client is not None else [])]
+            clients = [*self.retired, *([self._held[0]] if self._held is not None else [])]
             self.retired = []
-            self._client, self._applied = None, _UNSET
+            self._held = None
         return clients
