@@ -39,9 +39,9 @@ from sapwood.config import CompressionConfig, ObjectStoreConfig, RepositoryConfi
 from sapwood.credentials import StaticCredentials
 from sapwood.layer.object_layer import ObjectLayer
 from sapwood.stores import open_storage
-from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
 from sapwood_azure.settings import AzureExtra
 from sapwood_azure.storage import AzureStorage
+from sapwood_azure.testing import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
 
 T = TypeVar("T")
 CONCURRENCY = 32

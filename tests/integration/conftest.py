@@ -16,7 +16,7 @@ import pytest
 
 from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import AnonymousCredentials, StaticCredentials
-from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite, AzuriteError
+from sapwood_azure.testing import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite, AzuriteError
 from sapwood_gcs.testing import FakeGcsServer, emulator_config, new_bucket
 from sapwood_memory.storage import drop_bucket
 from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer, start_moto_server

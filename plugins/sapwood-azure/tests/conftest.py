@@ -14,8 +14,8 @@ import pytest_asyncio
 
 from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import StaticCredentials, StaticProvider
-from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite, AzuriteError
 from sapwood_azure.storage import AzureStorage
+from sapwood_azure.testing import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite, AzuriteError
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ from sapwood.errors import CredentialsError, PermissionDeniedError, StorageError
 from sapwood.storage import Storage
 from sapwood.stores import credential_provider, open_storage
 from sapwood_azure.auth import ProviderTokenCredential, is_sas_token, parse_connection_string
-from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
 from sapwood_azure.storage import AzureStorage
+from sapwood_azure.testing import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
 
 AZURE_VARIABLES = (
     "AZURE_STORAGE_CONNECTION_STRING",
@@ -96,7 +96,7 @@ def test_connection_strings_are_parsed() -> None:
 async def test_account_name_and_key(store: AzureStorage) -> None:
     assert store.capabilities.presigned_urls is True
     await round_trip(store)
-    connections = list(store._connections.values())
+    connections = [renewal.current for renewal in store._connections.values()]
     assert [c.auth.kind for c in connections] == ["shared_key"]
     assert DEV_ACCOUNT_KEY not in repr(connections)
     assert DEV_ACCOUNT_KEY not in repr(store)
@@ -336,10 +336,10 @@ async def test_renewed_credentials_replace_the_old_ones_in_place(
             access_key_id=DEV_ACCOUNT_NAME, secret_access_key=DEV_ACCOUNT_KEY
         )
         await rotating.put("k", b"2")  # the same client, with the key swapped in
-        assert len(rotating._retired) == 0
+        assert len(rotating._clients().retired) == 0
         provider.current = StaticCredentials(bearer_token=container_sas(container_name))
         assert await rotating.get("k") == b"2"  # a SAS now: a new client
-        assert len(rotating._retired) == 1
+        assert len(rotating._clients().retired) == 1
     finally:
         await rotating.close()
 

@@ -16,8 +16,8 @@ from sapwood.errors import (
     StorageError,
 )
 from sapwood.storage import Update
-from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
 from sapwood_azure.storage import AzureStorage
+from sapwood_azure.testing import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite
 
 WRONG_KEY = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ=="
 

@@ -18,9 +18,9 @@ from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import StaticCredentials, StaticProvider
 from sapwood.errors import AlreadyExistsError, PreconditionFailedError
 from sapwood.storage import ByteRange, CommonPrefix, ListEntry, ObjectMeta, Update
-from sapwood_azure.azurite import Azurite
 from sapwood_azure.metadata import RESERVED_KEY
 from sapwood_azure.storage import AzureStorage
+from sapwood_azure.testing import Azurite
 
 MIB = 1024 * 1024
 

@@ -26,8 +26,8 @@ from sapwood.credentials import (
 from sapwood.errors import PermissionDeniedError
 from sapwood.storage import ObjectMeta
 from sapwood.stores import credential_provider
-from sapwood_azure.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite, AzuriteError
 from sapwood_azure.storage import AzureStorage
+from sapwood_azure.testing import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, Azurite, AzuriteError
 
 
 @pytest.fixture(scope="module")

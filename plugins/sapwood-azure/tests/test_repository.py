@@ -8,8 +8,8 @@ import pytest
 
 import sapwood
 from sapwood.credentials import StaticCredentials
-from sapwood_azure.azurite import Azurite
 from sapwood_azure.storage import AzureStorage
+from sapwood_azure.testing import Azurite
 
 
 @pytest.fixture

@@ -191,7 +191,7 @@ async def test_refreshable_credentials_renew_the_token_during_a_long_run(
         seen = recording_proxy.seen_tokens()
         assert len(seen) >= 3, f"only {seen} reached the server"
         assert seen == issued[: len(seen)], "tokens must be used in the order issued"
-        conn = store._conn
+        conn = store._clients.current
         assert conn is not None
         tokens = conn.auth.tokens
         assert isinstance(tokens, ProviderTokenCredentials)
@@ -222,7 +222,7 @@ async def test_a_request_thread_fetches_a_new_token_when_its_own_has_expired(
     try:
         payload = b"y" * (9 * 1024 * 1024)  # a resumable upload: 37 requests
         await store.put("big", payload)
-        conn = store._conn
+        conn = store._clients.current
         assert conn is not None
         tokens = conn.auth.tokens
         assert isinstance(tokens, ProviderTokenCredentials)

@@ -106,7 +106,7 @@ def test_opening_a_store_does_no_io() -> None:
     # An endpoint nobody serves: opening must still succeed, as no request is made yet.
     store = open_storage("gs://b/p?endpoint_url=https://127.0.0.1:9&max_connections=2")
     assert isinstance(store, GcsStorage)
-    assert store._conn is None
+    assert store._clients.current is None
     assert store._executor is None
 
 

@@ -11,8 +11,7 @@ from sapwood.config import ObjectStoreConfig
 from sapwood.errors import ConfigError
 from sapwood.registry import registry
 from sapwood.stores import open_storage, validate_extra
-from sapwood_s3.extra import MIB, S3Extra
-from sapwood_s3.settings import resolve_settings
+from sapwood_s3.settings import MIB, S3Extra, resolve_settings
 from sapwood_s3.testing import TEST_CREDENTIALS
 
 

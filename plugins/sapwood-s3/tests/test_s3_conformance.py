@@ -8,7 +8,7 @@ import pytest_asyncio
 
 from sapwood.storage import Storage
 from sapwood.stores import open_storage
-from sapwood_s3.extra import MIB
+from sapwood_s3.settings import MIB
 from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer, MotoStorageConformance
 
 

@@ -18,7 +18,7 @@ from sapwood.errors import (
 )
 from sapwood.storage import Storage
 from sapwood.stores import open_storage
-from sapwood_s3.error_mapping import map_error
+from sapwood_s3.errors import map_error
 from sapwood_s3.settings import resolve_settings
 from sapwood_s3.testing import TEST_CREDENTIALS, CheckingMotoServer, MotoServer
 
@@ -71,7 +71,9 @@ async def test_unreachable_endpoint_fails_at_once_naming_it() -> None:
         assert endpoint in str(caught.value)
         assert caught.value.retryable, "the object layer decides whether to try again"
         # one attempt only: botocore's own retries would add back-off sleeps before failing
-        client = store._state.client  # type: ignore[attr-defined]
+        state = store._clients.current
+        assert state is not None
+        client = state.client
         assert client.meta.config.retries["total_max_attempts"] == 1
         assert client.meta.config.connect_timeout == 5.0
     finally:

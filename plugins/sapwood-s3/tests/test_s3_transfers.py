@@ -14,7 +14,7 @@ import pytest_asyncio
 from sapwood.errors import AlreadyExistsError, PreconditionFailedError
 from sapwood.storage import ByteRange, ObjectMeta, Storage, Update
 from sapwood.stores import open_storage
-from sapwood_s3.extra import MIB
+from sapwood_s3.settings import MIB
 from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer
 
 PAYLOAD = random.Random(5).randbytes(11 * MIB + 77)  # three parts of 5 MiB, the last short

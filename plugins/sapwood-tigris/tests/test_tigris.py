@@ -15,7 +15,7 @@ from sapwood.registry import registry
 from sapwood.storage import Update
 from sapwood.stores import open_storage
 from sapwood_s3.testing import TEST_CREDENTIALS, MotoServer
-from sapwood_tigris.extra import TigrisExtra
+from sapwood_tigris.settings import TigrisExtra
 from sapwood_tigris.storage import TIGRIS_ENDPOINT, TigrisStorage
 
 

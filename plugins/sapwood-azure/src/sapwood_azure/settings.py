@@ -16,6 +16,7 @@ import msgspec
 
 from sapwood.config import ObjectStoreConfig
 from sapwood.errors import ConfigError
+from sapwood.kit.endpoints import checked_endpoint, is_loopback_host
 
 __all__ = [
     "DEV_ACCOUNT_KEY",
@@ -97,18 +98,6 @@ class AzureLocation:
     endpoint_is_custom: bool
 
 
-def is_loopback_host(host: str | None) -> bool:
-    """True for ``localhost`` and loopback addresses (where plain HTTP is harmless)."""
-    if not host:
-        return False
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _account_from_endpoint(endpoint: str) -> str | None:
     parts = urlsplit(endpoint)
     host = parts.hostname or ""
@@ -152,22 +141,15 @@ def resolve_location(
             "digits and single hyphens, starting and ending with a letter or digit",
             field="bucket",
         )
-    endpoint = config.endpoint_url.rstrip("/") if config.endpoint_url else None
-    if endpoint is not None:
-        parts = urlsplit(endpoint)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"endpoint_url {endpoint!r} is not an http(s) URL; write for example "
-                "https://ACCOUNT.blob.core.windows.net or http://127.0.0.1:10000/devstoreaccount1",
-                field="endpoint_url",
-            )
-        plain_http = parts.scheme == "http"
-        if plain_http and not config.allow_http and not is_loopback_host(parts.hostname):
-            raise ConfigError(
-                f"endpoint_url {endpoint!r} is plain HTTP; set allow_http=true to allow it "
-                "(only loopback emulators are allowed without it)",
-                field="allow_http",
-            )
+    endpoint = None
+    if config.endpoint_url:
+        endpoint = checked_endpoint(
+            config.endpoint_url,
+            allow_http=config.allow_http,
+            service="Azure Blob",
+            example="https://ACCOUNT.blob.core.windows.net or "
+            "http://127.0.0.1:10000/devstoreaccount1",
+        )
     account = (
         credential_account
         or extra.account_name

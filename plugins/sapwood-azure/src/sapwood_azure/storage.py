@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
@@ -52,6 +51,8 @@ from sapwood.errors import (
     PreconditionFailedError,
     StorageError,
 )
+from sapwood.kit.prefixing import KeyPrefix, ListingWindow
+from sapwood.kit.renewal import ClientRenewal
 from sapwood.storage import (
     BaseStorage,
     ByteRange,
@@ -69,7 +70,7 @@ from sapwood_azure.auth import (
     is_sas_token,
     parse_connection_string,
 )
-from sapwood_azure.error_mapping import Intent, Where, error_code, map_azure_error, status_code
+from sapwood_azure.errors import Intent, Where, error_code, map_azure_error, status_code
 from sapwood_azure.metadata import decode_metadata, encode_metadata
 from sapwood_azure.settings import AzureExtra, AzureLocation, resolve_location
 
@@ -79,7 +80,6 @@ T = TypeVar("T")
 
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _SUFFIX_READ_ATTEMPTS = 5
-_MAX_CODE_POINT = 0x10FFFF
 _STREAM_BLOCK_BYTES = 256 * 1024
 
 
@@ -90,7 +90,6 @@ class _Connection:
     service: BlobServiceClient
     container: ContainerClient
     auth: AzureAuth
-    applied: ResolvedCredentials | None
     sas_credential: AzureSasCredential | None = field(default=None, repr=False)
 
     async def close(self) -> None:
@@ -124,7 +123,8 @@ class AzureStorage(BaseStorage):
         static = _static_spec(self._provider)
         credential_account = static.access_key_id if static is not None else None
         self.location: AzureLocation = resolve_location(config, self.extra, credential_account)
-        self._base = f"{self.location.prefix}/" if self.location.prefix else ""
+        self._keys = KeyPrefix(self.location.prefix)
+        self._base = self._keys.root
         self.capabilities = Capabilities(
             conditional_create=True,
             conditional_update=True,
@@ -133,12 +133,11 @@ class AzureStorage(BaseStorage):
             presigned_urls=self._account_key_known(static),
             max_delete_batch=self.extra.delete_batch_size,
         )
-        # Weak keys: a loop that is gone takes its client's entry with it.
-        self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Connection] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._retired: list[_Connection] = []
-        self._guard = threading.Lock()
+        # One client per loop (aiohttp sessions are bound to theirs); weak keys: a loop
+        # that is gone takes its client's entry with it.
+        self._connections: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, ClientRenewal[_Connection]
+        ] = weakref.WeakKeyDictionary()
         self._batch_delete = self.extra.batch_delete
         self._server_start_from = self.extra.server_start_from
         self._endpoint_in_use = self.location.account_url
@@ -175,23 +174,20 @@ class AzureStorage(BaseStorage):
             endpoint=self._endpoint_in_use or "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
         )
 
-    async def _current_credentials(self) -> ResolvedCredentials | None:
-        if self._provider is None:
-            return None
-        return await self._provider.credentials()
+    def _clients(self) -> ClientRenewal[_Connection]:
+        """The clients of the running loop, renewed when the credentials change. Replaced
+        clients are kept until :meth:`close` (in-flight requests may still use them)."""
+        loop = asyncio.get_running_loop()
+        renewal = self._connections.get(loop)
+        if renewal is None:
+            renewal = ClientRenewal(
+                self._provider, self._build, apply_in_place=self._apply_in_place, keep_retired=None
+            )
+            self._connections[loop] = renewal
+        return renewal
 
     async def _connect(self) -> _Connection:
-        credentials = await self._current_credentials()
-        loop = asyncio.get_running_loop()
-        with self._guard:
-            current = self._connections.get(loop)
-            if current is not None:
-                if current.applied == credentials or self._apply_in_place(current, credentials):
-                    return current
-                self._retired.append(current)
-            built = self._build(credentials)
-            self._connections[loop] = built
-            return built
+        return await self._clients().client()
 
     def _apply_in_place(self, conn: _Connection, credentials: ResolvedCredentials | None) -> bool:
         """Swap renewed credentials of the same kind into live clients; False to rebuild."""
@@ -201,11 +197,9 @@ class AzureStorage(BaseStorage):
         if conn.auth.kind == "sas" and token and is_sas_token(token):
             assert conn.sas_credential is not None
             conn.sas_credential.update(token.strip().lstrip("?"))
-            conn.applied = credentials
             return True
         if conn.auth.kind == "token" and token and not is_sas_token(token):
             # The token credential asks the provider itself whenever the SDK needs a token.
-            conn.applied = credentials
             return True
         if (
             conn.auth.kind == "shared_key"
@@ -217,7 +211,6 @@ class AzureStorage(BaseStorage):
             if hasattr(policy, "account_key"):
                 setattr(policy, "account_key", credentials.secret_access_key)  # noqa: B010
                 conn.auth.account_key = credentials.secret_access_key
-                conn.applied = credentials
                 return True
         return False
 
@@ -299,7 +292,6 @@ class AzureStorage(BaseStorage):
             service=service,
             container=container,
             auth=auth,
-            applied=credentials,
             sas_credential=sas_credential,
         )
 
@@ -323,11 +315,9 @@ class AzureStorage(BaseStorage):
     # -- keys and metadata ------------------------------------------------------------
 
     def _full(self, key: str) -> str:
-        if not key:
-            raise InvalidPathError("an object key must not be empty")
         if key.startswith("/"):
             raise InvalidPathError(f"object key {key!r} must not start with '/'")
-        return self._base + key
+        return self._keys.object_key(key)
 
     def _meta(self, key: str, props: BlobProperties, size: int | None = None) -> ObjectMeta:
         settings = props.content_settings
@@ -587,17 +577,14 @@ class AzureStorage(BaseStorage):
         """Objects and, with a delimiter, common prefixes under ``prefix`` in key order,
         ``list_page_size`` per request. ``start_after`` starts the service there where it
         can (``startFrom``) and is always enforced here too."""
-        full_prefix = self._base + prefix
-        low = self._base + start_after if start_after else None
-        if low is not None and not low.startswith(full_prefix):
-            if low > full_prefix:
-                return  # every key under the prefix sorts before start_after
-            low = None
+        window = self._keys.window(prefix, delimiter, start_after)
+        if window.empty:
+            return  # every key under the prefix sorts before start_after
         if not delimiter:
-            async for meta in self._flat(full_prefix, low):
+            async for meta in self._flat(window.full_prefix, window.start_after):
                 yield meta
             return
-        async for entry in self._hierarchy(full_prefix, delimiter, low):
+        async for entry in self._hierarchy(window, delimiter):
             yield entry
 
     async def _flat(self, full_prefix: str, low: str | None) -> AsyncGenerator[ObjectMeta, None]:
@@ -609,23 +596,19 @@ class AzureStorage(BaseStorage):
                 continue
             yield self._meta(props.name[base_len:], props)
 
-    async def _hierarchy(
-        self, full_prefix: str, delimiter: str, low: str | None
-    ) -> AsyncIterator[ListEntry]:
+    async def _hierarchy(self, window: ListingWindow, delimiter: str) -> AsyncIterator[ListEntry]:
         base_len = len(self._base)
+        full_prefix, low = window.full_prefix, window.start_after
         start_from = low
-        if low is not None:
-            rest = low[len(full_prefix) :]
-            cut = rest.find(delimiter)
-            if cut >= 0:
-                # start_after lies inside a folder: that folder is listed only if some key
-                # in it comes after start_after; then the walk resumes past the folder.
-                folder = full_prefix + rest[: cut + len(delimiter)]
-                async with aclosing(self._flat(folder, low)) as inside:
-                    async for _meta in inside:
-                        yield CommonPrefix(folder[base_len:])
-                        break
-                start_from = _after_every_key_in(folder)
+        folder = window.group_holding_start
+        if folder is not None:
+            # start_after lies inside a folder: that folder is listed only if some key
+            # in it comes after start_after; then the walk resumes past the folder.
+            async with aclosing(self._flat(folder, low)) as inside:
+                async for _meta in inside:
+                    yield CommonPrefix(self._keys.store_key(folder))
+                    break
+            start_from = window.resume_at
         if not self._server_start_from:
             start_from = None
         last_folder: str | None = None
@@ -749,10 +732,11 @@ class AzureStorage(BaseStorage):
         """Close this loop's clients (and those replaced after a change of credentials).
         Using the store again opens new ones."""
         loop = asyncio.get_running_loop()
-        with self._guard:
-            mine = self._connections.pop(loop, None)
-            retired, self._retired = self._retired, []
-        for conn in [*retired, *([mine] if mine is not None else [])]:
+        mine = self._connections.pop(loop, None)
+        closing = mine.take_all() if mine is not None else []
+        for other in list(self._connections.values()):
+            closing[:0], other.retired = other.retired, []
+        for conn in closing:
             await conn.close()
 
 
@@ -778,14 +762,6 @@ def _total_size(props: BlobProperties) -> int:
         if total.isdigit():
             return int(total)
     return int(props.size)
-
-
-def _after_every_key_in(folder: str) -> str | None:
-    """The smallest string sorting after every key that starts with ``folder``."""
-    last = ord(folder[-1])
-    if last >= _MAX_CODE_POINT:
-        return None
-    return folder[:-1] + chr(last + 1)
 
 
 def _client_session(trust_env: bool) -> aiohttp.ClientSession:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sapwood_gcs.extra import GcsExtra
+from sapwood_gcs.settings import GcsExtra
 
 if TYPE_CHECKING:
     from sapwood_gcs.storage import GcsStorage

@@ -93,6 +93,10 @@ class ProviderTokenCredentials(google.auth.credentials.Credentials):
                 self.token = token
             self._expiration = expiration
 
+    def follow(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Ask the provider on ``loop`` from now on (the loop of the latest operation)."""
+        self._loop = loop
+
     def update(self, creds: ResolvedCredentials | None, loop: asyncio.AbstractEventLoop) -> None:
         """Take the provider's current answer (called on the event loop)."""
         self._loop = loop

@@ -19,10 +19,9 @@ from sapwood.errors import (
     SapwoodError,
     StorageError,
 )
+from sapwood.kit.errors import RETRYABLE_STATUS, short_reason, unreachable_endpoint
 
 __all__ = ["RETRYABLE_STATUS", "map_error", "status_of"]
-
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -35,11 +34,6 @@ def status_of(exc: BaseException) -> int | None:
         status = getattr(response, "status_code", None)
         return status if isinstance(status, int) else None
     return None
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).split("\n", 1)[0]
-    return f"{type(exc).__name__}: {text[:300]}"
 
 
 def map_error(
@@ -58,26 +52,23 @@ def map_error(
     if status in (401, 403):
         return PermissionDeniedError(
             f"{what}: access denied ({status}) for {auth_source}; grant the identity "
-            f"storage access to the bucket or use other credentials ({_short(exc)})",
+            f"storage access to the bucket or use other credentials ({short_reason(exc)})",
             key=key,
         )
     if status is not None:
         return StorageError(
-            f"{what}: GCS answered {status} ({_short(exc)})",
+            f"{what}: GCS answered {status} ({short_reason(exc)})",
             retryable=status in RETRYABLE_STATUS,
             key=key,
         )
     if isinstance(exc, auth_errors.RefreshError):
-        return CredentialsError(f"{what}: refreshing {auth_source} failed: {_short(exc)}")
+        return CredentialsError(f"{what}: refreshing {auth_source} failed: {short_reason(exc)}")
     if isinstance(exc, auth_errors.DefaultCredentialsError):
-        return CredentialsError(f"{what}: {_short(exc)}")
+        return CredentialsError(f"{what}: {short_reason(exc)}")
     if isinstance(exc, requests.Timeout | auth_errors.TransportError | requests.ConnectionError):
-        return StorageError(
-            f"{what}: cannot reach the GCS endpoint {endpoint} ({_short(exc)}); check the "
-            "endpoint URL and the network",
-            retryable=True,
-            key=key,
-        )
+        return unreachable_endpoint(what, service="GCS", endpoint=endpoint, exc=exc, key=key)
     if isinstance(exc, requests.RequestException | DataCorruption | ConnectionError):
-        return StorageError(f"{what}: transfer failed ({_short(exc)})", retryable=True, key=key)
-    return StorageError(f"{what}: {_short(exc)}", key=key)
+        return StorageError(
+            f"{what}: transfer failed ({short_reason(exc)})", retryable=True, key=key
+        )
+    return StorageError(f"{what}: {short_reason(exc)}", key=key)

@@ -15,7 +15,7 @@ from sapwood.errors import PluginError
 from sapwood.extensions import StorageBackend
 from sapwood.hookspecs import hookimpl
 from sapwood.storage import Storage
-from sapwood_gcs.extra import GcsExtra
+from sapwood_gcs.settings import GcsExtra
 
 INSTALL_HINT = "pip install sapwood-gcs"
 

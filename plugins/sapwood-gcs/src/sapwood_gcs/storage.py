@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import msgspec
 import requests.adapters
@@ -31,18 +28,20 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage as gcs
 
 from sapwood.config import ObjectStoreConfig, convert_config
-from sapwood.credentials import AnonymousProvider, CredentialProvider
+from sapwood.credentials import AnonymousProvider, CredentialProvider, ResolvedCredentials
 from sapwood.errors import (
     AlreadyExistsError,
     ConfigError,
-    InvalidPathError,
     NotFoundError,
     PreconditionFailedError,
     SapwoodError,
     StorageError,
 )
+from sapwood.kit.endpoints import checked_endpoint
+from sapwood.kit.prefixing import KeyPrefix, merge_in_key_order
+from sapwood.kit.renewal import ClientRenewal
+from sapwood.kit.threads import ThreadPoolStorage
 from sapwood.storage import (
-    BaseStorage,
     ByteRange,
     Capabilities,
     CommonPrefix,
@@ -53,8 +52,7 @@ from sapwood.storage import (
 )
 from sapwood_gcs.auth import ResolvedAuth, resolve_auth
 from sapwood_gcs.errors import map_error, status_of
-from sapwood_gcs.extra import GcsExtra
-from sapwood_gcs.listing import after_group, group_holding, merge_page
+from sapwood_gcs.settings import GcsExtra
 
 __all__ = ["DEFAULT_ENDPOINT", "GcsStorage"]
 
@@ -79,7 +77,7 @@ _MISSING = object()
 _CHANGED = object()
 
 
-class GcsStorage(BaseStorage):
+class GcsStorage(ThreadPoolStorage):
     """Objects in one GCS bucket, under an optional key prefix.
 
     Built by the ``gcs`` plugin from an :class:`~sapwood.config.ObjectStoreConfig`; opens no
@@ -97,10 +95,11 @@ class GcsStorage(BaseStorage):
                 "a GCS store needs a bucket: write gs://BUCKET/prefix", field="bucket"
             )
         self.extra = extra or convert_config(config.extra, GcsExtra, what="ObjectStoreConfig.extra")
+        super().__init__(max_workers=self.extra.max_connections, thread_name_prefix="sapwood-gcs")
         self.bucket_name = config.bucket
-        self.prefix = config.prefix.strip("/")
+        self._keys = KeyPrefix(config.prefix)
+        self.prefix = self._keys.prefix
         self.region = config.region
-        self._base = f"{self.prefix}/" if self.prefix else ""
         self._custom_endpoint = _checked_endpoint(config)
         self.endpoint = self._custom_endpoint or DEFAULT_ENDPOINT
         """Where requests go: ``endpoint_url`` (an emulator) or Google's."""
@@ -108,12 +107,12 @@ class GcsStorage(BaseStorage):
             credentials = AnonymousProvider()
         self._provider = credentials
         self._timeout = (self.extra.connect_timeout_seconds, self.extra.read_timeout_seconds)
-        self._lock = threading.Lock()
-        self._connect_lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-        self._conn: _Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop of the latest operation: a request thread asks the provider there."""
+        self._clients: ClientRenewal[_Connection] = ClientRenewal(
+            credentials, self._connect, apply_in_place=self._update_token, keep_retired=None
+        )
         self._bucket_seen = False
-        self._closed = False
         self.capabilities = Capabilities(
             conditional_create=True,
             conditional_update=True,
@@ -131,78 +130,65 @@ class GcsStorage(BaseStorage):
     # plumbing -----------------------------------------------------------------------------
 
     def _full(self, key: str) -> str:
-        if not key:
-            raise InvalidPathError("an object key must not be empty")
-        return self._base + key
+        return self._keys.object_key(key)
 
     def _url(self, full: str) -> str:
         return f"gs://{self.bucket_name}/{full}"
 
-    def _pool(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise StorageError(f"{self!r} is closed; open the store again to use it")
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    max_workers=self.extra.max_connections, thread_name_prefix="sapwood-gcs"
-                )
-            return self._executor
-
     async def _run(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), work)
+        return await self.run_blocking(work)
 
     @property
     def auth_source(self) -> str:
         """How requests authenticate (never the secret itself), for messages."""
-        conn = self._conn
+        conn = self._clients.current
         return conn.auth.source if conn is not None else "credentials not resolved yet"
 
     async def _connection(self) -> _Connection:
-        loop = asyncio.get_running_loop()
-        conn = self._conn
-        if conn is not None:
-            tokens = conn.auth.tokens
-            if tokens is not None and self._provider is not None:
-                tokens.update(await self._provider.credentials(), loop)
-            return conn
-        first = await self._provider.credentials() if self._provider is not None else None
-        return await self._run(lambda: self._connect(first, loop))
+        self.check_open()
+        loop = self._loop = asyncio.get_running_loop()
+        conn = await self._clients.client(self.run_blocking)
+        if conn.auth.tokens is not None:
+            conn.auth.tokens.follow(loop)
+        return conn
 
-    def _connect(self, first: Any, loop: asyncio.AbstractEventLoop) -> _Connection:
-        # Its own lock: resolving default credentials may take seconds, and the event
-        # loop takes ``_lock`` (in ``_pool``) without awaiting.
-        with self._connect_lock:
-            if self._conn is not None:
-                return self._conn
-            auth = resolve_auth(self._provider, first, self.extra.service_account_file, loop)
-            session = AuthorizedSession(
-                auth.credentials, refresh_timeout=self._timeout[1], max_refresh_attempts=1
-            )
-            # One pool, as large as the thread pool, so no thread waits for or discards a
-            # connection.
-            adapter = requests.adapters.HTTPAdapter(
-                pool_connections=1, pool_maxsize=self.extra.max_connections, max_retries=0
-            )
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            options = {"api_endpoint": self._custom_endpoint} if self._custom_endpoint else None
-            client = gcs.Client(
-                project=self.extra.project,
-                credentials=auth.credentials,
-                _http=session,
-                client_options=options,
-            )
-            if getattr(client, "_bucket_metadata_cache", None) is not None:
-                # The SDK fetches bucket metadata in a background thread on first use, and
-                # checks the bucket again after every 404, only to label OpenTelemetry
-                # spans: one extra request per missing key. sapwood checks the bucket itself.
-                client._bucket_metadata_cache = None
-            bucket = client.bucket(self.bucket_name, user_project=self.extra.user_project)
-            self._conn = _Connection(client, bucket, session, auth)
-            self.capabilities = msgspec.structs.replace(
-                self.capabilities, presigned_urls=auth.can_sign
-            )
-            return self._conn
+    def _update_token(self, conn: _Connection, credentials: ResolvedCredentials | None) -> bool:
+        """New credentials from the provider: a bearer token is swapped into the live
+        client; anything else keeps the client built first (as chosen at connect time)."""
+        tokens = conn.auth.tokens
+        if tokens is not None and self._loop is not None:
+            tokens.update(credentials, self._loop)
+        return True
+
+    def _connect(self, first: ResolvedCredentials | None) -> _Connection:
+        loop = self._loop
+        assert loop is not None, "connections are made from an operation"
+        auth = resolve_auth(self._provider, first, self.extra.service_account_file, loop)
+        session = AuthorizedSession(
+            auth.credentials, refresh_timeout=self._timeout[1], max_refresh_attempts=1
+        )
+        # One pool, as large as the thread pool, so no thread waits for or discards a
+        # connection.
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=1, pool_maxsize=self.extra.max_connections, max_retries=0
+        )
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        options = {"api_endpoint": self._custom_endpoint} if self._custom_endpoint else None
+        client = gcs.Client(
+            project=self.extra.project,
+            credentials=auth.credentials,
+            _http=session,
+            client_options=options,
+        )
+        if getattr(client, "_bucket_metadata_cache", None) is not None:
+            # The SDK fetches bucket metadata in a background thread on first use, and
+            # checks the bucket again after every 404, only to label OpenTelemetry
+            # spans: one extra request per missing key. sapwood checks the bucket itself.
+            client._bucket_metadata_cache = None
+        bucket = client.bucket(self.bucket_name, user_project=self.extra.user_project)
+        self.capabilities = msgspec.structs.replace(self.capabilities, presigned_urls=auth.can_sign)
+        return _Connection(client, bucket, session, auth)
 
     def _error(self, exc: BaseException, what: str, key: str | None) -> SapwoodError:
         return map_error(
@@ -447,23 +433,24 @@ class GcsStorage(BaseStorage):
     ) -> AsyncIterator[ListEntry]:
         """Objects (and, with a delimiter, common prefixes) under ``prefix``, in key order,
         fetched ``extra.list_page_size`` at a time."""
+        window = self._keys.window(prefix, delimiter, start_after)
+        if window.empty:
+            return
         conn = await self._connection()
-        base_len = len(self._base)
-        offset = self._base + start_after if start_after is not None else None
-        skip = offset
-        group = group_holding(prefix, delimiter, start_after)
+        offset = skip = window.start_after
+        group = window.group_holding_start
         if group is not None:
             # start_after lies inside a would-be common prefix: report that prefix if any key
             # after start_after falls in it, then list from past the whole group. (GCS's
             # startOffset alone would lose the prefix: a prefix sorts before start_after.)
-            if await self._any_key_after(conn, self._base + group, offset or ""):
-                yield CommonPrefix(group)
-            offset = self._base + after_group(group)
+            if await self._any_key_after(conn, group, offset or ""):
+                yield CommonPrefix(self._keys.store_key(group))
+            offset = window.resume_at or group + "\U0010ffff"
             skip = None
-        what = f"listing {self._url(self._base + prefix)}"
+        what = f"listing {self._url(window.full_prefix)}"
         iterator = conn.client.list_blobs(
             conn.bucket,
-            prefix=self._base + prefix or None,
+            prefix=window.full_prefix or None,
             delimiter=delimiter or None,
             start_offset=offset,
             page_size=self.extra.list_page_size,
@@ -472,13 +459,16 @@ class GcsStorage(BaseStorage):
             timeout=self._timeout,
         )
         pages = iterator.pages
+        keys = self._keys
 
         def next_page() -> tuple[list[ObjectMeta], list[str]] | None:
             page = next(pages, None)
             if page is None:
                 return None
-            metas = [self._meta(blob, blob.name[base_len:]) for blob in page if blob.name != skip]
-            return metas, sorted(page.prefixes)
+            metas = [
+                self._meta(blob, keys.store_key(blob.name)) for blob in page if blob.name != skip
+            ]
+            return metas, sorted(keys.store_key(p) for p in page.prefixes)
 
         seen: set[str] = set()
         while True:
@@ -491,7 +481,7 @@ class GcsStorage(BaseStorage):
             if page is None:
                 return
             metas, prefixes = page
-            for entry in merge_page(metas, [p[base_len:] for p in prefixes], seen):
+            for entry in merge_in_key_order(metas, prefixes, seen):
                 yield entry
 
     async def _any_key_after(self, conn: _Connection, group: str, after: str) -> bool:
@@ -574,36 +564,23 @@ class GcsStorage(BaseStorage):
             raise self._error(exc, f"creating bucket {self.bucket_name!r}", None) from exc
         self._bucket_seen = True
 
-    async def close(self) -> None:
-        """Close the connections and stop the worker threads; the store cannot be used after."""
-        with self._lock:
-            conn, self._conn = self._conn, None
-            executor, self._executor = self._executor, None
-            self._closed = True
-        if executor is not None:
-            await asyncio.to_thread(executor.shutdown, True, cancel_futures=True)
-        if conn is not None:
+    async def release(self) -> None:
+        """Close the HTTP connections (after the worker threads stopped)."""
+        for conn in self._clients.take_all():
             conn.session.close()
 
 
 def _checked_endpoint(config: ObjectStoreConfig) -> str | None:
     if not config.endpoint_url:
         return None
-    endpoint = config.endpoint_url.rstrip("/")
-    scheme = urlsplit(endpoint).scheme.lower()
-    if scheme not in ("http", "https") or not urlsplit(endpoint).netloc:
-        raise ConfigError(
-            f"endpoint_url {config.endpoint_url!r} must be an http:// or https:// URL "
-            "such as http://127.0.0.1:4443",
-            field="endpoint_url",
-        )
-    if scheme == "http" and not config.allow_http:
-        raise ConfigError(
-            f"endpoint_url {config.endpoint_url!r} is plain http: set allow_http=true "
-            "(for an emulator on this machine) or use https",
-            field="allow_http",
-        )
-    return endpoint
+    # Plain http needs allow_http even on loopback: GCS sends bearer tokens in headers.
+    return checked_endpoint(
+        config.endpoint_url,
+        allow_http=config.allow_http,
+        service="GCS",
+        example="http://127.0.0.1:4443",
+        loopback_without_allow_http=False,
+    )
 
 
 def _sdk_range(byte_range: ByteRange | None) -> tuple[int | None, int | None] | object:

@@ -18,7 +18,7 @@ from sapwood.extensions import ImportSource
 from sapwood.storage import CommonPrefix, Storage
 from sapwood_lakefs_import.options import LakeFSImportOptions
 from sapwood_lakefs_import.uri import LakeFSLocation, parse_lakefs_uri
-from sapwood_s3.error_mapping import error_code
+from sapwood_s3.errors import error_code
 from sapwood_s3.storage import S3Storage
 
 __all__ = ["LakeFSImporter"]

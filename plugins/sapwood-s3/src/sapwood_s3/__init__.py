@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sapwood_s3.extra import S3Extra
+from sapwood_s3.settings import S3Extra
 
 if TYPE_CHECKING:
     from sapwood_s3.storage import S3Storage

@@ -14,7 +14,7 @@ from sapwood.credentials import CredentialProvider
 from sapwood.errors import PluginError
 from sapwood.extensions import StorageBackend
 from sapwood.hookspecs import hookimpl
-from sapwood_s3.extra import S3Extra
+from sapwood_s3.settings import S3Extra
 
 if TYPE_CHECKING:
     from sapwood_s3.storage import S3Storage

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import re
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -24,20 +21,20 @@ from botocore.exceptions import ClientError
 from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import CredentialProvider, ResolvedCredentials
 from sapwood.errors import PreconditionFailedError, StorageError
+from sapwood.kit.prefixing import merge_in_key_order
+from sapwood.kit.renewal import ClientRenewal
+from sapwood.kit.threads import ThreadPoolStorage
 from sapwood.storage import (
-    BaseStorage,
     ByteRange,
     Capabilities,
-    CommonPrefix,
     ListEntry,
     ObjectMeta,
     PutMode,
     Update,
 )
-from sapwood_s3.client import ClientState, build_client
-from sapwood_s3.error_mapping import WriteKind, is_invalid_range, map_error
-from sapwood_s3.extra import S3Extra
-from sapwood_s3.settings import S3Settings, resolve_settings
+from sapwood_s3.auth import ClientState, build_client
+from sapwood_s3.errors import WriteKind, is_invalid_range, map_error
+from sapwood_s3.settings import S3Extra, S3Settings, resolve_settings
 
 __all__ = ["S3Storage"]
 
@@ -50,22 +47,24 @@ _RETIRED_CLIENTS_KEPT = 4
 Response = dict[str, Any]
 
 
-class S3Storage(BaseStorage):
+class S3Storage(ThreadPoolStorage):
     """A bucket (and optional key prefix) of an S3-API service as a sapwood store."""
 
     capabilities = Capabilities(presigned_urls=True, max_delete_batch=1000)
 
     def __init__(self, settings: S3Settings, credentials: CredentialProvider | None = None) -> None:
-        self.settings = settings
-        self._provider = credentials
-        self._executor = ThreadPoolExecutor(
+        super().__init__(
             max_workers=settings.extra.max_connections,
             thread_name_prefix=f"sapwood-{settings.service.lower()}",
         )
-        self._state: ClientState | None = None
-        self._retired: list[ClientState] = []
-        self._build_lock = threading.Lock()
-        self._closed = False
+        self.settings = settings
+        self._provider = credentials
+        self._clients: ClientRenewal[ClientState] = ClientRenewal(
+            credentials,
+            self._build_client,
+            keep_retired=_RETIRED_CLIENTS_KEPT,
+            close_client=lambda state: state.client.close(),
+        )
 
     @classmethod
     def from_config(
@@ -78,7 +77,7 @@ class S3Storage(BaseStorage):
         s = self.settings
         provider = self._provider.name if self._provider is not None else "default chain"
         return (
-            f"{type(self).__name__}(bucket={s.bucket!r}, prefix={s.root.rstrip('/')!r}, "
+            f"{type(self).__name__}(bucket={s.bucket!r}, prefix={s.keys.prefix!r}, "
             f"endpoint_url={s.endpoint_url!r}, region={s.region!r}, credentials={provider!r})"
         )
 
@@ -87,41 +86,20 @@ class S3Storage(BaseStorage):
     def _configure_client(self, client: Any) -> None:
         """Hook for S3 look-alikes to register botocore event handlers (extra headers...)."""
 
-    async def _current_credentials(self) -> ResolvedCredentials | None:
-        return await self._provider.credentials() if self._provider is not None else None
-
-    def _install_client(self, credentials: ResolvedCredentials | None) -> Any:
-        with self._build_lock:
-            state = self._state
-            if state is not None and state.serves(credentials, self.settings):
-                return state.client
-            built = build_client(self.settings, credentials)
-            self._configure_client(built.client)
-            if state is not None:
-                # in-flight requests may still use the old client: close it only after a
-                # few more renewals (or at close())
-                self._retired.append(state)
-                while len(self._retired) > _RETIRED_CLIENTS_KEPT:
-                    self._retired.pop(0).client.close()
-            self._state = built
-            return built.client
+    def _build_client(self, credentials: ResolvedCredentials | None) -> ClientState:
+        built = build_client(self.settings, credentials)
+        self._configure_client(built.client)
+        return built
 
     async def _client(self, operation: str, key: str | None) -> Any:
-        if self._closed:
-            raise StorageError(
-                f"{operation} on a closed {type(self).__name__} ({self.settings.where}); "
-                "open a new store",
-                key=key,
-            )
-        credentials = await self._current_credentials()
-        state = self._state
-        if state is not None and state.serves(credentials, self.settings):
-            return state.client
-        loop = asyncio.get_running_loop()
+        self.check_open(operation, key)
         try:
-            return await loop.run_in_executor(self._executor, self._install_client, credentials)
+            state = await self._clients.client(
+                lambda install: self.run_blocking(install, operation=operation, key=key)
+            )
         except Exception as exc:
             raise map_error(exc, self.settings, operation=operation, key=key) from exc
+        return state.client
 
     async def _run(
         self,
@@ -132,9 +110,8 @@ class S3Storage(BaseStorage):
     ) -> T:
         """Run ``work(client)`` in a worker thread, mapping its errors to sapwood's."""
         client = await self._client(operation, key)
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, work, client)
+            return await self.run_blocking(lambda: work(client), operation=operation, key=key)
         except Exception as exc:
             raise map_error(exc, self.settings, operation=operation, key=key, write=write) from exc
 
@@ -481,30 +458,16 @@ class S3Storage(BaseStorage):
 
         return await self._run("presign_get", key, work)
 
-    async def close(self) -> None:
-        """Finish running requests, cancel queued ones, and close the HTTP connections."""
-        if self._closed:
-            return
-        self._closed = True
-        states = [*self._retired, *([self._state] if self._state is not None else [])]
-        self._state = None
-        self._retired = []
-
-        def shut_down() -> None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            for state in states:
-                state.client.close()
-
-        await asyncio.get_running_loop().run_in_executor(None, shut_down)
-
-
-def _entry_key(entry: ListEntry) -> str:
-    return entry.key if isinstance(entry, ObjectMeta) else entry.path
+    async def release(self) -> None:
+        """Close the HTTP connections of every client built (after the pool stopped)."""
+        states = self._clients.take_all()
+        if states:
+            await asyncio.to_thread(lambda: [state.client.close() for state in states])
 
 
 def _page_entries(response: Response, settings: S3Settings) -> list[ListEntry]:
     """One listing page as store entries: objects and common prefixes merged in key order."""
-    objects: list[ListEntry] = [
+    objects = [
         ObjectMeta(
             key=settings.store_key(item["Key"]),
             size=int(item.get("Size", 0)),
@@ -513,13 +476,8 @@ def _page_entries(response: Response, settings: S3Settings) -> list[ListEntry]:
         )
         for item in response.get("Contents") or []
     ]
-    prefixes: list[ListEntry] = [
-        CommonPrefix(settings.store_key(item["Prefix"]))
-        for item in response.get("CommonPrefixes") or []
-    ]
-    if not prefixes:
-        return objects
-    return list(heapq.merge(objects, prefixes, key=_entry_key))
+    prefixes = [settings.store_key(item["Prefix"]) for item in response.get("CommonPrefixes") or []]
+    return merge_in_key_order(objects, prefixes)
 
 
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sapwood_tigris.extra import TigrisExtra
+from sapwood_tigris.settings import TigrisExtra
 
 if TYPE_CHECKING:
     from sapwood_tigris.storage import TigrisStorage

@@ -10,7 +10,7 @@ from sapwood.credentials import CredentialProvider
 from sapwood.errors import PluginError
 from sapwood.extensions import StorageBackend
 from sapwood.hookspecs import hookimpl
-from sapwood_tigris.extra import TigrisExtra
+from sapwood_tigris.settings import TigrisExtra
 
 if TYPE_CHECKING:
     from sapwood_tigris.storage import TigrisStorage

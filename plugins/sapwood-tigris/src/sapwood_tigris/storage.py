@@ -8,7 +8,7 @@ from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import CredentialProvider
 from sapwood_s3.settings import resolve_settings
 from sapwood_s3.storage import S3Storage
-from sapwood_tigris.extra import Consistency, TigrisExtra
+from sapwood_tigris.settings import Consistency, TigrisExtra
 
 __all__ = ["CONSISTENT_HEADER", "TIGRIS_ENDPOINT", "TIGRIS_REGION", "TigrisStorage"]
 

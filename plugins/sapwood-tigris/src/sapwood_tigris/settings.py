@@ -1,13 +1,13 @@
 """The Tigris backend's own settings: the S3 ones plus the consistency mode.
 
-Import-light (msgspec only), like :mod:`sapwood_s3.extra`.
+Import-light (msgspec only), like :mod:`sapwood_s3.settings`.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from sapwood_s3.extra import S3Extra
+from sapwood_s3.settings import S3Extra
 
 __all__ = ["Consistency", "TigrisExtra"]
 

@@ -72,12 +72,6 @@ class ClientState:
     kind: ClientKind
     credentials: StaticCredentials | None = None
 
-    def serves(self, credentials: ResolvedCredentials | None, settings: S3Settings) -> bool:
-        """True if this client signs as ``credentials`` ask."""
-        if client_kind(credentials, settings) != self.kind:
-            return False
-        return not isinstance(credentials, StaticCredentials) or credentials == self.credentials
-
 
 def build_client(settings: S3Settings, credentials: ResolvedCredentials | None) -> ClientState:
     """A new client for ``settings`` signing with ``credentials`` (blocking: loads models)."""

@@ -7,7 +7,6 @@ signature, and anything that looks like a SAS signature is masked).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -29,13 +28,13 @@ from sapwood.errors import (
     PreconditionFailedError,
     StorageError,
 )
+from sapwood.kit.errors import is_retryable_status, redact, unreachable_endpoint
 
 __all__ = ["Intent", "Where", "error_code", "map_azure_error", "redact", "status_code"]
 
 Intent: TypeAlias = Literal["read", "write", "create", "update", "delete", "list", "presign"]
 """What the failed request was doing; a 412 means different things to each."""
 
-_RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 _RETRYABLE_CODES = {"ServerBusy", "OperationTimedOut", "InternalError"}
 _AUTH_CODES = {
     "AuthenticationFailed",
@@ -50,12 +49,6 @@ _AUTH_CODES = {
     "NoAuthenticationInformation",
     "PublicAccessNotPermitted",
 }
-_SECRETISH = re.compile(r"(sig=|AccountKey=|SharedAccessSignature=|Bearer\s+)[^&;\s'\"]+", re.I)
-
-
-def redact(text: str) -> str:
-    """``text`` with SAS signatures, account keys and bearer tokens masked."""
-    return _SECRETISH.sub(lambda m: f"{m.group(1)}***", text)
 
 
 @dataclass(frozen=True)
@@ -105,10 +98,11 @@ def map_azure_error(
                 "HTTP: use an https endpoint, an account key or a SAS token",
                 key=key,
             )
-        return StorageError(
-            f"cannot reach the Azure Blob endpoint {where.endpoint} ({reason}); check "
-            "endpoint_url and that the service or emulator is running",
-            retryable=True,
+        return unreachable_endpoint(
+            f"Azure Blob request ({intent}) on {target}",
+            service="Azure Blob",
+            endpoint=where.endpoint,
+            exc=exc,
             key=key,
         )
     if code == "ContainerNotFound":
@@ -156,11 +150,7 @@ def map_azure_error(
             "and all metadata must fit in 8 KiB",
             key=key,
         )
-    retryable = (
-        status in _RETRYABLE_STATUS
-        or (status is not None and status >= 500)
-        or code in _RETRYABLE_CODES
-    )
+    retryable = is_retryable_status(status) or code in _RETRYABLE_CODES
     if isinstance(exc, HttpResponseError | AzureError):
         return StorageError(
             f"Azure Blob request ({intent}) on {target} {at} failed ({detail})",

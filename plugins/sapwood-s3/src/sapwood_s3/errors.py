@@ -6,8 +6,6 @@ endpoint) go into a message: never a request's headers, which carry signatures.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -29,11 +27,10 @@ from sapwood.errors import (
     SapwoodError,
     StorageError,
 )
+from sapwood.kit.errors import WriteKind, is_retryable_status, unreachable_endpoint
 from sapwood_s3.settings import S3Settings
 
-__all__ = ["error_code", "is_invalid_range", "map_error"]
-
-WriteKind = Literal["create", "update", "other"]
+__all__ = ["WriteKind", "error_code", "is_invalid_range", "map_error"]
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound", "NoSuchUpload"}
 _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
@@ -44,11 +41,9 @@ _RETRYABLE = {
     "RequestTimeout",
     "InternalError",
     "ServiceUnavailable",
-    "503",
-    "500",
-    "502",
-    "504",
 }
+_STATUS_CODES = {"500", "502", "503", "504"}
+"""Bodiless answers carry their status as the code."""
 _REJECTED_CREDENTIALS = {
     "InvalidAccessKeyId": "the access key id is not known to the service",
     "SignatureDoesNotMatch": "the secret access key does not match the access key id",
@@ -100,12 +95,7 @@ def map_error(
         )
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         endpoint = settings.endpoint_url or "the default AWS endpoint"
-        return StorageError(
-            f"{what}: cannot connect to the {service} endpoint {endpoint} "
-            f"({type(exc).__name__}); check endpoint_url and that the service is reachable",
-            retryable=True,
-            key=key,
-        )
+        return unreachable_endpoint(what, service=service, endpoint=endpoint, exc=exc, key=key)
     if isinstance(exc, ReadTimeoutError):
         return StorageError(
             f"{what}: the {service} endpoint stopped answering (read timeout after "
@@ -159,7 +149,7 @@ def _map_client_error(
             f"{what}: access denied ({detail}); the credentials in use may not do this",
             key=key,
         )
-    if code in _RETRYABLE or status == 429 or status >= 500:
+    if code in _RETRYABLE or is_retryable_status(status) or code in _STATUS_CODES:
         return StorageError(
             f"{what}: {settings.service} answered {detail}", retryable=True, key=key
         )
