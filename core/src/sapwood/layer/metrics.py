@@ -25,7 +25,6 @@ __all__ = [
     "NoopMetrics",
     "OperationMetrics",
     "SilentOperation",
-    "resolve_metrics_backend",
 ]
 
 METRIC_NAMES: Mapping[str, str] = {
@@ -115,17 +114,6 @@ class LoggingMetrics:
         if self.logger.isEnabledFor(logging.INFO):
             shown = " ".join(f"{k}={v}" for k, v in sorted(tags.items()))
             self.logger.info("%s %g %s", name, value, shown)
-
-
-def resolve_metrics_backend(spec: MetricsBackend | str | None) -> MetricsBackend:
-    """A backend instance from an instance, a registered name, or None (``noop``)."""
-    if spec is None:
-        return NoopMetrics()
-    if isinstance(spec, str):
-        from sapwood.registry import registry
-
-        return registry().metrics_backend(spec).factory()
-    return spec
 
 
 class OperationMetrics:
