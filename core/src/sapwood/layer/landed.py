@@ -12,11 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+import msgspec
+
 from sapwood.errors import NotFoundError, PreconditionFailedError
 from sapwood.layer.compression import WRITE_ID_KEY
 from sapwood.storage import ObjectMeta, PutMode, Storage
 
-__all__ = ["landed_earlier", "with_write_id"]
+__all__ = ["landed_earlier", "with_write_id", "without_write_id"]
 
 
 def with_write_id(metadata: Mapping[str, str] | None, mode: PutMode) -> Mapping[str, str] | None:
@@ -48,3 +50,11 @@ async def landed_earlier(
         "write took effect"
     )
     raise lost
+
+
+def without_write_id(meta: ObjectMeta) -> ObjectMeta:
+    """``meta`` as the caller wrote it: without the write id this module added."""
+    if WRITE_ID_KEY not in meta.metadata:
+        return meta
+    mine = {k: v for k, v in meta.metadata.items() if k != WRITE_ID_KEY}
+    return msgspec.structs.replace(meta, metadata=mine)

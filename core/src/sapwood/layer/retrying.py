@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import TypeVar
 
 from sapwood.errors import PreconditionFailedError, StorageError
-from sapwood.layer.landed import landed_earlier, with_write_id
+from sapwood.layer.landed import landed_earlier, with_write_id, without_write_id
 from sapwood.layer.recording import current_call
 from sapwood.layer.retries import Retrier
 from sapwood.storage import (
@@ -66,11 +66,12 @@ class RetryingStorage(ForwardingStorage):
         self, key: str, byte_range: ByteRange | None = None
     ) -> tuple[bytes, ObjectMeta]:
         """The wrapped get_with_meta, retried."""
-        return (await self._call(lambda: self.inner.get_with_meta(key, byte_range)))[0]
+        data, meta = (await self._call(lambda: self.inner.get_with_meta(key, byte_range)))[0]
+        return data, without_write_id(meta)
 
     async def head(self, key: str) -> ObjectMeta:
         """The wrapped head, retried."""
-        return (await self._call(lambda: self.inner.head(key)))[0]
+        return without_write_id((await self._call(lambda: self.inner.head(key)))[0])
 
     async def put(
         self,
@@ -98,13 +99,13 @@ class RetryingStorage(ForwardingStorage):
                 raise
 
         try:
-            return (await self._call(attempt))[0]
+            return without_write_id((await self._call(attempt))[0])
         except PreconditionFailedError as failure:
             if retries == 0 or mode == "overwrite" or stamped is None:
                 raise
             lost, written, inner = failure, stamped, self.inner
         found, _ = await self._call(lambda: landed_earlier(inner, key, data, written, lost))
-        return found
+        return without_write_id(found)
 
     async def delete(self, key: str) -> None:
         """The wrapped delete, retried (deleting is idempotent)."""
@@ -136,6 +137,7 @@ class RetryingStorage(ForwardingStorage):
                         if last_key is not None and entry.key <= last_key:
                             continue
                         last_key = entry.key
+                        entry = without_write_id(entry)
                     failures = 0
                     yield entry
                 return
