@@ -3,16 +3,24 @@
 It sits directly over the store, below the limiter, so only the request itself is timed;
 the retry wrapper above then abandons the hung attempt and tries again. With no timeout
 configured the layer leaves this wrapper out.
+
+All requests in flight share one timer per wrapper (a watchdog armed for the earliest
+deadline) instead of each arming and disarming its own: a request that finishes in time,
+which is nearly every request, costs a dictionary entry, not a timer.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import TypeVar
 
-from sapwood.layer.retries import attempt_with_timeout
+from sapwood.errors import StorageError
 from sapwood.storage import ByteRange, ForwardingStorage, ListEntry, ObjectMeta, PutMode, Storage
 
 __all__ = ["TimedStorage"]
+
+T = TypeVar("T")
 
 
 class TimedStorage(ForwardingStorage):
@@ -23,24 +31,71 @@ class TimedStorage(ForwardingStorage):
             raise ValueError(f"an attempt timeout must be positive, got {timeout_seconds}")
         super().__init__(inner)
         self.timeout_seconds = timeout_seconds
+        self._deadlines: dict[asyncio.Task[object], float] = {}
+        self._expired: set[asyncio.Task[object]] = set()
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._watchdog_loop: asyncio.AbstractEventLoop | None = None
+
+    async def _timed(self, call: Callable[[], Awaitable[T]]) -> T:
+        task = asyncio.current_task()
+        if task is None:  # not in a task (a bare coroutine driven by hand): no watchdog
+            return await call()
+        loop = task.get_loop()
+        deadline = loop.time() + self.timeout_seconds
+        self._deadlines[task] = deadline
+        if self._watchdog is None or self._watchdog_loop is not loop:
+            self._arm(loop, deadline)
+        try:
+            return await call()
+        except asyncio.CancelledError:
+            if task in self._expired:
+                self._expired.discard(task)
+                task.uncancel()
+                raise StorageError(
+                    f"storage request timed out after {self.timeout_seconds * 1000:.0f} ms; "
+                    "raise timeouts.attempt_timeout_ms if the backend is slow but healthy",
+                    retryable=True,
+                ) from None
+            raise
+        finally:
+            self._deadlines.pop(task, None)
+            if task in self._expired:  # expired as it finished: withdraw the cancellation
+                self._expired.discard(task)
+                task.uncancel()
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._watchdog = loop.call_at(when, self._check)
+        self._watchdog_loop = loop
+
+    def _check(self) -> None:
+        self._watchdog = None
+        loop = self._watchdog_loop
+        assert loop is not None
+        now = loop.time()
+        for task, deadline in list(self._deadlines.items()):
+            if deadline <= now:
+                del self._deadlines[task]
+                if not task.done() and task.get_loop() is loop:
+                    self._expired.add(task)
+                    task.cancel()
+        if self._deadlines:
+            self._arm(loop, min(self._deadlines.values()))
 
     async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
         """A timed get."""
-        return await attempt_with_timeout(
-            lambda: self.inner.get(key, byte_range), self.timeout_seconds
-        )
+        return await self._timed(lambda: self.inner.get(key, byte_range))
 
     async def get_with_meta(
         self, key: str, byte_range: ByteRange | None = None
     ) -> tuple[bytes, ObjectMeta]:
         """A timed get_with_meta."""
-        return await attempt_with_timeout(
-            lambda: self.inner.get_with_meta(key, byte_range), self.timeout_seconds
-        )
+        return await self._timed(lambda: self.inner.get_with_meta(key, byte_range))
 
     async def head(self, key: str) -> ObjectMeta:
         """A timed head."""
-        return await attempt_with_timeout(lambda: self.inner.head(key), self.timeout_seconds)
+        return await self._timed(lambda: self.inner.head(key))
 
     async def put(
         self,
@@ -52,21 +107,20 @@ class TimedStorage(ForwardingStorage):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectMeta:
         """A timed put."""
-        return await attempt_with_timeout(
+        return await self._timed(
             lambda: self.inner.put(
                 key, data, mode=mode, content_type=content_type, metadata=metadata
-            ),
-            self.timeout_seconds,
+            )
         )
 
     async def delete(self, key: str) -> None:
         """A timed delete."""
-        await attempt_with_timeout(lambda: self.inner.delete(key), self.timeout_seconds)
+        await self._timed(lambda: self.inner.delete(key))
 
     async def delete_many(self, keys: Iterable[str]) -> None:
         """A timed batch delete."""
         batch = list(keys)
-        await attempt_with_timeout(lambda: self.inner.delete_many(batch), self.timeout_seconds)
+        await self._timed(lambda: self.inner.delete_many(batch))
 
     async def list(
         self, prefix: str = "", delimiter: str | None = None, start_after: str | None = None
@@ -76,7 +130,7 @@ class TimedStorage(ForwardingStorage):
         try:
             while True:
                 try:
-                    entry = await attempt_with_timeout(source.__anext__, self.timeout_seconds)
+                    entry = await self._timed(source.__anext__)
                 except StopAsyncIteration:
                     return
                 yield entry
