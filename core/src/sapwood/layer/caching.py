@@ -33,15 +33,24 @@ class CachingStorage(ForwardingStorage):
     deletes drop the key, and with ``fill_on_write`` a write keeps what it wrote.
 
     ``read=False`` and ``fill_on_write=False`` leave only the invalidation, for stacks that
-    write keys a caching stack may hold."""
+    write keys a caching stack may hold. ``immutable_keys=True`` says a key is never
+    written with other bytes than it holds, so a write need not drop the cached copy
+    first (deletes still do)."""
 
     def __init__(
-        self, inner: Storage, cache: Cache, *, read: bool = True, fill_on_write: bool = True
+        self,
+        inner: Storage,
+        cache: Cache,
+        *,
+        read: bool = True,
+        fill_on_write: bool = True,
+        immutable_keys: bool = False,
     ) -> None:
         super().__init__(inner)
         self.cache = cache
         self.read = read
         self.fill_on_write = fill_on_write
+        self.immutable_keys = immutable_keys
 
     async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
         """From the cache if there; otherwise read and, for a whole object, keep it."""
@@ -71,7 +80,8 @@ class CachingStorage(ForwardingStorage):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectMeta:
         """Write, keeping no stale copy (and the new bytes when ``fill_on_write``)."""
-        await self.cache.delete(key)
+        if not self.immutable_keys:
+            await self.cache.delete(key)
         meta = await self.inner.put(
             key, data, mode=mode, content_type=content_type, metadata=metadata
         )

@@ -153,7 +153,8 @@ class CompressingStorage(ForwardingStorage):
                 payload = encoded.payload
                 stored_metadata = {**(metadata or {}), **encoded.metadata}
                 encoding = encoding_of(encoded.metadata) or ""
-        self.encodings.pop(key, None)
+        if not self.immutable:
+            self.encodings.pop(key, None)
         meta = await self.inner.put(
             key, payload, mode=mode, content_type=content_type, metadata=stored_metadata
         )

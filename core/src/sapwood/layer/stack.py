@@ -78,7 +78,11 @@ class LayerStacks:
                     )
                     if immutable:
                         stack = CachingStorage(
-                            stack, cache, read=use_cache, fill_on_write=use_cache
+                            stack,
+                            cache,
+                            read=use_cache,
+                            fill_on_write=use_cache,
+                            immutable_keys=True,
                         )
                     else:
                         if ref_cache.ttl_seconds > 0:
