@@ -13,6 +13,7 @@ import pytest
 from sapwood.aio import AsyncRepository
 from sapwood.config import CachingConfig, ChunkingConfig, RepositoryConfig
 from sapwood.engine.keys import BLOBS
+from sapwood.layer import ObjectLayer
 from sapwood.objectstore import AsyncObjectClient, Usecase
 from sapwood.storage import ByteRange, ForwardingStorage, ObjectMeta, PutMode
 from sapwood_memory.storage import MemoryStorage, drop_bucket
@@ -162,3 +163,15 @@ async def test_object_client_trusts_metadata_for_the_ref_ttl(bucket: str) -> Non
     await session.put(b"new", key="k")  # a write through this client is seen at once
     assert (await session.get("k")).payload.read() == b"new"
     await client.close()
+
+
+async def test_a_range_of_a_compressed_immutable_object_keeps_it_whole(bucket: str) -> None:
+    counted = CountingStorage(bucket)
+    layer = ObjectLayer(counted)
+    text = b"compressible words, again and again. " * 1000
+    await layer.put("blobs/t", text, immutable=True, cache=False)
+    assert await layer.get("blobs/t", ByteRange(10, 20), immutable=True) == text[10:20]
+    reads = counted.reads_of("blobs/t")
+    assert await layer.get("blobs/t", ByteRange(500, 600), immutable=True) == text[500:600]
+    assert counted.reads_of("blobs/t") == reads
+    await layer.close()

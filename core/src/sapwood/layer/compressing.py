@@ -5,7 +5,9 @@ Stored formats are those of :mod:`sapwood.layer.compression` (``sapwood-encoding
 ``head`` reports the original size. ``compress`` decides whether writes are compressed;
 ``immutable`` says the keys' contents never change, which lets a ranged read learn the
 encoding once (from ``head``, remembered in ``encodings``) instead of fetching metadata
-with every range.
+with every range. A range of a compressed object needs the whole object decoded; given a
+``keep_whole`` cache, the wrapper keeps that whole object there, so later ranges of it
+cost no request.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 
 import msgspec
 
+from sapwood.extensions import Cache
 from sapwood.layer.compression import (
     DECODED_SIZE_KEY,
     RESERVED_METADATA_KEYS,
@@ -50,11 +53,13 @@ class CompressingStorage(ForwardingStorage):
         compress: bool = True,
         immutable: bool = False,
         encodings: MutableMapping[str, str] | None = None,
+        keep_whole: Cache | None = None,
     ) -> None:
         super().__init__(inner)
         self.codec = codec
         self.compress = compress
         self.immutable = immutable
+        self.keep_whole = keep_whole
         self.encodings: MutableMapping[str, str] = encodings if encodings is not None else {}
         self._native_meta = reads_meta_in_one_request(inner)
 
@@ -107,7 +112,10 @@ class CompressingStorage(ForwardingStorage):
 
     async def _read_whole_decoded(self, key: str) -> tuple[bytes, int]:
         payload, meta = await self.inner.get_with_meta(key)
-        return await self.codec.decode(payload, meta.metadata, key), len(payload)
+        whole = await self.codec.decode(payload, meta.metadata, key)
+        if self.keep_whole is not None:
+            await self.keep_whole.set(key, whole)
+        return whole, len(payload)
 
     async def get_with_meta(
         self, key: str, byte_range: ByteRange | None = None

@@ -75,6 +75,7 @@ class LayerStacks:
                         compress=compress,
                         immutable=immutable,
                         encodings=encodings,
+                        keep_whole=cache if immutable and use_cache else None,
                     )
                     if immutable:
                         stack = CachingStorage(
