@@ -38,12 +38,12 @@ class RetryingStorage(ForwardingStorage):
         super().__init__(inner)
         self.retrier = retrier
 
-    async def _call(self, call: Callable[[], Awaitable[T]]) -> tuple[T, int]:
-        """The result of ``call()`` and how many retries it took."""
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """The result of ``call()``, tried again while it fails retryably."""
         number = 1
         while True:
             try:
-                return await call(), number - 1
+                return await call()
             except StorageError as exc:
                 if not exc.retryable:
                     raise
@@ -60,18 +60,18 @@ class RetryingStorage(ForwardingStorage):
 
     async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
         """The wrapped get, retried."""
-        return (await self._call(lambda: self.inner.get(key, byte_range)))[0]
+        return await self._call(lambda: self.inner.get(key, byte_range))
 
     async def get_with_meta(
         self, key: str, byte_range: ByteRange | None = None
     ) -> tuple[bytes, ObjectMeta]:
         """The wrapped get_with_meta, retried."""
-        data, meta = (await self._call(lambda: self.inner.get_with_meta(key, byte_range)))[0]
+        data, meta = await self._call(lambda: self.inner.get_with_meta(key, byte_range))
         return data, without_write_id(meta)
 
     async def head(self, key: str) -> ObjectMeta:
         """The wrapped head, retried."""
-        return without_write_id((await self._call(lambda: self.inner.head(key)))[0])
+        return without_write_id(await self._call(lambda: self.inner.head(key)))
 
     async def put(
         self,
@@ -99,12 +99,12 @@ class RetryingStorage(ForwardingStorage):
                 raise
 
         try:
-            return without_write_id((await self._call(attempt))[0])
+            return without_write_id(await self._call(attempt))
         except PreconditionFailedError as failure:
             if retries == 0 or mode == "overwrite" or stamped is None:
                 raise
             lost, written, inner = failure, stamped, self.inner
-        found, _ = await self._call(lambda: landed_earlier(inner, key, data, written, lost))
+        found = await self._call(lambda: landed_earlier(inner, key, data, written, lost))
         return without_write_id(found)
 
     async def delete(self, key: str) -> None:
