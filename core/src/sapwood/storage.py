@@ -30,6 +30,7 @@ __all__ = [
     "Storage",
     "Update",
     "clip_range",
+    "reads_meta_in_one_request",
 ]
 
 
@@ -304,8 +305,6 @@ class ForwardingStorage(BaseStorage):
     @property
     def get_with_meta_is_native(self) -> bool:
         """Whether the wrapped store reads bytes and metadata in one request."""
-        from sapwood.layer.object_layer import reads_meta_in_one_request
-
         return reads_meta_in_one_request(self.inner)
 
     async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
@@ -357,6 +356,16 @@ class ForwardingStorage(BaseStorage):
     async def close(self) -> None:
         """Close the wrapped store."""
         await self.inner.close()
+
+
+def reads_meta_in_one_request(storage: Storage) -> bool:
+    """Whether ``storage.get_with_meta`` is its own request rather than BaseStorage's
+    head/get/head default. A wrapper may say so with a ``get_with_meta_is_native`` flag."""
+    declared = getattr(storage, "get_with_meta_is_native", None)
+    if isinstance(declared, bool):
+        return declared
+    method = getattr(type(storage), "get_with_meta", None)
+    return method is not None and method is not BaseStorage.get_with_meta
 
 
 def group_by_delimiter(

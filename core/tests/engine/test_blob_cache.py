@@ -1,5 +1,7 @@
-"""File contents bypass the object layer's cache, both written and read: a large file
-read through keeps only small metadata (manifests, snapshots) in the cache."""
+"""File contents are not cached on write, and the chunks of a large (chunked) file are not
+cached on read: a large file read through keeps only small metadata (manifests,
+snapshots) in the cache. Small files stored as one blob are cached on read (see
+core/tests/layer/test_cache_use.py)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from sapwood.errors import ConfigError
 from sapwood.extensions import MetricsBackend
 from sapwood.layer import ObjectLayer
 from sapwood.layer.metrics import (
@@ -13,7 +14,6 @@ from sapwood.layer.metrics import (
     MemoryMetrics,
     NoopMetrics,
     OperationMetrics,
-    resolve_metrics_backend,
 )
 from sapwood.registry import registry
 from sapwood.storage import Storage
@@ -30,11 +30,12 @@ def test_the_three_builtins_are_registered() -> None:
         assert isinstance(backend, MetricsBackend)
 
 
-def test_resolving_a_backend_by_name_instance_or_default() -> None:
+def test_the_layer_takes_a_backend_instance_and_defaults_to_noop(memory: Storage) -> None:
     mine = MemoryMetrics()
-    assert resolve_metrics_backend(mine) is mine
-    assert isinstance(resolve_metrics_backend("memory"), MemoryMetrics)
-    assert isinstance(resolve_metrics_backend(None), NoopMetrics)
+    assert ObjectLayer(memory, metrics=mine).metrics is mine
+    assert isinstance(ObjectLayer(memory).metrics, NoopMetrics)
+    with pytest.raises(ConfigError, match="MetricsBackend instance"):
+        ObjectLayer(memory, metrics="memory")  # type: ignore[arg-type]
 
 
 def test_memory_metrics_filters_by_name_and_tags() -> None:

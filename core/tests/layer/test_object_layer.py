@@ -14,16 +14,22 @@ from sapwood.config import (
     RetriesConfig,
     TimeoutsConfig,
 )
-from sapwood.errors import AlreadyExistsError, NotFoundError, PreconditionFailedError, StorageError
+from sapwood.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    NotFoundError,
+    PreconditionFailedError,
+    StorageError,
+)
 from sapwood.layer import (
     ChaosStorage,
     LayerStorage,
+    LruCache,
     MemoryMetrics,
     ObjectLayer,
     ReservedMetadataError,
 )
 from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, WRITE_ID_KEY, ZSTD_MAGIC
-from sapwood.layer.object_layer import reads_meta_in_one_request
 from sapwood.storage import (
     BaseStorage,
     ByteRange,
@@ -33,6 +39,7 @@ from sapwood.storage import (
     PutMode,
     Storage,
     Update,
+    reads_meta_in_one_request,
 )
 from sapwood.testing import FakeClock
 
@@ -235,6 +242,10 @@ async def test_refs_are_not_cached_by_default(counted: ChaosStorage) -> None:
 
 
 async def test_64_concurrent_identical_reads_make_one_backend_call(counted: ChaosStorage) -> None:
+    # Requests must really be in flight together to be shared (a memory read that never
+    # waits finishes before the next caller starts), so every request waits a little.
+    counted.latency_ratio = 1.0
+    counted.latency_seconds = (0.001, 0.001)
     metrics = MemoryMetrics()
     layer = ObjectLayer(counted, metrics=metrics)
     await counted.put("ref", b"shared")
@@ -426,11 +437,16 @@ async def test_read_bytes_are_charged_after_the_read(memory: Storage) -> None:
     assert clock.now == pytest.approx(3.0, abs=0.01)
 
 
-async def test_layer_uses_the_registered_plugins_named_in_config(memory: Storage) -> None:
+async def test_layer_builds_only_the_builtins_and_never_looks_up_plugins(memory: Storage) -> None:
     layer = ObjectLayer(memory, RepositoryConfig(caching=CachingConfig(cache="none")))
     assert type(layer.cache).__name__ == "NoCache"
-    with pytest.raises(Exception, match="no cache named 'nope'"):
-        ObjectLayer(memory, RepositoryConfig(caching=CachingConfig(cache="nope")))
+    assert type(ObjectLayer(memory).cache).__name__ == "LruCache"
+    with pytest.raises(ConfigError, match="pass the instance as ObjectLayer"):
+        ObjectLayer(memory, RepositoryConfig(caching=CachingConfig(cache="some-plugin")))
+    with pytest.raises(ConfigError, match=r"limiter=\.\.\."):
+        ObjectLayer(memory, RepositoryConfig(limits=LimitsConfig(limiter="some-plugin")))
+    mine = LruCache(1024)
+    assert ObjectLayer(memory, cache=mine).cache is mine
 
 
 async def test_a_precondition_failure_without_retries_is_reported_as_is(memory: Storage) -> None:

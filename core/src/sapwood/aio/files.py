@@ -124,8 +124,9 @@ class AsyncObjectReader:
         return self._position
 
     async def close(self) -> None:
-        """Close the reader."""
+        """Close the reader, dropping the chunks it kept."""
         self._closed = True
+        self._content.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -24,8 +24,9 @@ class BlobStore:
         that an unfinished commit is about to reference.
         """
         blob_id = raw_id if raw_id is not None else content_id(data)
-        # Not cached: file data streamed in would push out manifests and snapshots, and
-        # keep up to the cache's bound of it in memory while a large file is written.
+        # Not cached on write: file data streamed in would push out manifests and
+        # snapshots, and keep up to the cache's bound of it in memory while a large file
+        # is written. Reads fill the cache instead (see get()).
         await self.layer.put(
             blob_key(blob_id),
             data,
@@ -34,14 +35,17 @@ class BlobStore:
         )
         return blob_id
 
-    async def get(self, blob_id: bytes) -> bytes:
+    async def get(self, blob_id: bytes, *, cache: bool = True) -> bytes:
         """The blob's bytes, verified against its id (IntegrityError if they differ or the
-        blob is missing)."""
+        blob is missing).
+
+        Blobs are immutable, so the layer's cache serves repeated reads (its
+        ``max_object_bytes`` keeps any single large blob out). ``cache=False`` reads past
+        the cache without filling it: the chunks of a large file, read once, would only
+        push out manifests and snapshots."""
         key = blob_key(blob_id)
         try:
-            # Not cached, as in put(): a large file read through would fill the cache
-            # (and memory) with data read once, pushing out manifests and snapshots.
-            data = await self.layer.get(key, immutable=True, cache=False)
+            data = await self.layer.get(key, immutable=True, cache=cache)
         except NotFoundError:
             raise IntegrityError(
                 f"blob {blob_id.hex()} is missing from the store although a manifest refers "
@@ -50,6 +54,7 @@ class BlobStore:
             ) from None
         actual = content_id(data)
         if actual != blob_id:
+            await self.layer.cache.delete(key)  # a repaired blob must be read anew
             raise IntegrityError(
                 f"blob {key} is damaged: its content hashes to {actual.hex()}, not to its "
                 "name; restore it from a backup or re-upload the file"

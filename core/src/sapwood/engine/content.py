@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import bisect
 import hashlib
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
+
+import cachetools
 
 from sapwood.engine.blobs import BlobStore
 from sapwood.engine.chunking import ChunkingPolicy, StreamingChunker
@@ -145,7 +146,12 @@ class ContentReader:
     """Random access to one object's bytes.
 
     Chunks are fetched whole (so each can be verified), concurrently when a read spans
-    several, and the most recent few are kept for the next read.
+    several, and the most recent few are kept for the next read, until :meth:`close`.
+
+    A file stored as one blob (small enough not to be chunked) is read through the object
+    layer's cache, so reading it again is served from memory; the chunks of a chunked
+    (large) file are not, so reading one large file cannot flush manifests, snapshots and
+    small files out of the cache.
     """
 
     def __init__(
@@ -161,9 +167,9 @@ class ContentReader:
         self.blobs = blobs
         self._virtual_fetch = virtual_fetch
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
-        self._keep = max(1, keep_chunks)
-        self._recent: OrderedDict[int, bytes] = OrderedDict()
+        self._recent: cachetools.LRUCache[int, bytes] = cachetools.LRUCache(max(1, keep_chunks))
         chunks = entry.chunks or ()
+        self._cache_blobs = len(chunks) == 1
         self._starts: list[int] = []
         position = 0
         for chunk in chunks:
@@ -206,13 +212,14 @@ class ContentReader:
     async def _chunk(self, index: int) -> bytes:
         cached = self._recent.get(index)
         if cached is not None:
-            self._recent.move_to_end(index)
             return cached
         assert self.entry.chunks is not None
         async with self._semaphore:
-            data = await self.blobs.get(self.entry.chunks[index].id)
+            data = await self.blobs.get(self.entry.chunks[index].id, cache=self._cache_blobs)
         self.chunks_fetched += 1
         self._recent[index] = data
-        while len(self._recent) > self._keep:
-            self._recent.popitem(last=False)
         return data
+
+    def close(self) -> None:
+        """Drop the chunks kept for the next read (reading again fetches them anew)."""
+        self._recent.clear()

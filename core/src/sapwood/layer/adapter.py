@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 
-from sapwood.layer.object_layer import ObjectLayer, reads_meta_in_one_request
-from sapwood.storage import BaseStorage, ByteRange, Capabilities, ListEntry, ObjectMeta, PutMode
+from sapwood.layer.object_layer import ObjectLayer
+from sapwood.storage import (
+    BaseStorage,
+    ByteRange,
+    Capabilities,
+    ListEntry,
+    ObjectMeta,
+    PutMode,
+    reads_meta_in_one_request,
+)
 
 __all__ = ["LayerStorage"]
 

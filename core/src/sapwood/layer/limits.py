@@ -124,6 +124,11 @@ class TokenBucketLimiter:
         self.read = self._bucket(resolved.read_bytes_per_second, burst)
         self.write = self._bucket(resolved.write_bytes_per_second, burst)
         self.total = self._bucket(resolved.total_bytes_per_second, burst)
+        # A slot without a known size keeps no state of its own, so one per kind serves
+        # every such request without an allocation.
+        self._sizeless: dict[str, _SlotContext] = {
+            kind: _SlotContext(self, kind, None) for kind in ("read", "write", "other")
+        }
 
     def _bucket(self, rate: float | None, burst: float, minimum: float = 1.0) -> TokenBucket | None:
         if not rate:
@@ -132,6 +137,8 @@ class TokenBucketLimiter:
 
     def slot(self, kind: TransferKind, size_bytes: int | None = None) -> _SlotContext:
         """Wait for a request slot (and for ``size_bytes`` if known); release on exit."""
+        if size_bytes is None:
+            return self._sizeless[kind]
         return _SlotContext(self, kind, size_bytes)
 
     async def pay_bytes(self, kind: TransferKind, size_bytes: int) -> None:

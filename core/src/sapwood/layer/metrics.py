@@ -24,8 +24,6 @@ __all__ = [
     "MetricRecord",
     "NoopMetrics",
     "OperationMetrics",
-    "SilentOperation",
-    "resolve_metrics_backend",
 ]
 
 METRIC_NAMES: Mapping[str, str] = {
@@ -117,17 +115,6 @@ class LoggingMetrics:
             self.logger.info("%s %g %s", name, value, shown)
 
 
-def resolve_metrics_backend(spec: MetricsBackend | str | None) -> MetricsBackend:
-    """A backend instance from an instance, a registered name, or None (``noop``)."""
-    if spec is None:
-        return NoopMetrics()
-    if isinstance(spec, str):
-        from sapwood.registry import registry
-
-        return registry().metrics_backend(spec).factory()
-    return spec
-
-
 class OperationMetrics:
     """Measures one layer call: ``with OperationMetrics(backend, "get") as op: ...``.
 
@@ -186,36 +173,3 @@ class OperationMetrics:
     def event(self, name: str, value: float = 1) -> None:
         """A counter not tied to this operation's prefix (``cache.hits``...)."""
         self.backend.record(name, value, self.tags)
-
-
-class SilentOperation(OperationMetrics):
-    """An :class:`OperationMetrics` that records nothing, used when the backend is
-    ``noop`` so the hot path (a cache hit) pays for no timing or tag dictionaries."""
-
-    __slots__ = ()
-
-    def __init__(self) -> None:
-        super().__init__(NoopMetrics(), "none")
-
-    def __enter__(self) -> OperationMetrics:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    def bytes(self, caller_bytes: int, stored_bytes: int | None = None) -> None:
-        """Nothing to record."""
-
-    def retries(self, count: int) -> None:
-        """Nothing to record."""
-
-    def compression_ratio(self, ratio: float) -> None:
-        """Nothing to record."""
-
-    def event(self, name: str, value: float = 1) -> None:
-        """Nothing to record."""

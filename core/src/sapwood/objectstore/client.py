@@ -8,6 +8,7 @@ and expiry is enforced on read (an expired object reads as not found) and by
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import uuid
 from collections.abc import Callable, Mapping
@@ -36,6 +37,7 @@ from sapwood.objectstore.metadata import (
     StoredHeader,
 )
 from sapwood.objectstore.naming import check_key, check_name, scope_path
+from sapwood.objectstore.payload_cache import VersionedPayloads
 from sapwood.storage import ObjectMeta, Storage, Update
 
 __all__ = ["AsyncObjectClient", "AsyncObjectSession", "Usecase"]
@@ -127,7 +129,7 @@ class AsyncObjectClient:
         self.layer = build_layer(
             storage,
             (config or RepositoryConfig()).merge(overrides),
-            metrics=metrics_backend,
+            metrics=_metrics_instance(metrics_backend),
             metrics_tags={"client": "object"},
         )
         self._now = now or _utc_now
@@ -140,6 +142,15 @@ class AsyncObjectClient:
         """A session for ``usecase`` within ``scopes`` (ordered: ``org=1, project=2`` and
         ``project=2, org=1`` are different scopes)."""
         return AsyncObjectSession(self, usecase, scope_path(scopes))
+
+    @functools.cached_property
+    def payloads(self) -> VersionedPayloads:
+        """Reads served from the layer's cache by version, revalidated by etag (see
+        :mod:`sapwood.objectstore.payload_cache`)."""
+        caching = self.layer.config.caching
+        assert caching is not None  # the layer's config is resolved
+        trust = caching.ref_ttl_seconds or 0.0
+        return VersionedPayloads(self.layer, trust, self.layer.clock)
 
     def now(self) -> datetime:
         """The current time as this client sees it (timezone-aware)."""
@@ -173,6 +184,8 @@ class AsyncObjectClient:
                 continue
             if header.expired(now):
                 expired.append(entry.key)
+        for key in expired:
+            self.payloads.forget(key)
         batch = self.layer.capabilities.max_delete_batch
         for start in range(0, len(expired), batch):
             await self.layer.delete_many(expired[start : start + batch])
@@ -233,13 +246,16 @@ class AsyncObjectSession:
             policy=expiration_policy or self.usecase.expiration_policy,
             custom={str(k): str(v) for k, v in (metadata or {}).items()},
         )
-        await self.client.layer.put(
-            self.storage_key(key),
+        full = self.storage_key(key)
+        self.client.payloads.forget(full)
+        stored = await self.client.layer.put(
+            full,
             content,
             content_type=content_type,
             metadata={HEADER_KEY: header.encode()},
             compress=chosen == "zstd",
         )
+        await self.client.payloads.remember(full, content, stored, complete=False)
         return key
 
     async def get(self, key: str) -> GetResult:
@@ -250,7 +266,7 @@ class AsyncObjectSession:
         """
         full = self.storage_key(key)
         try:
-            data, meta = await self.client.layer.get_with_meta(full)
+            data, meta = await self.client.payloads.read(full)
         except NotFoundError:
             raise ObjectNotFoundError(f"no object {key!r} in {self.prefix!r}") from None
         header = _header_of(meta, key)
@@ -287,8 +303,9 @@ class AsyncObjectSession:
         touched = StoredHeader(
             header.created, now, header.compression, header.policy, header.custom
         )
+        self.client.payloads.forget(full)
         with contextlib.suppress(PreconditionFailedError, NotFoundError):
-            await self.client.layer.put(
+            stored = await self.client.layer.put(
                 full,
                 data,
                 mode=Update(meta.etag),
@@ -296,10 +313,13 @@ class AsyncObjectSession:
                 metadata={HEADER_KEY: touched.encode()},
                 compress=header.compression == "zstd",
             )
+            await self.client.payloads.remember(full, data, stored, complete=False)
 
     async def delete(self, key: str) -> None:
         """Remove the object under ``key`` (a missing key is not an error)."""
-        await self.client.layer.delete(self.storage_key(key))
+        full = self.storage_key(key)
+        self.client.payloads.forget(full)
+        await self.client.layer.delete(full)
 
     async def sweep_expired(self) -> int:
         """Delete the expired objects of this session's usecase and scope."""
@@ -313,3 +333,13 @@ def _header_of(meta: ObjectMeta, key: str) -> StoredHeader:
             f"{key!r} exists in the store but was not written by an object client"
         )
     return StoredHeader.decode(text)
+
+
+def _metrics_instance(spec: MetricsBackend | str | None) -> MetricsBackend | None:
+    """A metrics backend given by instance or registered name (the object layer takes
+    instances only)."""
+    if not isinstance(spec, str):
+        return spec
+    from sapwood.registry import registry
+
+    return registry().metrics_backend(spec).factory()
