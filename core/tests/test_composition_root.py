@@ -31,10 +31,6 @@ PACKAGE = Path(sapwood.__file__).parent
 ALLOWED = {"composition.py", "cli.py", "registry.py"}
 """registry.py defines it; ``sapwood plugins`` (cli.py) lists what it found."""
 
-PENDING_ELSEWHERE = {"layer/object_layer.py", "layer/metrics.py"}
-"""The object layer's own lookups, removed by the object-layer rework of issue 9 (its
-constructor then takes ready instances); empty this set once that is merged."""
-
 
 def _consults_the_registry(source: str) -> bool:
     for node in ast.walk(ast.parse(source)):
@@ -55,7 +51,7 @@ def test_only_the_composition_root_and_the_cli_consult_the_registry() -> None:
         if _consults_the_registry(path.read_text(encoding="utf-8"))
     )
     assert "composition.py" in offenders  # the scan does find imports
-    assert set(offenders) - ALLOWED - PENDING_ELSEWHERE == set(), offenders
+    assert set(offenders) - ALLOWED == set(), offenders
 
 
 class CountingCache:

@@ -129,7 +129,7 @@ class AsyncObjectClient:
         self.layer = build_layer(
             storage,
             (config or RepositoryConfig()).merge(overrides),
-            metrics=_metrics_instance(metrics_backend),
+            metrics=metrics_backend,
             metrics_tags={"client": "object"},
         )
         self._now = now or _utc_now
@@ -333,13 +333,3 @@ def _header_of(meta: ObjectMeta, key: str) -> StoredHeader:
             f"{key!r} exists in the store but was not written by an object client"
         )
     return StoredHeader.decode(text)
-
-
-def _metrics_instance(spec: MetricsBackend | str | None) -> MetricsBackend | None:
-    """A metrics backend given by instance or registered name (the object layer takes
-    instances only)."""
-    if not isinstance(spec, str):
-        return spec
-    from sapwood.registry import registry
-
-    return registry().metrics_backend(spec).factory()
