@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal, overload
 
@@ -13,9 +14,11 @@ from sapwood._sync.reference import Reference, ref_arg
 from sapwood._sync.session import Session
 from sapwood._sync.transaction import Transaction
 from sapwood.aio.branch import AsyncBranch
+from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reference import RefLike
 from sapwood.aio.session import UploadData
 from sapwood.models import Change, Commit, ObjectInfo
+from sapwood.progress import ProgressOption
 
 __all__ = ["Branch"]
 
@@ -157,6 +160,21 @@ class Branch(Reference):
         or a scheme an importer plugin handles) to ``destination`` on this branch, as one
         commit; ``.run()`` does it (add sources with ``.prefix()`` first)."""
         return ImportManager.wrap(self.aio.import_from(uri, destination, commit_message, metadata))
+
+    def upload_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        delete: bool = False,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Stage every file under ``local_path`` at ``prefix`` + its relative path (many
+        in flight, unchanged files skipped); with ``delete``, also stage the removal of
+        objects under ``prefix`` the folder lacks. Commit with :meth:`commit_changes`."""
+        return _loop.run(
+            self.aio.upload_folder(local_path, prefix, delete=delete, progress=progress)
+        )
 
     # -- history edits ----------------------------------------------------------------------
 

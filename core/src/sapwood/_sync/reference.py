@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from sapwood import _loop
 from sapwood._sync._twin import Twin
 from sapwood._sync.files import ObjectReader, TextReader, file_twin, reader_opener
+from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reference import AsyncReference, RefLike
 from sapwood.engine.merge import MergeStrategy
 from sapwood.models import Change, Commit, ObjectInfo
+from sapwood.progress import ProgressOption
 from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
@@ -156,3 +159,15 @@ class Reference(Twin[AsyncReference]):
     def exists(self, path: str) -> bool:
         """True if an object exists at ``path``."""
         return _loop.run(self.aio.exists(path))
+
+    def download_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Write the objects under ``prefix`` (read from one commit) into ``local_path``
+        at their paths relative to ``prefix``; files already holding the same content are
+        left alone."""
+        return _loop.run(self.aio.download_folder(local_path, prefix, progress=progress))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, overload, runtime_checkable
 
+from sapwood.aio import folders
 from sapwood.aio.files import AsyncObjectReader, AsyncOpening, AsyncTextReader
+from sapwood.aio.folders import FolderSummary
 from sapwood.aio.session import AsyncSession
 from sapwood.engine.commits import Prepared, UpToDate, commit_to_branch
 from sapwood.engine.diff import diff_trees
@@ -19,6 +22,7 @@ from sapwood.engine.refexpr import MIN_PREFIX, resolve_expression
 from sapwood.engine.snapshots import commit_of
 from sapwood.errors import InvalidRefError, RefNotFoundError
 from sapwood.models import Change, Commit, ObjectInfo
+from sapwood.progress import ProgressOption
 from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
@@ -320,3 +324,15 @@ class AsyncReference:
     async def exists(self, path: str) -> bool:
         """True if an object exists at ``path``."""
         return await (await self.reader()).exists(path)
+
+    async def download_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Write the objects under ``prefix`` (read from one commit) into ``local_path``
+        at their paths relative to ``prefix``; files already holding the same content are
+        left alone. See :mod:`sapwood.aio.folders`."""
+        return await folders.download_folder(self, local_path, prefix, progress=progress)
