@@ -18,6 +18,7 @@ from sapwood.aio.reference import RefLike
 from sapwood.aio.repository import AsyncRepository, StoreCredentials, StoreSpec, VirtualCredentials
 from sapwood.config import RepositoryConfig
 from sapwood.models import GarbageCollectionSummary
+from sapwood.storage import Capabilities
 
 __all__ = ["Repository", "repository"]
 
@@ -115,6 +116,12 @@ class Repository(Twin[AsyncRepository]):
     @author.setter
     def author(self, name: str) -> None:
         self.aio.author = name
+
+    @property
+    def storage_capabilities(self) -> Capabilities:
+        """What the repository's store supports: conditional create and update, byte
+        ranges, listing with a delimiter, presigned URLs (``sapwood doctor`` shows them)."""
+        return self.aio.storage_capabilities
 
     def save_config(self) -> None:
         """Store :attr:`config` with the repository, so later opens inherit it
