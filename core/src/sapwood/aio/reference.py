@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, overload, runtime_checkable
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncReference", "RefLike", "SupportsId", "resolve_ref"]
 
 LOG_BATCH = 32
+logger = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -256,6 +258,9 @@ class AsyncReference:
         except UpToDate as done:
             raw = done.head
             snapshot = await engine.snapshots.read(raw)
+        logger.info(
+            "merged %r into %r (strategy %s): head %s", self._id, target, strategy, raw.hex()[:12]
+        )
         return commit_of(raw, snapshot)
 
     # -- reading objects --------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ StoreSpec: TypeAlias = ObjectStoreConfig | str | os.PathLike[str] | Storage
 """Where a repository lives: a config, a URL (``file:///data/repo``, ``s3://bucket/p``...),
 a plain folder path (a str without ``://``, or a path object) or an already-built
 :class:`~sapwood.storage.Storage`."""
+
+logger = logging.getLogger(__name__)
 
 StoreCredentials: TypeAlias = CredentialsSpec | CredentialProvider | None
 VirtualCredentials: TypeAlias = Mapping[str, CredentialsSpec | CredentialProvider] | None
@@ -190,6 +193,7 @@ class AsyncRepository:
             )
             await write_document(layer, document, create=True)
             await _ensure_default_branch(engine)
+            logger.info("created repository at %r (ref mode %s)", spec, mode)
         except BaseException:
             if owns:
                 await storage.close()
@@ -245,6 +249,7 @@ class AsyncRepository:
             )
             if not refs:
                 await _ensure_default_branch(engine)
+            logger.info("opened repository at %r (ref mode %s)", spec, mode)
         except BaseException:
             if owns:
                 await storage.close()

@@ -84,7 +84,9 @@ class Context:
         self, title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]
     ) -> None:
         """Print a rich table; cells are shown as plain text (never as markup)."""
-        table = Table(title=title, show_lines=False, box=None, header_style="bold")
+        if title:
+            self.console.print(Text(title, style="bold"), soft_wrap=True)
+        table = Table(show_lines=False, box=None, header_style="bold")
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
