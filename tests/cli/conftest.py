@@ -3,7 +3,6 @@ local repository or on moto's S3."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ def cli(tmp_path: Path) -> Cli:
 
 
 @pytest.fixture
-def moto_cli(tmp_path: Path, moto_server: MotoServer, s3_bucket: str) -> Iterator[Cli]:
+def moto_cli(tmp_path: Path, moto_server: MotoServer, s3_bucket: str) -> Cli:
     """The CLI on a new repository in a fresh bucket of the session's moto server."""
     url = moto_server.store_config(s3_bucket, "repo").to_url()
     env = clean_env(tmp_path, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
