@@ -49,12 +49,13 @@ class LocalTree:
 
 
 def shown_name(name: str) -> str:
-    """``name`` printable: undecodable bytes shown as ``\\xNN`` escapes."""
+    """``name`` printable on one line: undecodable bytes and control characters shown as
+    escapes (``caf\\xe9.txt``, ``line\\nbreak``)."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return repr(os.fsencode(name))[2:-1]
-    return name
+    return repr(name)[1:-1]
 
 
 def _usable(relative: str) -> bool:
@@ -82,7 +83,7 @@ def scan_folder(root: str) -> LocalTree:
                 _sort(entry, relative, tree, pending)
     if tree.bad_names:
         names = sorted(tree.bad_names)
-        listed = ", ".join(repr(shown_name(n)) for n in names[:_SHOWN_BAD_NAMES])
+        listed = ", ".join(f"'{shown_name(n)}'" for n in names[:_SHOWN_BAD_NAMES])
         more = f" and {len(names) - _SHOWN_BAD_NAMES} more" if len(names) > _SHOWN_BAD_NAMES else ""
         raise InvalidPathError(
             f"{len(names)} name(s) under {root!r} cannot be object paths (not UTF-8, or "
