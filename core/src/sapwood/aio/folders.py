@@ -200,7 +200,9 @@ async def upload_folder(
             held = await budget.take(local.size if local.size <= PIECE else 2 * PIECE)
             try:
                 known = existing.get(path)
-                if await asyncio.to_thread(_holds, local.location, known, follow_symlinks=True):
+                if known is not None and await asyncio.to_thread(
+                    _holds, local.location, known, follow_symlinks=True
+                ):
                     counts["same"] += 1
                     counts["same_bytes"] += local.size
                     report.advance(local.size, 1)
@@ -209,10 +211,11 @@ async def upload_folder(
                     data = await asyncio.to_thread(_read_whole, local.location)
                     await branch.upload(data, path)
                     report.advance(len(data), 1)
+                    sent = len(data)
                 else:
-                    await _stream_up(branch, local, path, report)
+                    sent = await _stream_up(branch, local, path, report)
                 counts["sent"] += 1
-                counts["sent_bytes"] += local.size
+                counts["sent_bytes"] += sent
             finally:
                 await budget.give_back(held)
 
@@ -249,16 +252,20 @@ async def upload_folder(
 
 async def _stream_up(
     branch: AsyncBranch, local: LocalFile, path: str, report: TransferProgress
-) -> None:
+) -> int:
+    """Stream one big file into the branch in pieces; the bytes sent."""
     source = await asyncio.to_thread(open, local.location, "rb")
+    sent = 0
     try:
         async with branch.open(path, "wb") as writer:
             while piece := await asyncio.to_thread(source.read, PIECE):
                 await writer.write(piece)
+                sent += len(piece)
                 report.advance(len(piece))
     finally:
         await asyncio.to_thread(source.close)
     report.advance(0, 1)
+    return sent
 
 
 def _check_tree_shape(paths: Iterable[str], base: str) -> None:
