@@ -116,8 +116,14 @@ def test_folder_round_trip_and_delete_sync(cli: Cli, tmp_path: Path) -> None:
     write(source / "a.txt", "a")
     write(source / "nested" / "deeper" / "b.bin", os.urandom(20_000))
     write(source / "empty", b"")
-    up = cli("fs", "upload", str(source), "main:dataset", "-r", "--json").json()
+    os.mkfifo(source / "pipe")
+    first = cli("fs", "upload", str(source), "main:dataset", "-r", "--json")
+    assert one_error_line(first.stderr) == (
+        f"sapwood: warning: skipped 1 path(s) under {source}: pipe (FIFO)"
+    )
+    up = first.json()
     assert up["summary"]["transferred_objects"] == 3
+    assert up["summary"]["skipped"] == ["pipe (FIFO)"]
     assert up["commit"] is not None
     listed = [o["path"] for o in cli("fs", "ls", "main:dataset/", "-r", "--json").json()]
     assert listed == ["dataset/a.txt", "dataset/empty", "dataset/nested/deeper/b.bin"]
