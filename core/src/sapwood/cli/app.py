@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -139,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("sapwood: interrupted\n")
         return 130
     except BrokenPipeError:
+        # The reader went away (``sapwood fs cat ... | head``): not an error. Point stdout
+        # at nothing so the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
         _report(exc, debug)
