@@ -9,6 +9,7 @@ import msgspec
 import sapwood
 from sapwood.cli.context import Commands, Context, add_json, add_message
 from sapwood.cli.parsing import parse_older_than, parse_ref_path
+from sapwood.config import _masked_url
 
 __all__ = ["register", "register_init"]
 
@@ -24,8 +25,8 @@ _SAFE_REF_MODES = {
 
 
 def _init(ctx: Context) -> int:
-    url = ctx.url()
-    repo = sapwood.Repository.create(url)
+    repo = sapwood.Repository.create(ctx.url())
+    url = _masked_url(ctx.url())
     try:
         facts = repo.metadata()
     finally:
@@ -95,7 +96,7 @@ def _expire(ctx: Context) -> int:
 
 
 def _doctor(ctx: Context) -> int:
-    url = ctx.url()
+    url = _masked_url(ctx.url())
     repo = ctx.repository()
     capabilities = repo.storage_capabilities
     facts = repo.metadata()
