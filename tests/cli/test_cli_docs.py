@@ -6,10 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cli_page_is_generated_from_the_current_parser() -> None:
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if f"(Python {running})" not in page:
+        pytest.skip(f"docs/cli.md was generated under another Python than {running}")
     checked = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_cli_docs.py"), "--check"],
         capture_output=True,
