@@ -11,7 +11,9 @@ The decisions (documented in docs/folders.md):
 - a name that is not UTF-8, or that no object path may hold (a control character), refuses
   the whole folder before anything is staged, listing the names: skipping them would
   silently leave data behind, and a renamed file is easy to re-sync;
-- empty folders are not kept: object storage has no folders, only paths.
+- empty folders are not kept: object storage has no folders, only paths;
+- a file removed while the folder is scanned is skipped (and listed); a folder that cannot
+  be read raises, since skipping it would leave its files behind.
 """
 
 from __future__ import annotations
@@ -113,7 +115,11 @@ def _sort(
         else:
             tree.skipped.append(f"{relative} (symlink to a special file)")
         return
-    info = entry.stat(follow_symlinks=False)
+    try:
+        info = entry.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        tree.skipped.append(f"{relative} (removed during the scan)")
+        return
     if stat.S_ISDIR(info.st_mode):
         pending.append((entry.path, relative + "/"))
     elif stat.S_ISREG(info.st_mode):
