@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sapwood_s3.testing import MotoServer
+
 from .runner import Cli
 
 
@@ -48,3 +50,33 @@ def test_errors_and_doctor_on_s3(moto_cli: Cli, tmp_path: Path) -> None:
     assert doctor["capabilities"]["conditional_create"] is True
     assert doctor["capabilities"]["byte_ranges"] is True
     assert doctor["refs_move_safely"] is True
+
+
+def test_a_profile_names_the_repository_and_its_credentials(
+    moto_cli: Cli, moto_server: MotoServer, s3_bucket: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[profiles.lab]\n"
+        f'match = ["s3://{s3_bucket}"]\n'
+        f'repository = "s3://{s3_bucket}/from-profile"\n'
+        f'endpoint_url = "{moto_server.endpoint_url}"\n'
+        f'region = "{moto_server.region}"\n'
+        'access_key_id = "testing"\n'
+        'secret_access_key = "testing"\n',
+        encoding="utf-8",
+    )
+    env = {
+        k: v
+        for k, v in moto_cli.env.items()
+        if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    }
+    profiled = Cli("unused", {**env, "SAPWOOD_CONFIG": str(config)}, tmp_path)
+    profiled("--profile", "lab", "init", repo=False)
+    (tmp_path / "p.txt").write_text("profile")
+    profiled("--profile", "lab", "fs", "upload", str(tmp_path / "p.txt"), "main:p.txt", repo=False)
+    keys = [
+        item["Key"] for item in moto_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]
+    ]
+    assert any(key.startswith("from-profile/") for key in keys)
+    assert profiled("--profile", "lab", "fs", "cat", "main:p.txt", repo=False).stdout == "profile"
