@@ -8,12 +8,13 @@ collided with other changes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Final, TextIO
 
 import sapwood
@@ -89,14 +90,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbose: bool, debug: bool, stream: TextIO) -> None:
-    if not verbose:
-        return
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("sapwood")
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
+@contextlib.contextmanager
+def _process_settings(args: argparse.Namespace, debug: bool) -> Iterator[None]:
+    """Logging to stderr (``--verbose``), one-line warnings and the chosen profile, for the
+    length of one command (undone after, for callers that run ``main`` in-process)."""
+    logger = logging.getLogger("sapwood")
+    handler: logging.Handler | None = None
+    level = logger.level
+    if getattr(args, "verbose", False):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    shown = warnings.showwarning
+    if not debug:
+        warnings.showwarning = _show_warning
+    profile = getattr(args, "profile", None)
+    try:
+        if profile is not None:
+            sapwood.init(profile=profile)
+        yield
+    finally:
+        if profile is not None:
+            sapwood.init()
+        warnings.showwarning = shown
+        if handler is not None:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 def _show_warning(
@@ -119,15 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
-    _setup_logging(bool(getattr(args, "verbose", False)), debug, sys.stderr)
-    if not debug:
-        warnings.showwarning = _show_warning
-    profile = getattr(args, "profile", None)
+    with _process_settings(args, debug):
+        return _run(parser, args, debug)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, debug: bool) -> int:
     handler: Handler = args.handler
     context = Context(args)
     try:
-        if profile is not None:
-            sapwood.init(profile=profile)
         return handler(context)
     except UsageError as exc:
         parser.print_usage(sys.stderr)
