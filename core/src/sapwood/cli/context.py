@@ -40,6 +40,7 @@ class Context:
     args: argparse.Namespace
     console: Console = field(default_factory=lambda: _stdout_console())
     _repository: sapwood.Repository | None = None
+    _written: list[sapwood.Branch] = field(default_factory=list)
 
     @property
     def json(self) -> bool:
@@ -56,8 +57,18 @@ class Context:
             self._repository = sapwood.Repository.open(self.url())
         return self._repository
 
+    def branch(self, name: str) -> sapwood.Branch:
+        """A branch this command stages changes on: whatever a failed command left staged
+        is dropped at :meth:`close` (it was never committed, and never will be)."""
+        branch = self.repository().branch(name)
+        self._written.append(branch)
+        return branch
+
     def close(self) -> None:
-        """Release the repository."""
+        """Drop what a failed command left staged, and release the repository."""
+        for branch in self._written:
+            branch.reset()
+        self._written.clear()
         if self._repository is not None:
             self._repository.close()
             self._repository = None

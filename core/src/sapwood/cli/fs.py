@@ -111,7 +111,7 @@ def _stat(ctx: Context) -> int:
 
 
 def _branch_of(ctx: Context, where: RefPath) -> sapwood.Branch:
-    return ctx.repository().branch(where.ref)
+    return ctx.branch(where.ref)
 
 
 def _upload(ctx: Context) -> int:

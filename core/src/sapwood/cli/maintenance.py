@@ -45,7 +45,7 @@ def _import(ctx: Context) -> int:
     args = ctx.args
     where = parse_ref_path(args.destination)
     message = args.message or f"Import {args.uri} to {where}"
-    branch = ctx.repository().branch(where.ref)
+    branch = ctx.branch(where.ref)
     status = branch.import_from(args.uri, where.path, message).run()
     if ctx.json:
         ctx.emit_json(status)
