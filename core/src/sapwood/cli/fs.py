@@ -6,7 +6,7 @@ import argparse
 import os
 import posixpath
 import sys
-from typing import Any, BinaryIO, Final
+from typing import Any, Final, Protocol
 
 import sapwood
 from sapwood.aio.folders import folder_prefix
@@ -71,7 +71,15 @@ def _ls(ctx: Context) -> int:
     return 0
 
 
-def _copy_stream(source: Any, target: BinaryIO, report: TransferProgress | None) -> None:
+class _Source(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class _Target(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+def _copy_stream(source: _Source, target: _Target, report: TransferProgress | None) -> None:
     while piece := source.read(PIECE):
         target.write(piece)
         if report is not None:
@@ -142,10 +150,10 @@ def _upload(ctx: Context) -> int:
         report.set_total(total, 1)
         with branch.open(path, "wb") as writer:
             if args.local == "-":
-                _copy_stream(sys.stdin.buffer, writer, report)  # type: ignore[arg-type]
+                _copy_stream(sys.stdin.buffer, writer, report)
             else:
                 with open(args.local, "rb") as source:
-                    _copy_stream(source, writer, report)  # type: ignore[arg-type]
+                    _copy_stream(source, writer, report)
         report.advance(0, 1)
     return _commit(ctx, branch, message, object=branch.stat_object(path))
 
