@@ -4,14 +4,20 @@ symlinks, empty files, special files and names that cannot be object paths."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 import sapwood
 from sapwood.aio import AsyncRepository
+from sapwood.aio.folders import MAX_TRANSFERS
+from sapwood.storage import ObjectMeta, PutMode
+from sapwood_memory.storage import MemoryStorage, drop_bucket
 
 
 def make_tree(root: Path) -> dict[str, bytes]:
@@ -188,3 +194,50 @@ async def test_async_twins(memory_url: str, tmp_path: Path) -> None:
         assert tree_of(tmp_path / "out") == files
     finally:
         await repo.close()
+
+
+class SlowPutStorage(MemoryStorage):
+    """A memory store whose puts take a moment, counting how many are in flight at once."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.active = 0
+        self.most_active = 0
+
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode = "overwrite",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectMeta:
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        try:
+            await asyncio.sleep(0.005)
+            return await super().put(
+                key, data, mode=mode, content_type=content_type, metadata=metadata
+            )
+        finally:
+            self.active -= 1
+
+
+def test_many_files_are_in_flight_at_once_but_bounded(tmp_path: Path) -> None:
+    source = tmp_path / "many"
+    source.mkdir()
+    for index in range(120):
+        (source / f"f{index:03d}").write_bytes(os.urandom(2048))
+    name = f"folders-{uuid.uuid4().hex[:8]}"
+    store = SlowPutStorage(name)
+    repo = sapwood.Repository.create(store)
+    try:
+        store.most_active = 0
+        summary = repo.branch("main").upload_folder(source)
+        assert summary.transferred_objects == 120
+        assert store.most_active > 8, "files go up concurrently, not one by one"
+        assert store.most_active <= MAX_TRANSFERS
+    finally:
+        repo.close()
+        drop_bucket(name)
