@@ -37,6 +37,7 @@ class Repository(Twin[AsyncRepository]):
     fetch_config = awaited_on_class(AsyncRepository.fetch_config)
 
     config = forwarded(AsyncRepository.config)
+    storage_capabilities = forwarded(AsyncRepository.storage_capabilities)
 
     @property
     def author(self) -> str:

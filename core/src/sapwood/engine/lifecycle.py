@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeAlias
@@ -31,6 +32,8 @@ from sapwood.errors import (
     SapwoodError,
 )
 from sapwood.layer import ObjectLayer
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "LayerFactory",
@@ -110,6 +113,7 @@ async def create_engine(
     engine = Engine(layer, document, given, ref_mode=mode, open_container=open_container)
     await write_document(layer, document, create=True)
     await ensure_default_branch(engine)
+    logger.info("created repository at %s (ref mode %s)", location, mode)
     return engine
 
 
@@ -147,4 +151,5 @@ async def open_engine(
     engine = Engine(layer, document, effective, ref_mode=mode, open_container=open_container)
     if not refs:
         await ensure_default_branch(engine)
+    logger.info("opened repository at %s (ref mode %s)", location, mode)
     return engine
