@@ -17,6 +17,7 @@ from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
     from sapwood._sync.repository import Repository
+    from sapwood.zarr import SapwoodStore
 
 __all__ = ["Session"]
 
@@ -60,6 +61,14 @@ class Session(Twin[AsyncSession]):
     def has_uncommitted_changes(self) -> bool:
         """True if changes are staged."""
         return self.aio.has_uncommitted_changes
+
+    @property
+    def store(self) -> SapwoodStore:
+        """A Zarr v3 store over this session (needs ``sapwood[zarr]``): Zarr reads what
+        the session sees and stages its writes here until :meth:`commit`."""
+        from sapwood.zarr import SapwoodStore
+
+        return SapwoodStore(self)
 
     def move_base(self, snapshot: bytes) -> None:
         """Re-base a session with nothing staged onto another commit (raw id)."""

@@ -1,0 +1,110 @@
+"""Where a session's coroutines run when a Zarr store calls them.
+
+sapwood's async objects are bound to the event loop their repository was opened in (its
+locks, semaphores and shared in-flight reads live there), while Zarr calls a store from
+whatever loop it runs on: its own ``zarr_io`` thread for the sync API, the caller's loop
+for the async API. A :class:`HomeLoop` runs each call on the session's own loop and hands
+the result back to the caller's loop, so neither has to know about the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from sapwood.errors import SapwoodError
+
+__all__ = ["HomeLoop"]
+
+T = TypeVar("T")
+
+
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class HomeLoop:
+    """The loop one session lives on, and the ways to run its coroutines there.
+
+    ``fixed`` names the loop outright (sapwood's own background loop, for a sync
+    Session). Otherwise the loop running when this object is made is the home, or, if
+    none was, the first loop a call comes from (an unpickled AsyncSession opens its
+    repository on that loop).
+
+    An idle home loop (not running, not closed: an asyncio test's loop between two
+    steps, say) is driven for the length of one call, one call at a time, so the sync
+    API still reaches an AsyncSession whose loop is waiting for that very call.
+    """
+
+    def __init__(self, fixed: asyncio.AbstractEventLoop | None = None) -> None:
+        self._loop = fixed if fixed is not None else _current_loop()
+        self._pin_lock = threading.Lock()
+        self._drive_lock = threading.Lock()
+        self._driving = False
+
+    def _home(self) -> asyncio.AbstractEventLoop | None:
+        if self._loop is None:
+            current = _current_loop()
+            if current is not None:
+                with self._pin_lock:
+                    if self._loop is None:
+                        self._loop = current
+        return self._loop
+
+    def _check_open(self, home: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any]) -> None:
+        if home.is_closed():
+            coro.close()
+            raise SapwoodError(
+                "the event loop this AsyncSession was opened in has closed, so its store "
+                "cannot reach it; open the session (and its store) in the loop that uses "
+                "it, or use a sync Session, whose store works from any loop or thread"
+            )
+
+    def _drive(self, home: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+        with self._drive_lock:
+            if home.is_running():
+                # Its owner started it again meanwhile: hand the call over instead.
+                return asyncio.run_coroutine_threadsafe(coro, home).result()
+            self._driving = True
+            try:
+                return home.run_until_complete(coro)
+            finally:
+                self._driving = False
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await ``coro`` on the home loop from whichever loop is running now."""
+        home = self._home()
+        current = asyncio.get_running_loop()
+        if home is None or home is current:
+            return await coro
+        self._check_open(home, coro)
+        if home.is_running() and not self._driving:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
+        return await asyncio.to_thread(self._drive, home, coro)
+
+    def run_blocking(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the home loop and wait for it in this thread (which must not be
+        running an event loop: the store's ``*_sync`` methods are for plain threads)."""
+        if _current_loop() is not None:
+            coro.close()
+            raise SapwoodError(
+                "a blocking store call (get_sync, set_sync, delete_sync) was made from "
+                "inside a running event loop, which it would stall; await the async "
+                "method (get, set, delete) there instead"
+            )
+        home = self._home()
+        if home is None:
+            # Nothing has bound the session to a loop yet: this call's loop becomes home.
+            with self._pin_lock:
+                if self._loop is None:
+                    self._loop = asyncio.new_event_loop()
+            home = self._loop
+        self._check_open(home, coro)
+        if home.is_running() and not self._driving:
+            return asyncio.run_coroutine_threadsafe(coro, home).result()
+        return self._drive(home, coro)
