@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any, TypeVar
 
 from sapwood.errors import SapwoodError
@@ -20,12 +21,86 @@ __all__ = ["HomeLoop"]
 
 T = TypeVar("T")
 
+_CLOSED = (
+    "the event loop this AsyncSession was opened in has closed, so its store cannot reach "
+    "it; open the session (and its store) in the loop that uses it, or use a sync Session, "
+    "whose store works from any loop or thread"
+)
+
 
 def _current_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+class _Bridge:
+    """Carries coroutines from one caller loop to the home loop and their outcomes back,
+    a batch at a time: Zarr keeps about ten reads in flight, and one wake-up of each loop
+    per batch costs far less on a busy machine than two thread hand-offs per call."""
+
+    def __init__(self, home: asyncio.AbstractEventLoop, caller: asyncio.AbstractEventLoop):
+        self._home = home
+        self._caller = caller
+        self._lock = threading.Lock()
+        self._outbox: list[tuple[Coroutine[Any, Any, Any], asyncio.Future[Any]]] = []
+        self._inbox: list[tuple[asyncio.Future[Any], asyncio.Task[Any]]] = []
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        waiter: asyncio.Future[T] = self._caller.create_future()
+        with self._lock:
+            self._outbox.append((coro, waiter))
+            first = len(self._outbox) == 1
+        if first:
+            try:
+                self._home.call_soon_threadsafe(self._start)
+            except RuntimeError:  # the home loop closed meanwhile
+                with self._lock:
+                    stranded, self._outbox = self._outbox, []
+                for pending, pending_waiter in stranded:
+                    pending.close()
+                    pending_waiter.set_exception(SapwoodError(_CLOSED))
+        return await waiter
+
+    def _start(self) -> None:
+        with self._lock:
+            batch, self._outbox = self._outbox, []
+        for coro, waiter in batch:
+            task = self._home.create_task(coro)
+            task.add_done_callback(partial(self._finished, waiter))
+            waiter.add_done_callback(partial(self._abandoned, task))
+
+    def _abandoned(self, task: asyncio.Task[Any], waiter: asyncio.Future[Any]) -> None:
+        # Runs on the caller's loop: a cancelled caller cancels the work it started.
+        if waiter.cancelled() and not task.done():
+            self._home.call_soon_threadsafe(task.cancel)
+
+    def _finished(self, waiter: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
+        with self._lock:
+            self._inbox.append((waiter, task))
+            first = len(self._inbox) == 1
+        if first:
+            try:
+                self._caller.call_soon_threadsafe(self._deliver)
+            except RuntimeError:  # the caller's loop closed: nobody waits any more
+                with self._lock:
+                    self._inbox.clear()
+
+    def _deliver(self) -> None:
+        with self._lock:
+            batch, self._inbox = self._inbox, []
+        for waiter, task in batch:
+            if waiter.done():
+                if not task.cancelled():
+                    task.exception()  # retrieved, so an abandoned failure is not reported
+                continue
+            if task.cancelled():
+                waiter.cancel()
+            elif (error := task.exception()) is not None:
+                waiter.set_exception(error)
+            else:
+                waiter.set_result(task.result())
 
 
 class HomeLoop:
@@ -46,6 +121,16 @@ class HomeLoop:
         self._pin_lock = threading.Lock()
         self._drive_lock = threading.Lock()
         self._driving = False
+        self._bridges: dict[asyncio.AbstractEventLoop, _Bridge] = {}
+
+    def _bridge(
+        self, home: asyncio.AbstractEventLoop, caller: asyncio.AbstractEventLoop
+    ) -> _Bridge:
+        with self._pin_lock:
+            bridge = self._bridges.get(caller)
+            if bridge is None:
+                bridge = self._bridges[caller] = _Bridge(home, caller)
+            return bridge
 
     def _home(self) -> asyncio.AbstractEventLoop | None:
         if self._loop is None:
@@ -59,11 +144,7 @@ class HomeLoop:
     def _check_open(self, home: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any]) -> None:
         if home.is_closed():
             coro.close()
-            raise SapwoodError(
-                "the event loop this AsyncSession was opened in has closed, so its store "
-                "cannot reach it; open the session (and its store) in the loop that uses "
-                "it, or use a sync Session, whose store works from any loop or thread"
-            )
+            raise SapwoodError(_CLOSED)
 
     def _drive(self, home: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
         with self._drive_lock:
@@ -84,7 +165,7 @@ class HomeLoop:
             return await coro
         self._check_open(home, coro)
         if home.is_running() and not self._driving:
-            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
+            return await self._bridge(home, current).run(coro)
         return await asyncio.to_thread(self._drive, home, coro)
 
     def run_blocking(self, coro: Coroutine[Any, Any, T]) -> T:
