@@ -48,6 +48,8 @@ def test_sync_session_array_round_trip_in_one_commit(repo: sapwood.Repository) -
     np.testing.assert_array_equal(opened[:], values)
     assert zarr.open_group(reader.store, mode="r").attrs["title"] == "test"
     assert len([p for p in reader.store.session.list_objects(prefix="temperature/c/")]) == 12
+    assert reader.stat_object("temperature/zarr.json").content_type == "application/json"
+    assert reader.stat_object("temperature/c/0/0").content_type == "application/octet-stream"
 
 
 def test_readonly_session_store_refuses_writes(repo: sapwood.Repository) -> None:
