@@ -10,6 +10,7 @@ the result back to the caller's loop, so neither has to know about the other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from functools import partial
@@ -46,9 +47,11 @@ class _Bridge:
         self._lock = threading.Lock()
         self._outbox: list[tuple[Coroutine[Any, Any, Any], asyncio.Future[Any]]] = []
         self._inbox: list[tuple[asyncio.Future[Any], asyncio.Task[Any]]] = []
+        self._started: dict[asyncio.Future[Any], asyncio.Task[Any]] = {}
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         waiter: asyncio.Future[T] = self._caller.create_future()
+        waiter.add_done_callback(self._abandoned)
         with self._lock:
             self._outbox.append((coro, waiter))
             first = len(self._outbox) == 1
@@ -64,20 +67,32 @@ class _Bridge:
         return await waiter
 
     def _start(self) -> None:
+        # On the home loop.
         with self._lock:
             batch, self._outbox = self._outbox, []
         for coro, waiter in batch:
+            if waiter.done():  # its caller was cancelled before the work began
+                coro.close()
+                continue
             task = self._home.create_task(coro)
+            with self._lock:
+                self._started[waiter] = task
             task.add_done_callback(partial(self._finished, waiter))
-            waiter.add_done_callback(partial(self._abandoned, task))
 
-    def _abandoned(self, task: asyncio.Task[Any], waiter: asyncio.Future[Any]) -> None:
-        # Runs on the caller's loop: a cancelled caller cancels the work it started.
-        if waiter.cancelled() and not task.done():
-            self._home.call_soon_threadsafe(task.cancel)
+    def _abandoned(self, waiter: asyncio.Future[Any]) -> None:
+        # On the caller's loop: a cancelled caller cancels the work it started.
+        if not waiter.cancelled():
+            return
+        with self._lock:
+            task = self._started.pop(waiter, None)
+        if task is not None:
+            with contextlib.suppress(RuntimeError):  # the home loop has closed
+                self._home.call_soon_threadsafe(task.cancel)
 
     def _finished(self, waiter: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
+        # On the home loop.
         with self._lock:
+            self._started.pop(waiter, None)
             self._inbox.append((waiter, task))
             first = len(self._inbox) == 1
         if first:
@@ -88,6 +103,7 @@ class _Bridge:
                     self._inbox.clear()
 
     def _deliver(self) -> None:
+        # On the caller's loop.
         with self._lock:
             batch, self._inbox = self._inbox, []
         for waiter, task in batch:
