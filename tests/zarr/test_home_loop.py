@@ -15,7 +15,7 @@ from sapwood.zarr._home import HomeLoop
 
 
 async def test_results_and_errors_come_back_from_the_home_loop() -> None:
-    home = HomeLoop(_loop.loop())
+    home = HomeLoop(resolve=_loop.loop)
 
     async def where() -> str:
         return threading.current_thread().name
@@ -30,7 +30,7 @@ async def test_results_and_errors_come_back_from_the_home_loop() -> None:
 
 
 async def test_cancelling_a_call_cancels_its_work_on_the_home_loop() -> None:
-    home = HomeLoop(_loop.loop())
+    home = HomeLoop(resolve=_loop.loop)
     started = threading.Event()
     cancelled = threading.Event()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any, TypeVar
 
@@ -122,33 +122,50 @@ class _Bridge:
 class HomeLoop:
     """The loop one session lives on, and the ways to run its coroutines there.
 
-    ``fixed`` names the loop outright (sapwood's own background loop, for a sync
-    Session). Otherwise the loop running when this object is made is the home, or, if
-    none was, the first loop a call comes from (an unpickled AsyncSession opens its
-    repository on that loop).
+    ``fixed`` names the loop outright, or ``resolve`` is asked for it at each call
+    (sapwood's own background loop, for a sync Session: started on first use, and
+    replaced after a fork or a shutdown). Otherwise the loop running when this object is
+    made is the home, or, if none was, the first loop a call comes from (an unpickled
+    AsyncSession opens its repository on that loop).
 
     An idle home loop (not running, not closed: an asyncio test's loop between two
     steps, say) is driven for the length of one call, one call at a time, so the sync
     API still reaches an AsyncSession whose loop is waiting for that very call.
     """
 
-    def __init__(self, fixed: asyncio.AbstractEventLoop | None = None) -> None:
-        self._loop = fixed if fixed is not None else _current_loop()
+    def __init__(
+        self,
+        fixed: asyncio.AbstractEventLoop | None = None,
+        *,
+        resolve: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    ) -> None:
+        self._resolve = resolve
+        self._loop = fixed if fixed is not None or resolve is not None else _current_loop()
         self._pin_lock = threading.Lock()
         self._drive_lock = threading.Lock()
         self._driving = False
-        self._bridges: dict[asyncio.AbstractEventLoop, _Bridge] = {}
+        # One per (home, caller) pair: a sync Session's home is replaced after a shutdown.
+        self._bridges: dict[tuple[asyncio.AbstractEventLoop, asyncio.AbstractEventLoop], _Bridge]
+        self._bridges = {}
 
     def _bridge(
         self, home: asyncio.AbstractEventLoop, caller: asyncio.AbstractEventLoop
     ) -> _Bridge:
         with self._pin_lock:
-            bridge = self._bridges.get(caller)
+            bridge = self._bridges.get((home, caller))
             if bridge is None:
-                bridge = self._bridges[caller] = _Bridge(home, caller)
+                # Bridges to closed loops go: a test suite makes a loop per test.
+                self._bridges = {
+                    pair: kept
+                    for pair, kept in self._bridges.items()
+                    if not (pair[0].is_closed() or pair[1].is_closed())
+                }
+                bridge = self._bridges[(home, caller)] = _Bridge(home, caller)
             return bridge
 
     def _home(self) -> asyncio.AbstractEventLoop | None:
+        if self._resolve is not None:
+            return self._resolve()
         if self._loop is None:
             current = _current_loop()
             if current is not None:

@@ -34,7 +34,7 @@ def _home_of(session: AnySession) -> HomeLoop:
         # A sync Session's async twin lives on sapwood's own background loop.
         from sapwood import _loop
 
-        return HomeLoop(_loop.loop())
+        return HomeLoop(resolve=_loop.loop)
     return HomeLoop()
 
 
