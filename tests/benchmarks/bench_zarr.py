@@ -11,8 +11,9 @@ Workloads, each on a local folder, each round in fresh processes:
 
 Icechunk is installed into its own virtual environment (``.bench-venv/`` at the
 repository root, git-ignored) the first time; ``--icechunk-python`` names another.
-Rounds alternate which system goes first; the table gives medians and sapwood's time
-as a fraction of Icechunk's (below 1.0: sapwood is faster).
+Rounds rotate which system goes first; the table gives medians of wall time and of the
+process's CPU time (all its threads: the steadier figure on a busy machine), and
+sapwood's as a fraction of Icechunk's (below 1.0: sapwood is faster).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def run_workload(system: str, folder: str, chunks: int, chunk_elements: int) -> 
     else:
         repo = _Sapwood(folder, fsync=system != "sapwood-nofsync")
     values = np.random.default_rng(7).integers(0, 2**31 - 1, chunks * chunk_elements, "int32")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     session = repo.writable()
     array = zarr.create_array(
         session.store,
@@ -105,15 +106,23 @@ def run_workload(system: str, folder: str, chunks: int, chunk_elements: int) -> 
         fill_value=0,
     )
     array[:] = values
-    staged = time.perf_counter() - start
+    staged, staged_cpu = time.perf_counter() - start, time.process_time() - cpu
     session.commit(f"{chunks} chunks")
-    written = time.perf_counter() - start
-    start = time.perf_counter()
+    written, written_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     back = zarr.open_array(repo.reader_store(), path="data", mode="r")[:]
-    read = time.perf_counter() - start
+    read, read_cpu = time.perf_counter() - start, time.process_time() - cpu
     if not np.array_equal(back, values):
         raise AssertionError(f"{system}: the array read back differs from the one written")
-    return {"write": written, "commit": written - staged, "read": read, "chunks": chunks}
+    return {
+        "write": written,
+        "commit": written - staged,
+        "read": read,
+        "write_cpu": written_cpu,
+        "commit_cpu": written_cpu - staged_cpu,
+        "read_cpu": read_cpu,
+        "chunks": chunks,
+    }
 
 
 # -- the driver ----------------------------------------------------------------------------
@@ -213,7 +222,7 @@ def main() -> None:
     print("versions:", ", ".join(f"{k} {v}" for k, v in versions.items()))
     print(
         "\n| workload | what | sapwood | sapwood, fsync=false | Icechunk | "
-        "sapwood / Icechunk | fsync=false / Icechunk |"
+        "sapwood / Icechunk (wall / CPU) | fsync=false / Icechunk (wall / CPU) |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name in args.only or sorted(WORKLOADS):
@@ -224,15 +233,14 @@ def main() -> None:
             for system in order:
                 runs[system].append(one_round(pythons[system], system, chunks, elements))
         for what in ("write", "commit", "read"):
-            ours, unsynced, theirs = (
-                statistics.median(run[what] for run in runs[system]) for system in SYSTEMS
-            )
+            wall = [statistics.median(run[what] for run in runs[system]) for system in SYSTEMS]
+            cpu = [
+                statistics.median(run[f"{what}_cpu"] for run in runs[system]) for system in SYSTEMS
+            ]
             title = {"write": "write + commit", "commit": "of which commit"}.get(what, what)
-            print(
-                f"| ({name}) {label} | {title} | {seconds(ours)} | {seconds(unsynced)} | "
-                f"{seconds(theirs)} | {ours / theirs:.2f} | {unsynced / theirs:.2f} |",
-                flush=True,
-            )
+            cells = [f"{seconds(w)} ({seconds(c)} CPU)" for w, c in zip(wall, cpu, strict=True)]
+            ratios = [f"{wall[i] / wall[2]:.2f} / {cpu[i] / cpu[2]:.2f}" for i in range(2)]
+            print(f"| ({name}) {label} | {title} | {' | '.join(cells + ratios)} |", flush=True)
 
 
 if __name__ == "__main__":
