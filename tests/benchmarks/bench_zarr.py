@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".bench-venv"
 SYSTEMS = ("sapwood", "sapwood-nofsync", "icechunk")
 """sapwood with its default, durable settings (the local backend fsyncs every object it
-writes); sapwood with ``fsync=false``, which matches what Icechunk's local storage does;
-Icechunk."""
+writes); sapwood with ``fsync=false``, closer to Icechunk's local storage (Icechunk's own
+source has no fsync call); Icechunk."""
 WORKLOADS = {
     "a": (1_000, 1_024, "1,000 chunks of 4 KiB"),
     "b": (100_000, 16, "100,000 chunks of 64 B"),
