@@ -229,3 +229,22 @@ def test_session_store_property_names_the_session(repo: sapwood.Repository) -> N
     assert session.store == session.store
     with pytest.raises(TypeError, match="Session or AsyncSession"):
         SapwoodStore("main")  # type: ignore[arg-type]
+
+
+def test_unpickled_async_store_belongs_to_the_loop_that_first_uses_it(tmp_path: Path) -> None:
+    async def make() -> bytes:
+        repo = await AsyncRepository.create(str(tmp_path / "repo"))
+        session = await repo.writable_session("main")
+        await session.upload(b"staged", "note")
+        return pickle.dumps(session.store)
+
+    payload = asyncio.run(make())
+
+    async def unpickle() -> SapwoodStore:
+        return pickle.loads(payload)  # type: ignore[no-any-return]
+
+    store = asyncio.run(unpickle())  # that loop is closed now; it never used the session
+    array = zarr.create_array(store, name="b", shape=(4,), chunks=(2,), dtype="i1")
+    array[:] = 3
+    np.testing.assert_array_equal(zarr.open_array(store, path="b", mode="r")[:], [3] * 4)
+    assert store.get_sync("note") is not None

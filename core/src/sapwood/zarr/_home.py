@@ -125,8 +125,8 @@ class HomeLoop:
     ``fixed`` names the loop outright, or ``resolve`` is asked for it at each call
     (sapwood's own background loop, for a sync Session: started on first use, and
     replaced after a fork or a shutdown). Otherwise the loop running when this object is
-    made is the home, or, if none was, the first loop a call comes from (an unpickled
-    AsyncSession opens its repository on that loop).
+    made is the home (unless ``capture`` is false), or, if none was, the first loop a call
+    comes from (an unpickled AsyncSession opens its repository on that loop).
 
     An idle home loop (not running, not closed: an asyncio test's loop between two
     steps, say) is driven for the length of one call, one call at a time, so the sync
@@ -138,9 +138,12 @@ class HomeLoop:
         fixed: asyncio.AbstractEventLoop | None = None,
         *,
         resolve: Callable[[], asyncio.AbstractEventLoop] | None = None,
+        capture: bool = True,
     ) -> None:
         self._resolve = resolve
-        self._loop = fixed if fixed is not None or resolve is not None else _current_loop()
+        self._loop = fixed
+        if fixed is None and resolve is None and capture:
+            self._loop = _current_loop()
         self._pin_lock = threading.Lock()
         self._drive_lock = threading.Lock()
         self._driving = False

@@ -29,13 +29,15 @@ T = TypeVar("T")
 DEFAULT_PARTIAL_CONCURRENCY = 10
 
 
-def _home_of(session: AnySession) -> HomeLoop:
+def _home_of(session: AnySession, *, unpickled: bool = False) -> HomeLoop:
     if isinstance(session, Session):
         # A sync Session's async twin lives on sapwood's own background loop.
         from sapwood import _loop
 
         return HomeLoop(resolve=_loop.loop)
-    return HomeLoop()
+    # An unpickled AsyncSession has no repository open yet: the loop that first uses it
+    # is its home, not whichever loop happened to unpickle it (a Dask worker's, say).
+    return HomeLoop(capture=not unpickled)
 
 
 def _async_of(session: AnySession) -> AsyncSession:
@@ -132,7 +134,7 @@ class SapwoodStore(Store):
         self._aio = _async_of(self._session)
         self._read_only = state["read_only"]
         self._is_open = state["open"]
-        self._home = _home_of(self._session)
+        self._home = _home_of(self._session, unpickled=True)
 
     def with_read_only(self, read_only: bool = False) -> SapwoodStore:
         """A new store over the same session with another ``read_only`` setting (a
