@@ -142,6 +142,9 @@ def test_to_sapwood_refuses_what_does_not_apply(repo: sapwood.Repository) -> Non
         to_sapwood(field(2), session, storage_options={"anon": True})
     with pytest.raises(ValueError, match="return_stored"):
         to_sapwood(field(2), session, chunkmanager_store_kwargs={"return_stored": False})
+    with pytest.raises(ValueError, match="split_every"):
+        to_sapwood(field(2), session, split_every=1)
+    assert not session.has_uncommitted_changes  # refused before writing anything
     with pytest.raises(SapwoodError, match="writable session"):
         to_sapwood(field(2), repo.readonly_session(branch="main"))
     with pytest.raises(TypeError, match=r"sapwood\.Session"):

@@ -103,12 +103,6 @@ def _write_lazily(
     fork_store = SapwoodStore(fork)
     writer.targets = [_rebind(target, fork_store) for target in writer.targets]
     options = dict(chunkmanager_store_kwargs or {})
-    for reserved in ("return_stored", "load_stored", "compute", "lock"):
-        if reserved in options:
-            raise ValueError(
-                f"chunkmanager_store_kwargs[{reserved!r}] is set by to_sapwood itself (tasks "
-                "must hand back what they wrote); leave it out"
-            )
     options.update(return_stored=True, load_stored=False)
     stored = writer.sync(  # type: ignore[no-untyped-call]
         compute=False, chunkmanager_store_kwargs=options
@@ -186,6 +180,12 @@ def to_sapwood(
         raise ValueError(
             "storage_options do not apply to to_sapwood: the session says where data goes"
         )
+    for reserved in ("return_stored", "load_stored", "compute", "lock"):
+        if reserved in (chunkmanager_store_kwargs or {}):
+            raise ValueError(
+                f"chunkmanager_store_kwargs[{reserved!r}] is set by to_sapwood itself (tasks "
+                "must hand back what they wrote); leave it out"
+            )
     if not isinstance(split_every, int) or split_every < 2:
         raise ValueError(f"split_every must be an int >= 2, got {split_every!r}")
     dataset = _as_dataset(obj)
