@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsspec.spec import AbstractBufferedFile
 
-from sapwood import InvalidPathError, ObjectReader, ObjectWriter, Session
+from sapwood import InvalidPathError, ObjectWriter, Session
 from sapwood.fsspec._paths import split
 from sapwood.fsspec._staging import Staging
 
@@ -61,7 +61,7 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
                 f"{path!r} names a ref, not an object: add the object's path after the ref "
                 "(sapwood://main/data.csv)"
             )
-        self._reader: ObjectReader | None = None
+        self._reading: Session | None = None
         self._writer: ObjectWriter | None = None
         self._staging: Staging | None = None
         self._owns_staging = False
@@ -69,10 +69,13 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
         if mode == "rb":
             if content_type is not None or metadata is not None:
                 raise ValueError("content_type and metadata describe written files, not read ones")
-            reader = fs.read_session(self.ref).open(self.key, "rb")
-            self._reader = reader
-            self._details = fs.file_entry(self.ref, reader.info)
-            kwargs["size"] = reader.size
+            # The session is pinned to the commit the ref names now; each fetch opens a
+            # reader of its own, so an unclosed file holds nothing open (pyarrow leaves
+            # files to the garbage collector, which may run in sapwood's loop thread).
+            self._reading = fs.read_session(self.ref)
+            info = self._reading.stat_object(self.key)
+            self._details = fs.file_entry(self.ref, info)
+            kwargs["size"] = info.size_bytes
         else:
             self._content_type = content_type
             self._metadata = metadata
@@ -88,11 +91,14 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
     # -- reading ----------------------------------------------------------------------------
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        reader = self._reader
-        if reader is None:
+        session = self._reading
+        if session is None:
             raise ValueError("this file is not open for reading")
-        reader.seek(start)
-        return reader.read(max(0, end - start))
+        if end <= start:
+            return b""
+        with session.open(self.key, "rb") as reader:
+            reader.seek(start)
+            return reader.read(end - start)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -142,15 +148,12 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
         transaction)."""
         if self.closed:
             return
+        self._reading = None
         try:
             super().close()
         except BaseException:
             self.discard()
             raise
-        finally:
-            reader, self._reader = self._reader, None
-            if reader is not None:
-                reader.close()
 
     def __exit__(
         self,

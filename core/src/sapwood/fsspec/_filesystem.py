@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal, overload
 from fsspec.spec import AbstractFileSystem
 
 from sapwood import (
+    AnonymousCredentials,
     Branch,
     CommonPrefix,
     ConfigError,
@@ -68,7 +69,9 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
     ``repo`` is the repository: a URL or folder, an :class:`~sapwood.ObjectStoreConfig`,
     or a :class:`~sapwood.Repository` (then used as it is and never closed here); default:
     the ``SAPWOOD_REPO`` environment variable. ``credentials`` are the store's credentials
-    (default: the credential chain) and ``create=True`` creates a missing repository.
+    (default: the credential chain), ``anon=True`` means no credentials (a public bucket;
+    pandas retries with it when a read is refused), and ``create=True`` creates a missing
+    repository.
     """
 
     protocol: ClassVar[str] = PROTOCOL
@@ -80,6 +83,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         repo: RepositorySpec | None = None,
         *,
         credentials: Any = None,
+        anon: bool = False,
         create: bool = False,
         **options: Any,
     ) -> None:
@@ -87,10 +91,14 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         if options:
             raise ConfigError(
                 f"unknown sapwood:// storage option(s) {sorted(options)}: the options are "
-                "'repo', 'credentials' and 'create'",
+                "'repo', 'credentials', 'anon' and 'create'",
                 field=sorted(options)[0],
             )
         super().__init__()
+        if anon:
+            if credentials is not None:
+                raise ConfigError("give 'credentials' or anon=True, not both", field="anon")
+            credentials = AnonymousCredentials()
         self._repository, owned = _open_repository(repo, credentials, create)
         self._batches = threading.local()
         if owned:
@@ -483,8 +491,8 @@ def _open_repository(
     if isinstance(repo, Repository):
         if credentials is not None or create:
             raise ConfigError(
-                "'credentials' and 'create' apply when the filesystem opens the repository; "
-                "this Repository is already open",
+                "'credentials', 'anon' and 'create' apply when the filesystem opens the "
+                "repository; this Repository is already open",
                 field="credentials" if credentials is not None else "create",
             )
         return repo, False
