@@ -149,6 +149,23 @@ def test_listing_folds_deeper_paths_into_folders(fs: SapwoodFileSystem) -> None:
     assert fs.du("main") == 6
 
 
+def test_find_reads_one_listing_at_one_commit(fs: SapwoodFileSystem) -> None:
+    fs.pipe({"main/a.txt": b"a", "main/d/b.txt": b"b", "main/d/e/c.txt": b"c", "main/dx": b"x"})
+
+    assert fs.find("main/d") == ["main/d/b.txt", "main/d/e/c.txt"]
+    assert fs.find("main/d", withdirs=True) == [
+        "main/d",
+        "main/d/b.txt",
+        "main/d/e",
+        "main/d/e/c.txt",
+    ]
+    assert fs.find("main/d", maxdepth=1) == ["main/d/b.txt"]
+    assert fs.find("main/a.txt") == ["main/a.txt"]
+    assert fs.find("main/nothing") == []
+    assert fs.find("main/d", detail=True)["main/d/e/c.txt"]["size"] == 1
+    assert fs.glob("main/d/**/*.txt") == ["main/d/b.txt", "main/d/e/c.txt"]
+
+
 def test_info_describes_objects_and_folders(fs: SapwoodFileSystem) -> None:
     fs.pipe_file("main/d/b.csv", b"x,y\n", metadata={"owner": "ana"})
 
@@ -260,6 +277,24 @@ def test_each_closed_file_is_one_commit(fs: SapwoodFileSystem, repo: sapwood.Rep
     assert messages(repo) == ["Write b.txt", "Write a.bin"]
     assert fs.size("main/a.bin") == 9_000_000
     assert fs.read_text("main/b.txt") == "hello"
+
+
+def test_a_file_opened_without_autocommit_commits_when_told(
+    fs: SapwoodFileSystem, repo: sapwood.Repository
+) -> None:
+    kept = fs.open("main/kept.txt", "wb", autocommit=False)
+    kept.write(b"kept")
+    kept.close()
+    dropped = fs.open("main/dropped.txt", "wb", autocommit=False)
+    dropped.write(b"dropped")
+    dropped.close()
+    assert messages(repo) == []
+
+    kept.commit()
+    dropped.discard()
+
+    assert messages(repo) == ["Write kept.txt"]
+    assert fs.find("main") == ["main/kept.txt"]
 
 
 def test_a_file_whose_block_raises_is_not_committed(
@@ -472,6 +507,22 @@ def test_create_only_writes_refuse_an_existing_path(
     assert messages(repo) == ["Write new.txt", "Write a.txt"]
 
 
+def test_put_file_can_create_only(
+    fs: SapwoodFileSystem, repo: sapwood.Repository, tmp_path: Path
+) -> None:
+    local = tmp_path / "a.txt"
+    local.write_bytes(b"local")
+    fs.pipe_file("main/a.txt", b"remote")
+
+    with pytest.raises(FileExistsError):
+        fs.put_file(str(local), "main/a.txt", mode="create")
+    fs.put_file(str(local), "main/b.txt", mode="create", content_type="text/x-note")
+
+    assert fs.cat("main/a.txt") == b"remote"
+    assert fs.info("main/b.txt")["content_type"] == "text/x-note"
+    assert messages(repo) == ["Upload b.txt", "Write a.txt"]
+
+
 def test_create_only_sees_what_the_transaction_staged(fs: SapwoodFileSystem) -> None:
     def create_twice() -> None:
         with fs.transaction:
@@ -503,7 +554,7 @@ def test_create_only_is_checked_again_at_commit(
     assert fs.cat("main/a.txt") == content
 
 
-def test_a_conflict_on_a_created_path_is_reported_as_file_exists(
+def test_the_other_writer_of_a_created_path_gets_a_conflict(
     fs: SapwoodFileSystem, repo: sapwood.Repository
 ) -> None:
     other = repo.writable_session("main")

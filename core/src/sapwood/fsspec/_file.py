@@ -72,14 +72,14 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
             # The session is pinned to the commit the ref names now; each fetch opens a
             # reader of its own, so an unclosed file holds nothing open (pyarrow leaves
             # files to the garbage collector, which may run in sapwood's loop thread).
-            self._reading = fs.read_session(self.ref)
+            self._reading = fs._read_session(self.ref)
             info = self._reading.stat_object(self.key)
-            self._details = fs.file_entry(self.ref, info)
+            self._details = fs._file_entry(self.ref, info)
             kwargs["size"] = info.size_bytes
         else:
             self._content_type = content_type
             self._metadata = metadata
-            self._staging, self._owns_staging = fs.write_staging()
+            self._staging, self._owns_staging = fs._write_staging()
             staging = self._staging
             self._session = (
                 staging.claim(self.ref, self.key) if mode == "xb" else staging.session(self.ref)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, Literal, overload
 
+from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.spec import AbstractFileSystem
 
 from sapwood import (
@@ -140,7 +141,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         batch: Staging | None = getattr(self._batches, "staging", None)
         return batch
 
-    def read_session(self, ref: str) -> Session:
+    def _read_session(self, ref: str) -> Session:
         """The session reads of ``ref`` go through now: the staged session of that branch
         inside a transaction, a read-only one at the ref's commit otherwise
         (FileNotFoundError if the ref names nothing)."""
@@ -157,7 +158,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
                 "branch, a tag or a commit id"
             ) from exc
 
-    def write_staging(self) -> tuple[Staging, bool]:
+    def _write_staging(self) -> tuple[Staging, bool]:
         """Where a write stages: the transaction's (or the calling operation's) staging, or
         a new one the write commits itself (then the flag is True)."""
         staging = self._staging()
@@ -186,7 +187,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
 
     # -- listing and info -------------------------------------------------------------------
 
-    def file_entry(self, ref: str, info: ObjectInfo) -> Entry:
+    def _file_entry(self, ref: str, info: ObjectInfo) -> Entry:
         """The fsspec description of an object (what :meth:`info` returns)."""
         return {
             "name": f"{ref_segment(ref)}/{info.path}",
@@ -231,7 +232,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         ref, key = split(path)
         if not ref:
             return self._refs()
-        session = self.read_session(ref)
+        session = self._read_session(ref)
         segment = ref_segment(ref)
         entries: list[Entry] = []
         prefix = f"{key}/" if key else ""
@@ -243,11 +244,11 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
             if isinstance(item, CommonPrefix):
                 entries.append(self._folder(f"{segment}/{item.path.rstrip('/')}"))
             else:
-                entries.append(self.file_entry(ref, item))
+                entries.append(self._file_entry(ref, item))
         if entries or not key:
             return entries
         try:
-            return [self.file_entry(ref, session.stat_object(key))]
+            return [self._file_entry(ref, session.stat_object(key))]
         except ObjectNotFoundError:
             raise ObjectNotFoundError(f"no object or folder at {path!r}") from None
 
@@ -260,11 +261,11 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         ref, key = split(stripped)
         if not ref:
             return self._folder("")
-        session = self.read_session(ref)
+        session = self._read_session(ref)
         if not key:
-            return self._folder(ref_segment(ref), ref_type="ref")
+            return self._folder(ref_segment(ref))
         try:
-            return self.file_entry(ref, session.stat_object(key))
+            return self._file_entry(ref, session.stat_object(key))
         except ObjectNotFoundError:
             pass
         except InvalidPathError as exc:
@@ -273,11 +274,52 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
             return self._folder(f"{ref_segment(ref)}/{key}")
         raise ObjectNotFoundError(f"no object or folder at {stripped!r}")
 
+    def find(
+        self,
+        path: str,
+        maxdepth: int | None = None,
+        withdirs: bool = False,
+        detail: bool = False,
+        **kwargs: Any,
+    ) -> list[str] | dict[str, Entry]:
+        """Every object under ``path`` (and, with ``withdirs``, every folder), from one
+        listing at one commit; ``path`` itself if it names an object."""
+        stripped = self._strip_protocol(path)
+        ref, key = split(stripped)
+        if maxdepth is not None or not ref:
+            return super().find(  # type: ignore[no-any-return]
+                path, maxdepth=maxdepth, withdirs=withdirs, detail=detail, **kwargs
+            )
+        _no_options(kwargs, "find", allowed=("refresh",))
+        session = self._read_session(ref)
+        segment = ref_segment(ref)
+        prefix = f"{key}/" if key else ""
+        found: dict[str, Entry] = {}
+        try:
+            listing = list(session.list_objects(prefix=prefix))
+        except InvalidPathError:
+            listing = []
+        for item in listing:
+            if not isinstance(item, ObjectInfo):
+                continue
+            found[f"{segment}/{item.path}"] = self._file_entry(ref, item)
+            if withdirs:
+                folder = key
+                for part in item.path[len(prefix) :].split("/")[:-1]:
+                    folder = f"{folder}/{part}" if folder else part
+                    found.setdefault(f"{segment}/{folder}", self._folder(f"{segment}/{folder}"))
+        if withdirs and (found or not key):
+            found[stripped] = self._folder(stripped)
+        if not found and key and session.exists(key):
+            found[stripped] = self._file_entry(ref, session.stat_object(key))
+        names = sorted(found)
+        return {name: found[name] for name in names} if detail else names
+
     def _object_info(self, path: str) -> ObjectInfo:
         ref, key = split(self._strip_protocol(path))
         if not key:
             raise ObjectNotFoundError(f"{path!r} names a ref, not an object")
-        return self.read_session(ref).stat_object(key)
+        return self._read_session(ref).stat_object(key)
 
     def created(self, path: str) -> datetime:
         """When this version of the object was written (each write makes a new object, as
@@ -333,7 +375,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         ref, key = split(self._strip_protocol(path))
         if not key:
             raise ObjectNotFoundError(f"{path!r} names a ref, not an object")
-        session = self.read_session(ref)
+        session = self._read_session(ref)
         if start is None and end is None:
             return session.download(key)
         with session.open(key, "rb") as reader:
@@ -395,7 +437,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
             by_ref: dict[str, list[str]] = {}
             for item in expanded:
                 ref, key = split(item)
-                if key and self.read_session(ref).exists(key):
+                if key and self._read_session(ref).exists(key):
                     by_ref.setdefault(ref, []).append(key)
                 elif not recursive:
                     raise FolderNotEmptyError(
@@ -411,12 +453,37 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         source_ref, source_key = split(self._strip_protocol(path1))
         ref, key = self._object_key(path2)
         with self._one_commit(f"Copy {source_key} to {key}") as staging:
-            reading = self.read_session(source_ref)
+            reading = self._read_session(source_ref)
             if not source_key or not reading.exists(source_key):
                 if self.isdir(path1):
                     return
                 raise ObjectNotFoundError(f"no object at {self._strip_protocol(path1)!r}")
             staging.session(ref).copy_object(reading, source_key, key)
+
+    def put_file(
+        self,
+        lpath: str | os.PathLike[str],
+        rpath: str,
+        callback: Any = DEFAULT_CALLBACK,
+        mode: Literal["overwrite", "create"] = "overwrite",
+        **kwargs: Any,
+    ) -> None:
+        """Upload one local file (a local folder needs nothing: folders exist through their
+        objects); ``mode="create"`` only if nothing is at ``rpath`` yet. ``content_type``
+        and ``metadata`` describe the object."""
+        _no_options(kwargs, "put_file", allowed=_WRITE_OPTIONS)
+        if mode not in ("overwrite", "create"):
+            raise ValueError(f"put_file mode is 'overwrite' or 'create', not {mode!r}")
+        if os.path.isdir(lpath):
+            return
+        ref, key = self._object_key(rpath)
+        with self._one_commit(f"Upload {key}") as staging, open(lpath, "rb") as source:
+            session = staging.claim(ref, key) if mode == "create" else staging.session(ref)
+            size = source.seek(0, os.SEEK_END)
+            source.seek(0)
+            callback.set_size(size)
+            session.upload(source, key, kwargs.get("content_type"), kwargs.get("metadata"))
+            callback.relative_update(size)
 
     def copy(self, path1: Any, path2: Any, *args: Any, **kwargs: Any) -> None:
         """Copy objects (or, with ``recursive``, folders) within the repository, as one
@@ -452,7 +519,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         ref, key = split(self._strip_protocol(path))
         if not ref:
             return
-        session = self.read_session(ref)
+        session = self._read_session(ref)
         if key and session.exists(key):
             raise exists_error(ref, key)
 
@@ -466,7 +533,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         ref, key = split(self._strip_protocol(path))
         if not ref:
             raise FolderNotEmptyError("the root holds the refs; it is never removed")
-        session = self.read_session(ref)
+        session = self._read_session(ref)
         prefix = f"{key}/" if key else ""
         for _ in session.list_objects(max_amount=1, prefix=prefix):
             raise FolderNotEmptyError(
