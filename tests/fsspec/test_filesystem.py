@@ -104,19 +104,26 @@ def test_two_repository_objects_that_print_alike_get_their_own_filesystem(
     assert fs_first is not fs_second
     assert fs_second.repository is second
     assert fsspec.filesystem("sapwood", repo=first) is fs_first
+    assert SapwoodFileSystem(second).repository is second  # positional too
     for fs, repo in ((fs_first, first), (fs_second, second)):
         fs.close()
         repo.close()
 
 
-def test_a_filesystem_on_a_url_pickles(memory_url: str) -> None:
+def test_a_filesystem_on_a_url_and_its_open_files_pickle(memory_url: str) -> None:
     sapwood.Repository.create(memory_url).close()
     fs = SapwoodFileSystem(repo=memory_url, skip_instance_cache=True)
-    fs.pipe("main/a.txt", b"a")
+    fs.pipe("main/a.txt", b"hello world")
+    reading = fs.open("main/a.txt", "rb")
+    reading.seek(6)
 
     copy = pickle.loads(pickle.dumps(fs))
+    reopened = pickle.loads(pickle.dumps(reading))
 
-    assert copy.cat("main/a.txt") == b"a"
+    assert copy.cat("main/a.txt") == b"hello world"
+    assert reopened.read() == b"world"
+    reading.close()
+    reopened.close()
     fs.close()
     copy.close()
 

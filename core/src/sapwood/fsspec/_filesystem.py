@@ -48,7 +48,7 @@ class _CachedPerObject(type(AbstractFileSystem)):  # type: ignore[misc]  # fsspe
     can print alike (credentials never show their secrets)."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        objects = [kwargs.get("repo"), kwargs.get("credentials")]
+        objects = [kwargs.get("repo", args[0] if args else None), kwargs.get("credentials")]
         if any(not isinstance(o, str | os.PathLike | ObjectStoreConfig | None) for o in objects):
             kwargs[_IDENTITY] = ":".join(str(id(o)) for o in objects)
         return super().__call__(*args, **kwargs)
