@@ -27,6 +27,7 @@ from sapwood import (
     Repository,
     Session,
 )
+from sapwood.credentials import CredentialsSpec
 from sapwood.fsspec._errors import FolderNotEmptyError
 from sapwood.fsspec._file import SapwoodFile
 from sapwood.fsspec._paths import PROTOCOL, ref_segment, split, strip_protocol
@@ -83,7 +84,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         self,
         repo: RepositorySpec | None = None,
         *,
-        credentials: Any = None,
+        credentials: CredentialsSpec | None = None,
         anon: bool = False,
         create: bool = False,
         **options: Any,
@@ -127,10 +128,6 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         if isinstance(path, list):
             return [cls._strip_protocol(p) for p in path]
         return strip_protocol(path)
-
-    @staticmethod
-    def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
-        return {}
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -543,7 +540,7 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
 
 
 def _open_repository(
-    repo: RepositorySpec | None, credentials: Any, create: bool
+    repo: RepositorySpec | None, credentials: CredentialsSpec | None, create: bool
 ) -> tuple[Repository, bool]:
     if repo is None:
         repo = os.environ.get(_ENVIRONMENT) or None
