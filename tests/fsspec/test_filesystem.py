@@ -299,6 +299,9 @@ def test_a_file_opened_without_autocommit_commits_when_told(
 
     kept.commit()
     dropped.discard()
+    never_closed = fs.open("main/never.txt", "wb", autocommit=False)
+    never_closed.write(b"never")
+    never_closed.discard()
 
     assert messages(repo) == ["Write kept.txt"]
     assert fs.find("main") == ["main/kept.txt"]
@@ -427,6 +430,18 @@ def test_a_transaction_is_one_commit(fs: SapwoodFileSystem, repo: sapwood.Reposi
     assert repo.ref("main").get_commit().metadata == {"run": "42"}
     assert fs.find("main") == ["main/a.txt", "main/b.txt", "main/c.txt"]
     assert [commit.message for commit in tx.commits] == ["Load the day"]
+
+
+def test_a_file_left_open_in_a_transaction_is_part_of_its_commit(
+    fs: SapwoodFileSystem, repo: sapwood.Repository
+) -> None:
+    with fs.transaction:
+        left_open = fs.open("main/a.txt", "wb")
+        left_open.write(b"a")
+
+    assert left_open.closed
+    assert messages(repo) == ["Write through fsspec"]
+    assert fs.cat("main/a.txt") == b"a"
 
 
 def test_a_transaction_that_raises_commits_nothing(

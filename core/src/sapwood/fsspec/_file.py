@@ -37,6 +37,7 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
     """
 
     closed: bool
+    forced: bool
     mode: str
 
     def __init__(
@@ -125,21 +126,29 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
         return True
 
     def commit(self) -> None:
-        """Commit the staged file, if this file staged it on its own (outside a
-        transaction); inside one, the transaction commits it."""
+        """Finish the file: close it if it is still open (which stages it), then commit it
+        if this file staged it on its own; inside a transaction, the transaction commits."""
+        if "r" in self.mode:
+            return
+        if not self.closed and not self.forced:
+            self.close()  # with autocommit, closing commits already
         staging = self._staging
         if self._owns_staging and staging is not None:
             self._staging = None
             staging.commit(f"Write {self.key}")
 
     def discard(self) -> None:
-        """Throw away what was written (nothing is staged or committed)."""
+        """Throw away what was written (nothing is staged or committed) and close the
+        file."""
+        if "r" in self.mode:
+            return
         writer, self._writer = self._writer, None
         if writer is not None and not writer.closed:
             writer.abort()
         staging, self._staging = self._staging, None
         if self._owns_staging and staging is not None:
             staging.discard()
+        self.closed = True
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -161,8 +170,6 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is not None and "r" not in self.mode and not self.closed:
+        if exc_type is not None and not self.closed:
             self.discard()
-            self.closed = True
-            return
         self.close()
