@@ -1,11 +1,10 @@
-"""Fixtures for the fsspec filesystem's tests: a fresh repository per test (in memory, or
-in a local folder), the filesystem over it, and moto's S3 server for the S3 cases."""
+"""Fixtures for the fsspec filesystem's tests: a fresh repository in memory per test, the
+filesystem over it, and moto's S3 server for the S3 cases."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -30,14 +29,6 @@ def repo(memory_url: str) -> Iterator[sapwood.Repository]:
     """A new repository in memory (``main`` holds only the creation commit)."""
     with sapwood.Repository.create(memory_url) as repository:
         yield repository
-
-
-@pytest.fixture
-def local_url(tmp_path: Path) -> str:
-    """The folder of a new repository on local disk."""
-    folder = tmp_path / "repo"
-    sapwood.Repository.create(str(folder)).close()
-    return str(folder)
 
 
 @pytest.fixture
