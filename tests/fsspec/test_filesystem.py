@@ -623,3 +623,5 @@ def test_unsupported_options_are_refused(fs: SapwoodFileSystem) -> None:
         fs.pipe_file("main/a.txt", b"b", mode="append")
     with pytest.raises(ValueError, match="written files"):
         fs.open("main/a.txt", "rb", content_type="text/plain")
+    with pytest.raises(TypeError, match="acl"):
+        fs.open("main/b.txt", "wb", acl="public-read")

@@ -56,6 +56,9 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
     ) -> None:
         if mode not in _MODES:
             raise ValueError(f"sapwood files open in mode 'rb', 'wb', 'xb' or 'ab', not {mode!r}")
+        unknown = sorted(set(kwargs) - {"size"})  # size: what fsspec passes on reopening
+        if unknown:
+            raise TypeError(f"open() got option(s) sapwood:// does not support: {unknown}")
         self.ref, self.key = split(path)
         if not self.key:
             raise InvalidPathError(
