@@ -204,3 +204,39 @@ def test_only_suite_subclasses_are_recognised() -> None:
     assert not is_suite_class(Unrelated)
     assert not is_suite_class(None)
     assert not is_suite_class(MyStorageTests())
+
+
+LOSSY_CACHE = """
+import pytest
+
+from sapwood.config import CachingConfig
+from sapwood.registry import registry
+from sapwood.testing import CacheConformance
+
+
+class LossyCache:
+    def __init__(self, config: CachingConfig) -> None:
+        self.inner = registry().cache("lru").factory(config)
+
+    async def get(self, key):
+        value = await self.inner.get(key)
+        return value[:-1] if value else value
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+class TestLossyCache(CacheConformance):
+    @pytest.fixture
+    def make_cache(self):
+        return LossyCache
+"""
+
+
+def test_a_failing_suite_check_shows_the_values_it_compared(tmp_path: Path) -> None:
+    (tmp_path / "test_lossy.py").write_text(LOSSY_CACHE, encoding="utf-8")
+
+    run = run_pytest(tmp_path, "-k", "test_set_then_get_returns_equal_bytes")
+
+    assert run.outcomes == {"TestLossyCache::test_set_then_get_returns_equal_bytes": "failure"}
+    assert "assert b'valu' == b'value'" in run.output

@@ -38,6 +38,7 @@ def test_the_module_registers_everything_into_a_fresh_registry() -> None:
     assert sorted(info.registers) == sorted(EVERYTHING)
 
 
+@pytest.mark.asyncio  # a test of our own: the suites' plugin leaves it alone
 async def test_a_dict_url_opens_a_dict_store() -> None:
     store = open_storage("dict://scratch")
     assert isinstance(store, DictStorage)
@@ -45,6 +46,7 @@ async def test_a_dict_url_opens_a_dict_store() -> None:
     assert await store.get("k") == b"v"
 
 
+@pytest.mark.asyncio
 async def test_max_objects_bounds_the_store() -> None:
     store = open_dict_storage(
         ObjectStoreConfig(object_store="dict", bucket="small", extra={"max_objects": 2}), None
@@ -83,6 +85,7 @@ def test_credentials_are_refused() -> None:
         open_dict_storage(ObjectStoreConfig(object_store="dict", bucket="b"), provider)
 
 
+@pytest.mark.asyncio
 async def test_the_vault_provider_is_chosen_by_its_credentials_type() -> None:
     assert vault("teams/data").name == "vault"
     missing = vault("nowhere")
@@ -90,6 +93,7 @@ async def test_the_vault_provider_is_chosen_by_its_credentials_type() -> None:
         await missing.credentials()
 
 
+@pytest.mark.asyncio
 async def test_the_fifo_cache_evicts_the_oldest_entry() -> None:
     cache = registry().cache("fifo").factory(CachingConfig(max_bytes=8))
     assert isinstance(cache, Cache)
@@ -99,6 +103,7 @@ async def test_the_fifo_cache_evicts_the_oldest_entry() -> None:
     assert [await cache.get(key) for key in "abc"] == [None, b"5678", b"90"]
 
 
+@pytest.mark.asyncio
 async def test_the_concurrency_limiter_counts_bytes_and_refuses_rates() -> None:
     factory = registry().limiter("concurrency").factory
     limiter = factory(LimitsConfig(max_concurrent_requests=2), None)
@@ -112,6 +117,7 @@ async def test_the_concurrency_limiter_counts_bytes_and_refuses_rates() -> None:
         factory(LimitsConfig(requests_per_second=5, read_bytes_per_second=5), None)
 
 
+@pytest.mark.asyncio
 async def test_the_catalog_importer_scans_and_reads() -> None:
     importer = registry().importer_for_scheme("catalog").factory({})
     assert isinstance(importer, Importer)

@@ -25,13 +25,16 @@ from typing import Any
 
 import pytest
 
+from sapwood import testing
+
 __all__ = ["is_suite_class"]
 
 _SUITE_MODULE = "sapwood.testing._suite"
 _INSTALL_HINT = 'pip install "sapwood[testing]"'
 
-# Before any suite module is imported: pytest can only rewrite modules it has not seen yet.
-pytest.register_assert_rewrite("sapwood.testing")
+# pytest can only rewrite modules it has not imported yet: the package imports its suites
+# lazily, so none is imported at this point, whichever way sapwood was installed.
+pytest.register_assert_rewrite("sapwood.testing._support", *sorted(set(testing._HOMES.values())))
 
 
 def is_suite_class(cls: object) -> bool:
