@@ -114,11 +114,22 @@ class LimiterConformance(ConformanceSuite):
         )
         if not undeclared:
             return make_limiter(_limits(**limits), clock)
-        with pytest.raises(ConfigError) as caught:
+        name = undeclared[0]
+        refusal: ConfigError | None = None
+        try:
             make_limiter(_limits(**limits), clock)
-        assert undeclared[0] in str(caught.value), (
-            f"the error refusing {undeclared[0]} must name it, so users know what to remove: "
-            f"{caught.value}"
+        except ConfigError as error:
+            refusal = error
+        if refusal is None:
+            pytest.fail(
+                f"the limiter accepted {name}={limits[name]} though "
+                f"{type(self).__name__}.LIMITS leaves {name} out; enforce it and add it to "
+                "LIMITS, or refuse it with a ConfigError naming it, since a limit accepted "
+                "but not enforced misleads users",
+                pytrace=False,
+            )
+        assert name in str(refusal), (
+            f"the ConfigError refusing {name} must name it, so users know what to change: {refusal}"
         )
         return None
 
