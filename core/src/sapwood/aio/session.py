@@ -16,12 +16,13 @@ from sapwood.engine.commits import commit_to_branch, staged_preparer
 from sapwood.engine.content import ContentWriter, WrittenContent
 from sapwood.engine.format import Entry, VirtualRef, from_micros, to_micros
 from sapwood.engine.keys import blob_key
+from sapwood.engine.leases import StagingLease
 from sapwood.engine.manifests import Tree
 from sapwood.engine.merge import same
 from sapwood.engine.paths import prefix_successor, validate_path, validate_prefix
 from sapwood.engine.repo import Engine
 from sapwood.engine.snapshots import commit_of
-from sapwood.errors import ConflictError, ObjectNotFoundError, SapwoodError
+from sapwood.errors import ConflictError, IntegrityError, ObjectNotFoundError, SapwoodError
 from sapwood.models import Change, Commit, ObjectInfo
 from sapwood.storage import CommonPrefix
 
@@ -111,6 +112,7 @@ class AsyncSession:
         self._changes: dict[str, Entry | None] = {}
         self._tree: tuple[bytes, Tree] | None = None
         self._open_lock: asyncio.Lock | None = None
+        self._lease: StagingLease | None = None
 
     # -- identity and state (no I/O) -------------------------------------------------------
 
@@ -169,6 +171,7 @@ class AsyncSession:
         self._changes = state["changes"]
         self._tree = None
         self._open_lock = None
+        self._lease = None
 
     def _overlay(self, staged: AsyncSession) -> None:
         """Lay a copy of ``staged``'s changes over this read-only session's commit (a
@@ -197,6 +200,13 @@ class AsyncSession:
 
     async def _engine(self) -> Engine:
         return (await self.repository()).engine
+
+    async def _staging_lease(self) -> StagingLease:
+        """This session's lease, which keeps what its staged changes refer to from garbage
+        collection (see :mod:`sapwood.engine.leases`)."""
+        if self._lease is None:
+            self._lease = StagingLease((await self._engine()).layer)
+        return self._lease
 
     async def _base_tree(self) -> Tree:
         if self._tree is not None and self._tree[0] == self._snapshot:
@@ -405,6 +415,7 @@ class AsyncSession:
 
     async def _content_writer(self, path: str) -> ContentWriter:
         engine = await self._engine()
+        await (await self._staging_lease()).anchor()
         return ContentWriter(
             engine.blobs,
             engine.policy,
@@ -527,6 +538,11 @@ class AsyncSession:
             raise ObjectNotFoundError(f"no object at {from_path!r} in {from_reference!r}")
         engine = await self._engine()
         entry = msgspec.structs.replace(source, path=target, modified_us=to_micros(engine.clock()))
+        if entry.chunks and await (await self._staging_lease()).hold(c.id for c in entry.chunks):
+            raise IntegrityError(
+                f"cannot copy {from_path!r} from {from_reference!r}: its data is no longer in "
+                "the store (garbage collection deleted it, or it was removed outside sapwood)"
+            )
         self._changes[target] = entry
         return object_info(entry)
 
@@ -561,6 +577,7 @@ class AsyncSession:
         """Drop staged changes: all of them, or those at ``path`` or under ``path/``."""
         if path is None:
             self._changes.clear()
+            await self._release_lease()
             return
         folder = path.rstrip("/") + "/"
         for staged in [p for p in self._changes if p == path or p.startswith(folder)]:
@@ -569,6 +586,11 @@ class AsyncSession:
     async def discard(self) -> None:
         """Drop every staged change (blobs already written become garbage for GC)."""
         self._changes.clear()
+        await self._release_lease()
+
+    async def _release_lease(self) -> None:
+        if self._lease is not None and not self._changes:
+            await self._lease.release()
 
     # -- committing, forks ------------------------------------------------------------------
 
@@ -591,6 +613,7 @@ class AsyncSession:
         repository = await self.repository()
         engine = repository.engine
         staged = dict(self._changes)
+        await (await self._staging_lease()).secure(staged)
         raw, snapshot = await commit_to_branch(
             engine,
             self._branch,
@@ -603,6 +626,7 @@ class AsyncSession:
             if path in self._changes and self._changes[path] is entry:
                 del self._changes[path]
         self._snapshot = raw
+        await self._release_lease()
         return commit_of(raw, snapshot)
 
     def fork(self) -> AsyncSession:

@@ -9,6 +9,9 @@ crossing an expired commit, and deletes the other snapshots, manifests and blobs
 anything whose storage timestamp is not older than ``older_than``: a writer in flight has
 written blobs and manifests that no ref reaches yet, and the grace period keeps them safe
 (blobs are rewritten, not skipped, when staged again, which refreshes their age).
+Staged changes are protected whatever their age by their session's lease
+(:mod:`sapwood.engine.leases`): the blobs a lease names are kept, nothing written since a
+fresh lease began is deleted, and nothing written since the collection itself began.
 
 An expired commit's marker outlives its snapshot while a kept commit still names it as a
 parent: that marker is what tells a walk the missing parent was cut on purpose, not lost.
@@ -34,6 +37,7 @@ from sapwood.engine.keys import (
     expired_key,
     id_from_key,
 )
+from sapwood.engine.leases import GcRun, prune_runs, read_leases
 from sapwood.engine.listing import list_objects
 from sapwood.engine.repo import Engine
 from sapwood.errors import RefNotFoundError
@@ -114,9 +118,26 @@ async def garbage_collect(
     engine: Engine, older_than: datetime, *, dry_run: bool = False
 ) -> GarbageCollectionSummary:
     """Delete unreachable objects older than ``older_than``; a summary of what went."""
-    cutoff = _aware(older_than)
+    if dry_run:
+        return await _collect(engine, older_than, dry_run=True, run=None)
+    async with GcRun(engine.layer) as run:
+        return await _collect(engine, older_than, dry_run=False, run=run)
+
+
+async def _collect(
+    engine: Engine, older_than: datetime, *, dry_run: bool, run: GcRun | None
+) -> GarbageCollectionSummary:
+    started = datetime.now(UTC)
+    cutoff = min(_aware(older_than), run.started if run is not None else started)
+    # Leases are read after the run record is written (a writer whose lease is not seen
+    # here waits for this run to end, then checks its blobs) and before the heads (a
+    # commit drops its lease only once its branch has moved).
+    leases = await read_leases(engine.layer, started)
     heads = await engine.refs.all_heads()
     live = await _mark(engine, heads)
+    live.blobs |= leases.blobs
+    if leases.oldest_anchor is not None:
+        cutoff = min(cutoff, leases.oldest_anchor)
     doomed: list[str] = []
     counts = {"snapshots": 0, "manifests": 0, "blobs": 0, "refs": 0}
     freed = 0
@@ -161,7 +182,11 @@ async def garbage_collect(
                     doomed.append(meta.key)
                     counts["refs"] += 1
                     freed += meta.size
-    if not dry_run and doomed:
+    doomed.extend(leases.stale)
+    if run is not None:
+        doomed.extend(await prune_runs(engine.layer, started, run.key))
+    if run is not None and doomed:
+        run.deleting = True
         await engine.layer.delete_many(doomed)
         for key in doomed:
             raw = id_from_key(key)

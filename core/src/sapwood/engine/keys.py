@@ -11,6 +11,8 @@
     manifests/<id[:2]>/<id>              manifest ranges and range indexes
     blobs/<id[:2]>/<id>                  file contents and chunks
     expired/<id>                         markers of snapshots cut from history
+    leases/<token>/...                   what a session's staged changes refer to (leases.py)
+    gc-runs/<time>-<id>                  garbage collections running or recently done
 
 ``/`` inside a ref name is stored as ``~`` (which ref names may not contain), so each ref
 owns exactly one folder.
