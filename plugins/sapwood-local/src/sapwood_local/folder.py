@@ -40,6 +40,7 @@ from sapwood_local.paths import RESERVED, check_no_escape, key_segments
 from sapwood_local.sidecar import (
     Identity,
     Sidecar,
+    content_digest,
     decode_sidecar,
     encode_sidecar,
     identity_of,
@@ -326,16 +327,14 @@ class LocalFolder:
                 with contextlib.suppress(OSError, SapwoodError):
                     self._move_into_place(staged, path, key)
                     return os.stat(path), sidecar
+        # A read never deletes a sidecar: one that does not apply is ignored (a write
+        # replaces it), so nothing is lost if it applies again once a restore completes.
         if info is None:
-            with contextlib.suppress(OSError):
-                self._drop_sidecar(digest)
             return None, None
         identity = identity_of(info)
-        if not sidecar.identity.same_content(identity):
-            # Rewritten without metadata by a writer that died before removing this
-            # sidecar, or edited by another tool: the sidecar no longer applies.
-            with contextlib.suppress(OSError):
-                self._drop_sidecar(digest)
+        if not self._describes(sidecar, identity, path):
+            # Edited by another tool, or rewritten by a writer that died before replacing
+            # this sidecar: it no longer applies.
             return info, None
         repaired = Sidecar(
             key=sidecar.key,
@@ -343,10 +342,28 @@ class LocalFolder:
             identity=identity,
             content_type=sidecar.content_type,
             metadata=sidecar.metadata,
+            digest=sidecar.digest,
         )
         with contextlib.suppress(OSError):
             self._store_sidecar(digest, repaired)
         return info, repaired
+
+    @staticmethod
+    def _describes(sidecar: Sidecar, identity: Identity, path: str) -> bool:
+        """Whether ``sidecar`` describes the data file at ``path`` whose identity changed
+        (copied, restored from an archive, synced with coarser times)."""
+        if sidecar.identity.size != identity.size:
+            return False
+        if sidecar.digest is None:  # written before sidecars kept a digest
+            return sidecar.identity.same_content(identity)
+        try:
+            with open(path, "rb") as data:
+                hasher = hashlib.blake2b(digest_size=16)
+                while piece := data.read(1 << 20):
+                    hasher.update(piece)
+        except OSError:
+            return False
+        return hasher.hexdigest() == sidecar.digest
 
     # writing ---------------------------------------------------------------------------
 
@@ -450,13 +467,8 @@ class LocalFolder:
             # file's identity (inode, size, unique time) is the etag: no sidecar to write.
             sidecar: Sidecar | None = None
             if content_type is not None or metadata or identity.mtime_ns != stamp:
-                sidecar = Sidecar(
-                    key=key,
-                    etag=secrets.token_hex(10),
-                    identity=identity,
-                    content_type=content_type,
-                    metadata=dict(metadata or {}),
-                    pending=staged_name,
+                sidecar = self._new_sidecar(
+                    key, data, identity, content_type, metadata, staged_name
                 )
             with key_lock(self._lock_dir, digest):
                 info, current = self._settle(key, digest, path)
@@ -467,11 +479,10 @@ class LocalFolder:
                 self._make_parent(key, path)
                 if sidecar is not None:
                     self._store_sidecar(digest, sidecar)
-                    self._move_into_place(staged, path, key)
-                else:
-                    self._move_into_place(staged, path, key)
-                    if current is not None:
-                        self._drop_sidecar(digest)
+                self._move_into_place(staged, path, key)
+                if sidecar is None:
+                    # Any old sidecar, applying or not (a read never deletes one), goes now.
+                    self._drop_sidecar(digest)
             self._sync_folder(os.path.dirname(path))
             if sidecar is not None:
                 self._sync_folder(os.path.dirname(self._sidecar_path(digest)))
@@ -484,6 +495,25 @@ class LocalFolder:
                 with contextlib.suppress(OSError):
                     os.unlink(staged)
         return self._meta(key, identity, sidecar)
+
+    @staticmethod
+    def _new_sidecar(
+        key: str,
+        data: bytes,
+        identity: Identity,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+        staged_name: str,
+    ) -> Sidecar:
+        return Sidecar(
+            key=key,
+            etag=secrets.token_hex(10),
+            identity=identity,
+            content_type=content_type,
+            metadata=dict(metadata or {}),
+            pending=staged_name,
+            digest=content_digest(data),
+        )
 
     def _check_mode(self, key: str, mode: PutMode, current: str | None) -> None:
         if mode == "overwrite":
