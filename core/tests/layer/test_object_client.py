@@ -106,9 +106,31 @@ async def test_scopes_separate_objects_and_their_order_matters(client: AsyncObje
     await a.put(b"in a", key="same")
     with pytest.raises(ObjectNotFoundError):
         await b.get("same")
-    assert a.storage_key("same") == "attachments/org.1/project.2/same"
+    assert a.storage_key("same") == "attachments/org.1/project.2/_/same"
     assert client.session(usecase).storage_key("k") == "attachments/_/k"
-    assert client.session(usecase, flag=True).storage_key("k") == "attachments/flag.true/k"
+    assert client.session(usecase, flag=True).storage_key("k") == "attachments/flag.true/_/k"
+
+
+async def test_a_key_cannot_reach_into_another_scope(
+    client: AsyncObjectClient, now: FakeNow
+) -> None:
+    usecase = Usecase("attachments")
+    outer = client.session(usecase, org=42)
+    inner = client.session(usecase, org=42, project=1337)
+    await inner.put(b"inner report", key="report")
+    await outer.put(b"outer", key="project.1337/report")
+    assert (await inner.get("report")).payload.read() == b"inner report"
+    assert (await outer.get("project.1337/report")).payload.read() == b"outer"
+    await outer.delete("project.1337/report")
+    assert (await inner.get("report")).payload.read() == b"inner report"
+    unscoped = client.session(usecase)
+    await unscoped.put(b"top", key="org.42/_/report")
+    with pytest.raises(ObjectNotFoundError):
+        await outer.get("report")
+    expiring = Usecase("expiring", expiration_policy=TimeToLive(timedelta(minutes=1)))
+    await client.session(expiring, org=42, project=1337).put(b"nested", key="n")
+    now.advance(minutes=2)
+    assert await client.session(expiring, org=42).sweep_expired() == 0  # only its own scope
 
 
 @pytest.mark.parametrize(
