@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from sapwood.config import ObjectStoreConfig
+from sapwood.config import ObjectStoreConfig, mask_text
 from sapwood.errors import ConfigError
 
 __all__ = [
@@ -155,6 +155,14 @@ def resolve_location(
     endpoint = config.endpoint_url.rstrip("/") if config.endpoint_url else None
     if endpoint is not None:
         parts = urlsplit(endpoint)
+        if parts.query:
+            # Most likely a SAS token, which would then show in every message naming the
+            # endpoint.
+            raise ConfigError(
+                f"endpoint_url {mask_text(endpoint)!r} carries a query string; give the bare "
+                "endpoint, and a SAS token as StaticCredentials(bearer_token=...)",
+                field="endpoint_url",
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(
                 f"endpoint_url {endpoint!r} is not an http(s) URL; write for example "
