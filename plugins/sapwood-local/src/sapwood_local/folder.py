@@ -92,8 +92,10 @@ class LocalFolder:
         self._meta_dir = os.path.join(internal, "meta")
         self._lock_dir = os.path.join(internal, "locks")
         self._tmp_dir = os.path.join(internal, "tmp")
+        self._internal = internal
         self._real_root: str | None = None
         self._ready = False
+        self._internal_checked = False
 
     # paths -----------------------------------------------------------------------------
 
@@ -141,14 +143,40 @@ class LocalFolder:
                 ) from None
             except OSError as exc:
                 raise translate(exc, "create the store folder", self.root) from None
-        for folder in (self._meta_dir, self._lock_dir, self._tmp_dir):
-            try:
-                os.makedirs(folder, exist_ok=True)
-            except OSError as exc:
-                raise translate(exc, "create the folder", folder) from None
+        self._internal_checked = False
+        self._check_internal(create=True)
         self._real_root = None
         self.real_root()
         self._ready = True
+
+    def _check_internal(self, *, create: bool = False) -> None:
+        """Refuse internal folders that are symbolic links (or not folders): writing
+        through one would write outside the store's folder. With ``create``, make the
+        missing ones, one level at a time so none is made through a link."""
+        if self._internal_checked:
+            return
+        for folder in (self._internal, self._meta_dir, self._lock_dir, self._tmp_dir):
+            if create:
+                try:
+                    os.mkdir(folder)
+                except FileExistsError:
+                    pass
+                except OSError as exc:
+                    raise translate(exc, "create the folder", folder) from None
+            self._refuse_link(folder)
+        self._internal_checked = True
+
+    def _refuse_link(self, folder: str) -> None:
+        try:
+            info = os.lstat(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise StorageError(
+                f"{folder!r} is a symbolic link or not a folder: the local backend keeps its "
+                "metadata, locks and temporary files there and never writes outside the "
+                f"store's folder {self.root!r}; replace it with a plain folder"
+            )
 
     # sidecars --------------------------------------------------------------------------
 
@@ -164,7 +192,9 @@ class LocalFolder:
         return decode_sidecar(raw)
 
     def _store_sidecar(self, digest: str, sidecar: Sidecar) -> None:
+        self._check_internal()
         target = self._sidecar_path(digest)
+        self._refuse_link(os.path.dirname(target))
         staged = os.path.join(self._tmp_dir, f"{digest}.meta.{secrets.token_hex(6)}")
         self._write_file(staged, encode_sidecar(sidecar))
         try:
@@ -294,6 +324,7 @@ class LocalFolder:
     def _lock_if_possible(self, digest: str) -> Iterator[None]:
         """The key's lock, or nothing on a folder this process may not write to (no
         writer from this process can race it then, and readers need no lock)."""
+        self._check_internal()
         try:
             lock = key_lock(self._lock_dir, digest)
             lock.__enter__()
