@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 import sapwood
-from sapwood.errors import InvalidPathError, ObjectNotFoundError, SapwoodError
+from sapwood.errors import IntegrityError, InvalidPathError, ObjectNotFoundError, SapwoodError
 from sapwood.layer import ChaosStorage, MemoryMetrics
 from sapwood.layer.compression import ZSTD_MAGIC
 from sapwood.objectstore import (
@@ -280,6 +280,29 @@ async def test_an_object_not_written_by_the_client_reads_as_not_found(
     await client.layer.put(session.storage_key("raw"), b"foreign")
     with pytest.raises(ObjectNotFoundError, match="not written by an object client"):
         await session.get("raw")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "not json",
+        "[1, 2]",
+        '{"created": "yesterday"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "compression": "lz4"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "expiration": "ttl:1e300"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "expiration": "ttl:nan"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "expiration": 5}',
+        "[" * 50_000 + "]" * 50_000,
+    ],
+)
+async def test_malformed_client_metadata_is_an_integrity_error_naming_the_key(
+    client: AsyncObjectClient, header: str
+) -> None:
+    session = client.session(Usecase("u"), org=1)
+    await client.layer.put(session.storage_key("bad"), b"x", metadata={HEADER_KEY: header})
+    with pytest.raises(IntegrityError, match="'bad'"):
+        await session.get("bad")
+    assert await client.sweep_expired() == 0  # skipped, not fatal
 
 
 async def test_metrics_backend_timeout_and_retries_reach_the_layer(store_url: str) -> None:

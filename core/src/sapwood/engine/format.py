@@ -12,7 +12,7 @@ keys and in the public API.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal, TypeAlias, TypeVar
+from typing import Annotated, Final, Literal, TypeAlias, TypeVar
 
 import msgspec
 
@@ -202,15 +202,25 @@ class Snapshot(msgspec.Struct, array_like=True, frozen=True):
 class RefPointer(msgspec.Struct, frozen=True, omit_defaults=True):
     """The content of a ref file: the snapshot it points at, or a deletion marker."""
 
-    snapshot: str = ""
+    snapshot: Annotated[str, msgspec.Meta(pattern="^(?:[0-9a-f]{64})?$")] = ""
+    """A snapshot id in lowercase hex (empty only in a deletion marker)."""
     deleted: bool = False
+
+    def snapshot_id(self, what: str) -> bytes:
+        """The raw id this pointer names; IntegrityError naming ``what`` if it names none."""
+        if not self.snapshot:
+            raise IntegrityError(
+                f"{what} names no snapshot and is not a deletion marker; the ref is damaged: "
+                "reset it to a known commit or delete it"
+            )
+        return bytes.fromhex(self.snapshot)
 
 
 class RepositoryDocument(msgspec.Struct, frozen=True, kw_only=True):
     """``config.json``: the format, how refs move, and the stored :class:`RepositoryConfig`
     (never a credential)."""
 
-    format_version: int
+    format_version: Annotated[int, msgspec.Meta(ge=1)]
     ref_mode: RefMode
     created_at: datetime
     config: RepositoryConfig = msgspec.field(default_factory=RepositoryConfig)
@@ -268,7 +278,9 @@ def decode_document(data: bytes, into: type[T], what: str) -> T:
     """Parse a JSON document; a malformed one is an IntegrityError naming it."""
     try:
         return msgspec.json.decode(data, type=into)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        raise IntegrityError(f"{what} is not valid: {exc}") from None
+    except SapwoodError as exc:  # a stored config that no longer validates
         raise IntegrityError(f"{what} is not valid: {exc}") from None
 
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Final
+from datetime import UTC, date, datetime, timedelta
+from typing import Final, TypeAlias
 
 from sapwood.engine.format import Entry, to_micros
 from sapwood.engine.history import walk
@@ -40,24 +40,61 @@ from sapwood.engine.keys import (
 from sapwood.engine.leases import GcRun, prune_runs, read_leases
 from sapwood.engine.listing import list_objects
 from sapwood.engine.repo import Engine
-from sapwood.errors import RefNotFoundError
+from sapwood.errors import ConfigError, RefNotFoundError
 from sapwood.models import GarbageCollectionSummary
 from sapwood.storage import ObjectMeta
 
-__all__ = ["KEEP_SEQUENCE_FILES", "expire_snapshots", "garbage_collect"]
+__all__ = ["KEEP_SEQUENCE_FILES", "Moment", "expire_snapshots", "garbage_collect", "resolve_moment"]
 
 KEEP_SEQUENCE_FILES: Final = 50
 """Sequence-mode branches keep at least this many newest ref files, so a writer that read
 an older one can never write into a number freed by GC."""
 
 
+Moment: TypeAlias = datetime | date | str | timedelta
+"""What ``older_than`` accepts: a datetime (naive means UTC), a date (its midnight, UTC),
+an ISO 8601 string (``"2024-01-01"``, ``"2024-01-01T12:00:00+02:00"``), or a timedelta (an
+age: that long before now)."""
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def expire_snapshots(engine: Engine, older_than: datetime) -> frozenset[str]:
+def resolve_moment(value: object, what: str = "older_than") -> datetime:
+    """The timezone-aware moment ``value`` names (see :data:`Moment`); ConfigError naming
+    ``what`` for anything else."""
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, timedelta):
+        if value < timedelta(0):
+            raise ConfigError(
+                f"{what} as an age must not be negative (got {value}); pass a timedelta of "
+                "how long ago, or a datetime",
+                field=what,
+            )
+        return datetime.now(UTC) - value
+    if isinstance(value, str):
+        try:
+            return _aware(datetime.fromisoformat(value.strip()))
+        except ValueError:
+            raise ConfigError(
+                f"{what} {value!r} is not an ISO 8601 date or time; write e.g. '2024-01-01' "
+                "or '2024-01-01T12:00:00+00:00', or pass a datetime or a timedelta",
+                field=what,
+            ) from None
+    raise ConfigError(
+        f"{what} takes a datetime, a date, an ISO 8601 string or a timedelta (an age), not "
+        f"{type(value).__name__}",
+        field=what,
+    )
+
+
+async def expire_snapshots(engine: Engine, older_than: Moment) -> frozenset[str]:
     """Mark old commits that no ref points at as expired; the ids newly marked."""
-    limit = to_micros(older_than)
+    limit = to_micros(resolve_moment(older_than))
     heads = set(await engine.refs.all_heads())
     expired = await engine.expired()
     newly: set[bytes] = set()
@@ -115,13 +152,19 @@ async def _mark(engine: Engine, heads: list[bytes]) -> _Live:
 
 
 async def garbage_collect(
-    engine: Engine, older_than: datetime, *, dry_run: bool = False
+    engine: Engine, older_than: Moment, *, dry_run: bool = False
 ) -> GarbageCollectionSummary:
     """Delete unreachable objects older than ``older_than``; a summary of what went."""
+    cutoff = resolve_moment(older_than)
+    if not isinstance(dry_run, bool):
+        raise ConfigError(
+            f"dry_run is True or False, not {dry_run!r} ({type(dry_run).__name__})",
+            field="dry_run",
+        )
     if dry_run:
-        return await _collect(engine, older_than, dry_run=True, run=None)
+        return await _collect(engine, cutoff, dry_run=True, run=None)
     async with GcRun(engine.layer) as run:
-        return await _collect(engine, older_than, dry_run=False, run=run)
+        return await _collect(engine, cutoff, dry_run=False, run=run)
 
 
 async def _collect(

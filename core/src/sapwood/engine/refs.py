@@ -167,14 +167,15 @@ class RefStore:
             data, meta = await self.layer.get_with_meta(key)
         except NotFoundError:
             return None
-        pointer = decode_document(data, RefPointer, f"branch ref {key}")
+        what = f"branch ref {key}"
+        pointer = decode_document(data, RefPointer, what)
         if pointer.deleted:
             return None
         if self.mode == "cas" and not meta.etag:
             raise StorageError(
                 f"the store returned no etag for {key}; compare-and-swap needs one", key=key
             )
-        return BranchState(name, bytes.fromhex(pointer.snapshot), meta.etag)
+        return BranchState(name, pointer.snapshot_id(what), meta.etag)
 
     async def _newest_sequence(self, name: str) -> tuple[int, RefPointer] | None:
         newest = await take(self.layer, branch_dir(name), 1)
@@ -192,7 +193,9 @@ class RefStore:
         if found is None or found[1].deleted:
             return None
         number, pointer = found
-        return BranchState(name, bytes.fromhex(pointer.snapshot), number)
+        return BranchState(
+            name, pointer.snapshot_id(f"branch {name!r} (ref file {number})"), number
+        )
 
     async def create_branch(self, name: str, snapshot: bytes) -> BranchState:
         """Create the branch at ``snapshot``; RefExistsError if it exists."""
@@ -335,8 +338,8 @@ class RefStore:
             return None
         if isinstance(data, BaseException):
             raise data
-        pointer = decode_document(data, RefPointer, f"tag ref {tag_pointer_key(name)}")
-        return bytes.fromhex(pointer.snapshot)
+        what = f"tag ref {tag_pointer_key(name)}"
+        return decode_document(data, RefPointer, what).snapshot_id(what)
 
     async def _exists(self, key: str) -> bool:
         try:
