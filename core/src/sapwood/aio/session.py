@@ -19,7 +19,12 @@ from sapwood.engine.keys import blob_key
 from sapwood.engine.leases import StagingLease
 from sapwood.engine.manifests import Tree
 from sapwood.engine.merge import same
-from sapwood.engine.paths import prefix_successor, validate_path, validate_prefix
+from sapwood.engine.paths import (
+    check_encodable,
+    prefix_successor,
+    validate_path,
+    validate_prefix,
+)
 from sapwood.engine.repo import Engine
 from sapwood.engine.snapshots import commit_of
 from sapwood.errors import ConflictError, IntegrityError, ObjectNotFoundError, SapwoodError
@@ -80,6 +85,8 @@ def _check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, 
                 f"{what} maps str to str; got {key!r}: {type(value).__name__} (convert values "
                 "with str() or json.dumps())"
             )
+        check_encodable(key, f"{what} key")
+        check_encodable(value, f"{what} value of {key!r}")
         checked[key] = value
     return checked or None
 
@@ -392,6 +399,8 @@ class AsyncSession:
         metadata: dict[str, str] | None,
     ) -> Entry:
         engine = await self._engine()
+        if content_type:
+            check_encodable(content_type, "content type")
         guessed = content_type or mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE
         return Entry(
             path=path,

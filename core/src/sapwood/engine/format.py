@@ -202,7 +202,7 @@ class Snapshot(msgspec.Struct, array_like=True, frozen=True):
 class RefPointer(msgspec.Struct, frozen=True, omit_defaults=True):
     """The content of a ref file: the snapshot it points at, or a deletion marker."""
 
-    snapshot: Annotated[str, msgspec.Meta(pattern="^(?:[0-9a-f]{64})?$")] = ""
+    snapshot: Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9a-f]{64})?\Z")] = ""
     """A snapshot id in lowercase hex (empty only in a deletion marker)."""
     deleted: bool = False
 
