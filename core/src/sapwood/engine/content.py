@@ -176,6 +176,10 @@ class ContentReader:
         """The object's size in bytes."""
         return self.entry.size
 
+    def close(self) -> None:
+        """Drop the chunks kept for the next read (a later read fetches them again)."""
+        self._recent.clear()
+
     async def read(self, start: int = 0, stop: int | None = None) -> bytes:
         """Bytes ``[start, stop)``, clipped to the object."""
         size = self.entry.size
