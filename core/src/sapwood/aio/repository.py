@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -31,6 +30,7 @@ from sapwood.engine.paths import validate_ref_name
 from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.engine.refs import choose_ref_mode, effective_ref_mode
 from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
+from sapwood.engine.tasks import gather_or_cancel
 from sapwood.errors import (
     InvalidRefError,
     NotFoundError,
@@ -213,7 +213,7 @@ class AsyncRepository:
         storage, spec, owns = _build_storage(store, store_credentials)
         try:
             bootstrap = ObjectLayer(storage, config)
-            document, refs = await asyncio.gather(
+            document, refs = await gather_or_cancel(
                 read_document(bootstrap), take(bootstrap, "refs/", 1)
             )
             if document is None:
