@@ -5,6 +5,7 @@
     config.json                          format version, ref mode, stored RepositoryConfig
     refs/branches/<name>/ref.json        a branch, moved by compare-and-swap
     refs/branches/<name>/<inverted n>.json  a branch on stores without conditional update
+    refs/branches/<name>/deleted.json    left by deleting a branch (the name may be reused)
     refs/tags/<name>/ref.json            a tag (create-only)
     refs/tags/<name>/deleted.json        a tag's tombstone: the name can never be reused
     snapshots/<id>                       commits
@@ -37,6 +38,7 @@ __all__ = [
     "branch_dir",
     "branch_pointer_key",
     "branch_sequence_key",
+    "branch_tombstone_key",
     "decode_ref_name",
     "encode_ref_name",
     "expired_key",
@@ -127,6 +129,11 @@ def sequence_number(key: str) -> int | None:
     if len(stem) != 20 or not stem.isdigit():
         return None
     return SEQUENCE_TOP - int(stem)
+
+
+def branch_tombstone_key(name: str) -> str:
+    """The marker left by deleting a compare-and-swap branch (the name may be reused)."""
+    return branch_dir(name) + TOMBSTONE_FILE
 
 
 def tag_dir(name: str) -> str:

@@ -32,6 +32,7 @@ from sapwood.engine.keys import (
     branch_dir,
     branch_pointer_key,
     branch_sequence_key,
+    branch_tombstone_key,
     decode_ref_name,
     encode_ref_name,
     sequence_number,
@@ -273,7 +274,26 @@ class RefStore:
                     f"branch {name!r} moved while being deleted; try again"
                 ) from None
             return
+        # The tombstone records that the name was a branch, so the name never silently
+        # turns into a commit-id prefix afterwards (see :meth:`was_deleted`); a branch
+        # created again under the name takes precedence over it.
+        await self.layer.put(branch_tombstone_key(name), encode_document(RefPointer(deleted=True)))
         await self.layer.delete(branch_pointer_key(name))
+
+    async def was_deleted(self, name: str) -> str | None:
+        """``"branch"`` or ``"tag"`` if a ref of that name existed and was deleted (and
+        none of the name exists now), else None."""
+        if self.mode == "sequence":
+            found = await self._newest_sequence(name)
+            if found is not None and found[1].deleted:
+                return "branch"
+        elif (
+            await self._exists(branch_tombstone_key(name)) and await self.find_branch(name) is None
+        ):
+            return "branch"
+        if await self._exists(tag_tombstone_key(name)):
+            return "tag"
+        return None
 
     async def branch_names(self, prefix: str = "") -> list[str]:
         """Names of existing branches starting with ``prefix``, sorted."""
