@@ -17,6 +17,7 @@ from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
     from sapwood._sync.repository import Repository
+    from sapwood.aio.repository import StoreCredentials, VirtualCredentials
 
 __all__ = ["Session"]
 
@@ -209,10 +210,19 @@ class Session(Twin[AsyncSession]):
         continues from the new commit with nothing staged."""
         return _loop.run(self.aio.commit(message, metadata))
 
-    def fork(self) -> Session:
+    def fork(self, *, with_credentials: bool = True) -> Session:
         """A writable copy with nothing staged, on the same base, that pickles for another
-        process; bring its changes back with :meth:`merge`."""
-        return Session.wrap(self.aio.fork())
+        process (credentials included, unless ``with_credentials=False``); bring its
+        changes back with :meth:`merge`."""
+        return Session.wrap(self.aio.fork(with_credentials=with_credentials))
+
+    def use_credentials(
+        self,
+        store_credentials: StoreCredentials = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> None:
+        """Open this (unpickled) session's repository with these credentials instead."""
+        self.aio.use_credentials(store_credentials, virtual_chunk_credentials)
 
     def merge(self, *forks: Session) -> None:
         """Fold the staged changes of ``forks`` into this session; ConflictError lists paths

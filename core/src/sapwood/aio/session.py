@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import io
 import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -33,7 +34,12 @@ from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
     from sapwood.aio.reference import RefLike
-    from sapwood.aio.repository import AsyncRepository, Opener
+    from sapwood.aio.repository import (
+        AsyncRepository,
+        Opener,
+        StoreCredentials,
+        VirtualCredentials,
+    )
 
 __all__ = ["AsyncSession", "Readable", "UploadData", "object_info"]
 
@@ -638,16 +644,44 @@ class AsyncSession:
         await self._release_lease()
         return commit_of(raw, snapshot)
 
-    def fork(self) -> AsyncSession:
+    def fork(self, *, with_credentials: bool = True) -> AsyncSession:
         """A writable copy with nothing staged, on the same base, that pickles for another
-        process; bring its changes back with :meth:`merge`."""
+        process; bring its changes back with :meth:`merge`.
+
+        Its pickle carries what the repository was opened with, credentials included (in
+        clear, as pickles are). With ``with_credentials=False`` it carries none: the worker
+        then finds credentials as any opener does (environment, config file, the backend's
+        default chain), or is given them with :meth:`use_credentials`."""
         self._check_writable()
         if self._repository is None:
             raise SapwoodError("use the session once (or await session.repository()) to fork")
         forked = AsyncSession(
             self._repository, self._snapshot, branch=self._branch, read_only=False, fork=True
         )
+        if not with_credentials:
+            forked._opener = dataclasses.replace(
+                forked._opener, credentials=None, virtual_credentials=None
+            )
         return forked
+
+    def use_credentials(
+        self,
+        store_credentials: StoreCredentials = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> None:
+        """Open this session's repository with these credentials instead of those it was
+        pickled with (say, a fork unpickled in a worker that has its own); only before the
+        session has opened its repository there."""
+        if self._repository is not None:
+            raise SapwoodError(
+                "this session's repository is open already; give credentials to a session "
+                "unpickled in another process before its first use"
+            )
+        self._opener = dataclasses.replace(
+            self._opener,
+            credentials=store_credentials,
+            virtual_credentials=virtual_chunk_credentials,
+        )
 
     async def merge(self, *forks: AsyncSession) -> None:
         """Fold the staged changes of ``forks`` into this session.
