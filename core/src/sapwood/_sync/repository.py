@@ -17,7 +17,7 @@ from sapwood._sync.tag import Tag
 from sapwood.aio.reference import RefLike
 from sapwood.aio.repository import AsyncRepository, StoreCredentials, StoreSpec, VirtualCredentials
 from sapwood.config import RepositoryConfig
-from sapwood.models import GarbageCollectionSummary
+from sapwood.models import GarbageCollectionSummary, VerificationReport
 
 __all__ = ["Repository", "repository"]
 
@@ -216,6 +216,10 @@ class Repository(Twin[AsyncRepository]):
         return Session.wrap(_loop.run(self.aio.writable_session(name_arg(branch))))
 
     # -- maintenance ------------------------------------------------------------------------
+
+    def verify(self, *, check_content: bool = True) -> VerificationReport:
+        """Check every object the branches and tags reach (``fsck``); see the async twin."""
+        return _loop.run(self.aio.verify(check_content=check_content))
 
     def expire_snapshots(self, older_than: datetime) -> frozenset[str]:
         """Cut commits older than ``older_than`` that no branch or tag points at out of

@@ -31,6 +31,7 @@ from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.engine.refs import choose_ref_mode, effective_ref_mode
 from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
 from sapwood.engine.tasks import gather_or_cancel
+from sapwood.engine.verify import verify_repository
 from sapwood.errors import (
     InvalidRefError,
     NotFoundError,
@@ -40,7 +41,7 @@ from sapwood.errors import (
     SapwoodError,
 )
 from sapwood.layer import ObjectLayer
-from sapwood.models import Commit, GarbageCollectionSummary
+from sapwood.models import Commit, GarbageCollectionSummary, VerificationReport
 from sapwood.storage import Storage
 
 __all__ = ["AsyncRepository", "Opener", "StoreSpec", "VirtualCredentials"]
@@ -468,6 +469,12 @@ class AsyncRepository:
         return AsyncSession(self, raw, branch=name, read_only=False)
 
     # -- maintenance ------------------------------------------------------------------------
+
+    async def verify(self, *, check_content: bool = True) -> VerificationReport:
+        """Check every object the branches and tags reach (``fsck``): a report of what is
+        missing or damaged and through which commits and refs it is reachable. With
+        ``check_content=False`` blobs are only checked to exist, not read and hashed."""
+        return await verify_repository(self.engine, check_content=check_content)
 
     async def expire_snapshots(self, older_than: datetime) -> frozenset[str]:
         """Cut commits older than ``older_than`` that no branch or tag points at out of
