@@ -261,12 +261,35 @@ def decode_object(kind: bytes, data: bytes, what: str) -> Snapshot | list[Entry]
     body = _body(kind, data, what)
     try:
         if kind == KIND_SNAPSHOT:
-            return _SNAPSHOT_DECODER.decode(body)
+            snapshot = _SNAPSHOT_DECODER.decode(body)
+            if snapshot.ranges is not None:
+                _check_table(snapshot.ranges, what)
+            return snapshot
         if kind == KIND_RANGE:
             return _RANGE_DECODER.decode(body)
-        return _INDEX_DECODER.decode(body)
-    except msgspec.DecodeError as exc:
+        return _check_table(_INDEX_DECODER.decode(body), what)
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise IntegrityError(f"{what} could not be decoded: {exc}") from None
+
+
+def _check_table(table: RangeTable, what: str) -> RangeTable:
+    """``table`` if its columns agree with each other; IntegrityError otherwise (a
+    well-formed object that only a faulty or hostile writer could have made)."""
+    count = len(table.firsts)
+    columns = (table.lasts, table.counts, table.pack_of, table.offsets, table.lengths)
+    consistent = (
+        all(len(column) == count for column in columns)
+        and len(table.ids) == 32 * count
+        and all(len(pack) == 32 for pack in table.packs)
+        and all(0 <= index < len(table.packs) for index in table.pack_of)
+        and min((*table.counts, *table.offsets, *table.lengths), default=0) >= 0
+    )
+    if not consistent:
+        raise IntegrityError(
+            f"{what} holds an inconsistent range table (its columns disagree); the "
+            "repository is damaged: restore the object from a backup"
+        )
+    return table
 
 
 def encode_document(value: RefPointer | RepositoryDocument) -> bytes:
