@@ -143,9 +143,12 @@ class StagingLease:
         self._anchored_at: datetime | None = None
         self._beat_at: datetime | None = None
         self._held: set[bytes] = set()
+        self._written: set[str] = set()
 
     def _key(self, name: str) -> str:
-        return f"{LEASES}{self.token}/{name}"
+        key = f"{LEASES}{self.token}/{name}"
+        self._written.add(key)
+        return key
 
     async def anchor(self) -> None:
         """Make sure the lease exists and is fresh (before the session writes a blob)."""
@@ -212,11 +215,10 @@ class StagingLease:
 
     async def release(self) -> None:
         """Drop the lease (nothing is staged any more)."""
-        if self._anchored_at is None:
+        if not self._written:
             return
-        keys = [meta.key for meta in await list_objects(self.layer, f"{LEASES}{self.token}/")]
-        if keys:
-            await self.layer.delete_many(keys)
+        await self.layer.delete_many(sorted(self._written))
+        self._written.clear()
         self._parts = 0
         self._anchored_at = self._beat_at = None
         self._held.clear()
