@@ -17,6 +17,7 @@ from sapwood._sync.tag import Tag
 from sapwood.aio.reference import RefLike
 from sapwood.aio.repository import AsyncRepository, StoreCredentials, StoreSpec, VirtualCredentials
 from sapwood.config import RepositoryConfig
+from sapwood.engine.gc import Moment
 from sapwood.models import GarbageCollectionSummary, VerificationReport
 
 __all__ = ["Repository", "repository"]
@@ -221,13 +222,13 @@ class Repository(Twin[AsyncRepository]):
         """Check every object the branches and tags reach (``fsck``); see the async twin."""
         return _loop.run(self.aio.verify(check_content=check_content))
 
-    def expire_snapshots(self, older_than: datetime) -> frozenset[str]:
+    def expire_snapshots(self, older_than: Moment) -> frozenset[str]:
         """Cut commits older than ``older_than`` that no branch or tag points at out of
         history; the ids newly expired. Nothing is deleted until :meth:`garbage_collect`."""
         return _loop.run(self.aio.expire_snapshots(older_than))
 
     def garbage_collect(
-        self, older_than: datetime, dry_run: bool = False
+        self, older_than: Moment, dry_run: bool = False
     ) -> GarbageCollectionSummary:
         """Delete what no branch or tag can reach, except what was stored at or after
         ``older_than`` (so writers in flight stay safe); with ``dry_run`` only count it."""

@@ -21,7 +21,7 @@ from sapwood.config import ObjectStoreConfig, RepositoryConfig
 from sapwood.credentials import CredentialProvider, CredentialsSpec
 from sapwood.engine.config_file import check_no_credentials, read_document, write_document
 from sapwood.engine.format import EMPTY_TABLE, FORMAT_VERSION, RepositoryDocument
-from sapwood.engine.gc import expire_snapshots, garbage_collect
+from sapwood.engine.gc import Moment, expire_snapshots, garbage_collect
 from sapwood.engine.history import first_parent_as_of
 from sapwood.engine.ids import is_hex_prefix
 from sapwood.engine.keys import CONFIG_KEY
@@ -476,14 +476,14 @@ class AsyncRepository:
         ``check_content=False`` blobs are only checked to exist, not read and hashed."""
         return await verify_repository(self.engine, check_content=check_content)
 
-    async def expire_snapshots(self, older_than: datetime) -> frozenset[str]:
+    async def expire_snapshots(self, older_than: Moment) -> frozenset[str]:
         """Cut commits older than ``older_than`` that no branch or tag points at out of
         history (log, ``~``/``^`` and merges stop there); the ids newly expired. Nothing
         is deleted until :meth:`garbage_collect`."""
         return await expire_snapshots(self.engine, older_than)
 
     async def garbage_collect(
-        self, older_than: datetime, dry_run: bool = False
+        self, older_than: Moment, dry_run: bool = False
     ) -> GarbageCollectionSummary:
         """Delete snapshots, manifests and blobs no branch or tag can reach, except those
         stored at or after ``older_than`` (so writers in flight stay safe); with
