@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +15,8 @@ from sapwood.engine.keys import blob_key
 from sapwood.engine.leases import GC_RUNS, LEASES
 from sapwood.engine.listing import list_objects
 from sapwood.errors import IntegrityError
+from sapwood.storage import ForwardingStorage, ListEntry, Storage
+from sapwood_memory.storage import MemoryStorage
 
 DATA = b"copied data " * 100  # large enough to be a blob of its own
 FRESH = b"fresh upload " * 100
@@ -155,3 +157,48 @@ async def test_a_damaged_lease_stops_gc_with_the_file_named(repo: AsyncRepositor
     await repo.engine.layer.put(f"{LEASES}x/part-00000000", b"{not json")
     with pytest.raises(IntegrityError, match="leases/x/part-00000000"):
         await repo.garbage_collect(much_later())
+
+
+class RewriteAfterListing(ForwardingStorage):
+    """Runs ``hook`` once, right after a listing of ``blobs/`` has been read through (as
+    a writer re-uploading identical content between a collection's listing and its
+    deletions would)."""
+
+    def __init__(self, inner: Storage, hook: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(inner)
+        self.hook: Callable[[], Awaitable[None]] | None = hook
+
+    def list(
+        self, prefix: str = "", delimiter: str | None = None, start_after: str | None = None
+    ) -> AsyncIterator[ListEntry]:
+        return self._list(prefix, delimiter, start_after)
+
+    async def _list(
+        self, prefix: str, delimiter: str | None, start_after: str | None
+    ) -> AsyncIterator[ListEntry]:
+        async for item in self.inner.list(prefix, delimiter, start_after):
+            yield item
+        if prefix == "blobs/" and self.hook is not None:
+            hook, self.hook = self.hook, None
+            await hook()
+
+
+async def test_a_blob_stored_again_during_a_collection_is_spared(memory_name: str) -> None:
+    repo = await AsyncRepository.create(f"memory://{memory_name}")
+    source = await scratch_commit(repo)
+    entry = await (await repo.engine.tree(bytes.fromhex(source))).get("src.bin")
+    assert entry is not None
+    assert entry.chunks
+    key = blob_key(entry.chunks[0].id)
+    inner = MemoryStorage(memory_name)
+
+    async def upload_again() -> None:
+        await inner.put(key, await inner.get(key), metadata=(await inner.head(key)).metadata)
+
+    collector = await AsyncRepository.open(RewriteAfterListing(inner, upload_again))
+    summary = await collector.garbage_collect(much_later())
+    assert summary.snapshots_deleted == 1  # the scratch commit went
+    assert summary.blobs_deleted == 0  # its blob, stored again meanwhile, stayed
+    assert await inner.get(key)
+    await collector.close()
+    await repo.close()

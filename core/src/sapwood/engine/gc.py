@@ -22,7 +22,7 @@ and nothing is deleted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, TypeAlias
@@ -40,7 +40,7 @@ from sapwood.engine.keys import (
 from sapwood.engine.leases import GcRun, prune_runs, read_leases
 from sapwood.engine.listing import list_objects
 from sapwood.engine.repo import Engine
-from sapwood.errors import ConfigError, RefNotFoundError
+from sapwood.errors import ConfigError, NotFoundError, RefNotFoundError
 from sapwood.models import GarbageCollectionSummary
 from sapwood.storage import ObjectMeta
 
@@ -151,6 +151,26 @@ async def _mark(engine: Engine, heads: list[bytes]) -> _Live:
     return live
 
 
+async def _still_old(
+    engine: Engine, keys: list[str], old_enough: Callable[[ObjectMeta], bool]
+) -> set[str]:
+    """Those of ``keys`` that still exist and are still old enough to delete."""
+    semaphore = asyncio.Semaphore(32)
+    still: set[str] = set()
+
+    async def check(key: str) -> None:
+        async with semaphore:
+            try:
+                meta = await engine.layer.head(key)
+            except NotFoundError:
+                return
+        if old_enough(meta):
+            still.add(key)
+
+    await asyncio.gather(*(check(key) for key in keys))
+    return still
+
+
 async def garbage_collect(
     engine: Engine, older_than: Moment, *, dry_run: bool = False
 ) -> GarbageCollectionSummary:
@@ -190,6 +210,7 @@ async def _collect(
         return meta.last_modified is not None and _aware(meta.last_modified) < cutoff
 
     present_snapshots: set[bytes] = set()
+    candidates: list[tuple[ObjectMeta, str]] = []
     for prefix, keep, kind in (
         (SNAPSHOTS, live.snapshots, "snapshots"),
         (MANIFESTS, live.manifests, "manifests"),
@@ -206,9 +227,17 @@ async def _collect(
             if not old_enough(meta):
                 spared += 1
                 continue
-            doomed.append(meta.key)
-            counts[kind] += 1
-            freed += meta.size
+            candidates.append((meta, kind))
+    if not dry_run:
+        # A writer that stores identical content again (a re-upload) refreshes the
+        # object's timestamp; look once more, as late as possible, and spare those.
+        still = await _still_old(engine, [meta.key for meta, _ in candidates], old_enough)
+        spared += len(candidates) - len(still)
+        candidates = [(meta, kind) for meta, kind in candidates if meta.key in still]
+    for meta, kind in candidates:
+        doomed.append(meta.key)
+        counts[kind] += 1
+        freed += meta.size
     gone_snapshots = {id_from_key(key) for key in doomed if key.startswith(SNAPSHOTS)}
     for meta in await list_objects(engine.layer, EXPIRED):
         raw = id_from_key(meta.key)
