@@ -202,3 +202,30 @@ async def test_a_blob_stored_again_during_a_collection_is_spared(memory_name: st
     assert await inner.get(key)
     await collector.close()
     await repo.close()
+
+
+async def test_a_merge_leases_what_it_brings_and_leaves_no_lease(repo: AsyncRepository) -> None:
+    dev = await repo.branch("dev").create("main")
+    await dev.upload(DATA, "from-dev.bin")
+    await dev.commit_changes("dev")
+    merged = await dev.merge_into("main")
+    reader = await repo.readonly_session(snapshot_id=merged.id)
+    assert await reader.download("from-dev.bin") == DATA
+    assert await list_objects(repo.engine.layer, LEASES) == []
+
+
+async def test_a_merge_whose_data_a_collection_removed_is_refused(repo: AsyncRepository) -> None:
+    dev = await repo.branch("dev").create("main")
+    await dev.upload(DATA, "from-dev.bin")
+    commit = await dev.commit_changes("dev")
+    entry = await (await repo.engine.tree(bytes.fromhex(commit.id))).get("from-dev.bin")
+    assert entry is not None
+    assert entry.chunks
+    # A collection (in another process) just ran and the blob is gone.
+    await repo.engine.layer.delete(blob_key(entry.chunks[0].id))
+    await repo.engine.layer.put(f"{GC_RUNS}recent", b'{"state": "done"}')
+    head = (await repo.branch("main").get_commit()).id
+    with pytest.raises(IntegrityError, match="from-dev.bin"):
+        await dev.merge_into("main")
+    assert (await repo.branch("main").get_commit()).id == head
+    assert await list_objects(repo.engine.layer, LEASES) == []

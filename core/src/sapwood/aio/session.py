@@ -628,7 +628,6 @@ class AsyncSession:
         repository = await self.repository()
         engine = repository.engine
         staged = dict(self._changes)
-        await (await self._staging_lease()).secure(staged)
         raw, snapshot = await commit_to_branch(
             engine,
             self._branch,
@@ -636,6 +635,7 @@ class AsyncSession:
             message=message,
             metadata=checked,
             author=repository.author,
+            lease=await self._staging_lease(),
         )
         for path, entry in staged.items():
             if path in self._changes and self._changes[path] is entry:

@@ -136,12 +136,14 @@ async def _missing(layer: ObjectLayer, ids: Iterable[bytes]) -> set[bytes]:
 class StagingLease:
     """The lease of one writable session (see the module's description)."""
 
-    def __init__(self, layer: ObjectLayer) -> None:
+    def __init__(self, layer: ObjectLayer, *, transient: bool = False) -> None:
+        """``transient``: the lease of one operation (a merge, a revert) that writes no
+        blobs of its own; it only names the existing blobs its changes refer to."""
         self.layer = layer
         self.token = secrets.token_hex(12)
         self._parts = 0
-        self._anchored_at: datetime | None = None
-        self._beat_at: datetime | None = None
+        self._anchored_at: datetime | None = _now() if transient else None
+        self._beat_at: datetime | None = self._anchored_at
         self._held: set[bytes] = set()
         self._written: set[str] = set()
 
@@ -207,10 +209,11 @@ class StagingLease:
             if entry is not None and blob_ids_of([entry]) & gone
         )
         raise IntegrityError(
-            f"{len(paths)} staged object(s) refer to blobs that are no longer in the store "
-            f"({', '.join(paths[:10])}): garbage collection deleted them while the changes "
-            f"sat staged longer than a lease lasts ({LEASE_TTL}); upload them again "
-            "(session.reset(path) drops the broken ones)"
+            f"nothing was committed: {len(paths)} object(s) of this commit refer to data no "
+            f"longer in the store ({', '.join(paths[:10])}); garbage collection deleted it "
+            f"(changes staged longer than a lease lasts, {LEASE_TTL}, or data that no ref "
+            "reached when a collection ran) or it was removed outside sapwood: upload those "
+            "objects again (session.reset(path) drops the broken ones)"
         )
 
     async def release(self) -> None:
