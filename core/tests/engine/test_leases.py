@@ -225,7 +225,7 @@ async def test_a_merge_whose_data_a_collection_removed_is_refused(repo: AsyncRep
     await repo.engine.layer.delete(blob_key(entry.chunks[0].id))
     await repo.engine.layer.put(f"{GC_RUNS}recent", b'{"state": "done"}')
     head = (await repo.branch("main").get_commit()).id
-    with pytest.raises(IntegrityError, match="from-dev.bin"):
+    with pytest.raises(IntegrityError, match=r"from-dev\.bin"):
         await dev.merge_into("main")
     assert (await repo.branch("main").get_commit()).id == head
     assert await list_objects(repo.engine.layer, LEASES) == []
