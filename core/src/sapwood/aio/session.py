@@ -405,6 +405,10 @@ class AsyncSession:
         metadata: dict[str, str] | None,
     ) -> Entry:
         engine = await self._engine()
+        if written.chunks is not None and written.size <= engine.policy.chunk_threshold:
+            # Not chunked: its one blob was written now (never skipped as already known),
+            # after the lease's anchor, which therefore covers it.
+            (await self._staging_lease()).note_written(c.id for c in written.chunks)
         if content_type:
             check_encodable(content_type, "content type")
         guessed = content_type or mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE

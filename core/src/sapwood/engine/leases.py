@@ -145,6 +145,7 @@ class StagingLease:
         self._anchored_at: datetime | None = _now() if transient else None
         self._beat_at: datetime | None = self._anchored_at
         self._held: set[bytes] = set()
+        self._fresh: set[bytes] = set()
         self._written: set[str] = set()
 
     def _key(self, name: str) -> str:
@@ -161,6 +162,12 @@ class StagingLease:
         elif self._beat_at is not None and now - self._beat_at > LEASE_TTL / 4:
             await self.layer.put(self._key("beat"), b"")
             self._beat_at = now
+
+    def note_written(self, ids: Iterable[bytes]) -> None:
+        """Blobs the session itself has just written (after its anchor): the anchor
+        protects them, so the commit need not name them."""
+        if self._anchored_at is not None:
+            self._fresh.update(ids)
 
     async def _record(self, ids: set[bytes]) -> None:
         await self.anchor()
@@ -192,9 +199,9 @@ class StagingLease:
             return
         stale = self._beat_at is None or _now() - self._beat_at > LEASE_TTL
         since = self._anchored_at
-        new = ids - self._held
+        new = ids - self._held - self._fresh
         if new or stale:
-            await self._record(new or ids)
+            await self._record(ids - self._held if stale else new)
         runs = await settle_collections(self.layer)
         recent = since is None or stale or any(at >= since - _VERIFY_MARGIN for at in runs)
         if not recent:
@@ -222,6 +229,7 @@ class StagingLease:
             return
         await self.layer.delete_many(sorted(self._written))
         self._written.clear()
+        self._fresh.clear()
         self._parts = 0
         self._anchored_at = self._beat_at = None
         self._held.clear()
