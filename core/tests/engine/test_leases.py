@@ -229,3 +229,24 @@ async def test_a_merge_whose_data_a_collection_removed_is_refused(repo: AsyncRep
         await dev.merge_into("main")
     assert (await repo.branch("main").get_commit()).id == head
     assert await list_objects(repo.engine.layer, LEASES) == []
+
+
+async def test_a_collection_still_marking_does_not_hold_a_writer_up(memory_name: str) -> None:
+    repo = await AsyncRepository.create(f"memory://{memory_name}")
+    source = await scratch_commit(repo)
+    session = await repo.writable_session("main")
+
+    async def copy_meanwhile() -> None:
+        # Runs inside the collection's listing: were the writer to wait for it, this
+        # would never return (the guard below turns that into a failure, not a hang).
+        await session.copy_object(source, "src.bin", "copy.bin")
+
+    collector = await AsyncRepository.open(
+        RewriteAfterListing(MemoryStorage(memory_name), copy_meanwhile)
+    )
+    summary = await asyncio.wait_for(collector.garbage_collect(much_later()), timeout=60)
+    assert summary.blobs_deleted == 0  # the copy's lease, read again before deleting
+    commit = await session.commit("copy")
+    assert await (await repo.readonly_session(snapshot_id=commit.id)).download("copy.bin") == DATA
+    await collector.close()
+    await repo.close()

@@ -192,9 +192,8 @@ async def _collect(
 ) -> GarbageCollectionSummary:
     started = datetime.now(UTC)
     cutoff = min(_aware(older_than), run.started if run is not None else started)
-    # Leases are read after the run record is written (a writer whose lease is not seen
-    # here waits for this run to end, then checks its blobs) and before the heads (a
-    # commit drops its lease only once its branch has moved).
+    # Leases are read after the run record is written and before the heads (a commit
+    # drops its lease only once its branch has moved), and again before deleting.
     leases = await read_leases(engine.layer, started)
     heads = await engine.refs.all_heads()
     live = await _mark(engine, heads)
@@ -228,6 +227,14 @@ async def _collect(
                 spared += 1
                 continue
             candidates.append((meta, kind))
+    if run is not None and candidates:
+        # Writers stop waiting for a collection that is still marking: read the leases
+        # again once deleting is announced, and spare what the newest ones name.
+        await run.enter_deleting()
+        late = (await read_leases(engine.layer, started)).blobs
+        before = len(candidates)
+        candidates = [(m, k) for m, k in candidates if id_from_key(m.key) not in late]
+        spared += before - len(candidates)
     if not dry_run:
         # A writer that stores identical content again (a re-upload) refreshes the
         # object's timestamp; look once more, as late as possible, and spare those.
@@ -258,7 +265,8 @@ async def _collect(
     if run is not None:
         doomed.extend(await prune_runs(engine.layer, started, run.key))
     if run is not None and doomed:
-        run.deleting = True
+        if not run.deleting:
+            await run.enter_deleting()
         await engine.layer.delete_many(doomed)
         for key in doomed:
             raw = id_from_key(key)

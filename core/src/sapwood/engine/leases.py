@@ -14,15 +14,16 @@ A lease is fresh while its newest object is younger than :data:`LEASE_TTL`; a st
 (its writer crashed or sat idle that long) protects nothing and garbage collection deletes
 it.
 
-Leases alone leave one race: a collection that listed leases just before a writer wrote
+Leases alone leave one race: a collection that read the leases just before a writer wrote
 its own. So each collection announces itself first with a run record under ``gc-runs/``
-(rewritten as a heartbeat while it runs), and a writer, after writing its lease, waits for
-every collection still running and then checks that what it refers to exists. A
-collection that starts after that check lists leases after the lease was written; one
-that ran before or during it has finished, so the check sees whatever it deleted. The
-commit path repeats the handshake with every blob id of its change set before the branch
-moves, and refuses (IntegrityError naming the paths) rather than commit a reference to a
-missing blob; a stale lease is the one way to get there.
+(rewritten as a heartbeat while it runs), says in it when it enters its deleting phase,
+and then reads the leases once more before deleting. A writer, after writing its lease,
+reads the run records: a collection still marking will read the leases again after this
+moment, so it sees the lease; one already deleting may not have, so the writer waits for
+it to end and then checks that what it refers to exists. The commit path repeats the
+handshake with every blob id of its change set before the branch moves, and refuses
+(IntegrityError naming the paths) rather than commit a reference to a missing blob; a
+stale lease is the one way to get there.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ GC_HEARTBEAT: timedelta = timedelta(seconds=20)
 GC_STALE_AFTER: timedelta = timedelta(minutes=2)
 """A running collection whose record has not been rewritten for this long is taken for
 dead (killed), and writers stop waiting for it."""
-_RUNNING: Final = b'{"state": "running"}'
+_MARKING: Final = b'{"state": "running", "phase": "marking"}'
+_DELETING: Final = b'{"state": "running", "phase": "deleting"}'
 _DONE: Final = b'{"state": "done"}'
 _VERIFY_MARGIN: Final = timedelta(minutes=10)
 """Clock skew allowed between this machine and the store when deciding whether a
@@ -90,14 +92,15 @@ def blob_ids_of(entries: Iterable[Entry | None]) -> set[bytes]:
 
 
 async def _runs(layer: ObjectLayer) -> list[tuple[ObjectMeta, bool]]:
-    """Each collection's run record and whether it is still running."""
+    """Each collection's run record and whether it is deleting (anything but marking or
+    done, such as a damaged record, counts as deleting: waiting is the safe side)."""
     found: list[tuple[ObjectMeta, bool]] = []
     for meta in await list_objects(layer, GC_RUNS):
         try:
             state = await layer.get(meta.key)
         except NotFoundError:
             continue
-        found.append((meta, state == _RUNNING))
+        found.append((meta, state not in (_MARKING, _DONE)))
     return found
 
 
@@ -106,13 +109,13 @@ def _alive(meta: ObjectMeta, now: datetime) -> bool:
 
 
 async def settle_collections(layer: ObjectLayer) -> list[datetime]:
-    """Wait until no live collection is running; the timestamps of the run records (a
+    """Wait until no live collection is deleting; the timestamps of the run records (a
     finished run's is its end), so a caller can tell whether one ran since a moment."""
     delay = 0.02
     while True:
         now = _now()
         runs = await _runs(layer)
-        if not any(running and _alive(meta, now) for meta, running in runs):
+        if not any(deleting and _alive(meta, now) for meta, deleting in runs):
             return [_aware(meta.last_modified) for meta, _ in runs if meta.last_modified]
         await asyncio.sleep(delay)
         delay = min(1.0, delay * 2)
@@ -294,13 +297,14 @@ class GcRun:
         stamp = _now().strftime("%Y%m%dT%H%M%S")
         self.key = f"{GC_RUNS}{stamp}-{secrets.token_hex(6)}"
         self._beat: asyncio.Task[None] | None = None
+        self._state = _MARKING
         self.deleting = False
         """Set before the run deletes anything; its record then stays, marked done."""
         self.started = _now()
         """The store's stamp on the run's record: objects stamped since are never deleted."""
 
     async def __aenter__(self) -> GcRun:
-        meta = await self.layer.put(self.key, _RUNNING)
+        meta = await self.layer.put(self.key, _MARKING)
         if meta.last_modified is None:
             meta = await self.layer.head(self.key)
         # The store's own clock (which may keep whole seconds, or lag in ticks, but never
@@ -313,7 +317,14 @@ class GcRun:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(GC_HEARTBEAT.total_seconds())
-            await self.layer.put(self.key, _RUNNING)
+            await self.layer.put(self.key, self._state)
+
+    async def enter_deleting(self) -> None:
+        """Tell writers that from now on this run may delete (it reads the leases once
+        more right after this)."""
+        self._state = _DELETING
+        self.deleting = True
+        await self.layer.put(self.key, _DELETING)
 
     async def __aexit__(self, *exc: object) -> None:
         if self._beat is not None:
