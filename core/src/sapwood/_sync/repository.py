@@ -84,6 +84,7 @@ class Repository(Twin[AsyncRepository]):
 
     expire_snapshots = awaited(AsyncRepository.expire_snapshots)
     garbage_collect = awaited(AsyncRepository.garbage_collect)
+    verify = awaited(AsyncRepository.verify)
 
 
 def repository(

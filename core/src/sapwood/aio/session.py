@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
@@ -10,15 +11,21 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
 from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
 from sapwood.aio.reads import AsyncReads
 from sapwood.engine import staging
+from sapwood.engine.leases import StagingLease
 from sapwood.engine.paths import validate_path, validate_prefix
 from sapwood.engine.staging import object_info
-from sapwood.errors import ObjectNotFoundError, SapwoodError
+from sapwood.errors import IntegrityError, ObjectNotFoundError, SapwoodError
 from sapwood.models import Change, Commit, ObjectInfo
 from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
     from sapwood.aio.reference import RefLike
-    from sapwood.aio.repository import AsyncRepository, Opener
+    from sapwood.aio.repository import (
+        AsyncRepository,
+        Opener,
+        StoreCredentials,
+        VirtualCredentials,
+    )
     from sapwood.engine.content import ContentWriter, WrittenContent
     from sapwood.engine.format import Entry
     from sapwood.engine.manifests import Tree
@@ -71,6 +78,7 @@ class AsyncSession(AsyncReads):
         self._changes: dict[str, Entry | None] = {}
         self._tree: tuple[bytes, Tree] | None = None
         self._open_lock: asyncio.Lock | None = None
+        self._lease: StagingLease | None = None
 
     # -- identity and state (no I/O) -------------------------------------------------------
 
@@ -137,6 +145,7 @@ class AsyncSession(AsyncReads):
         self._changes = state["changes"]
         self._tree = None
         self._open_lock = None
+        self._lease = None
 
     def _overlay(self, staged: AsyncSession) -> None:
         """Lay a copy of ``staged``'s changes over this read-only session's commit (a
@@ -287,6 +296,13 @@ class AsyncSession(AsyncReads):
                 "repo.writable_session(branch) to change objects"
             )
 
+    async def _staging_lease(self) -> StagingLease:
+        """This session's lease, which keeps what its staged changes refer to from garbage
+        collection (see :mod:`sapwood.engine.leases`)."""
+        if self._lease is None:
+            self._lease = StagingLease((await self._engine()).layer)
+        return self._lease
+
     async def _new_entry(
         self,
         path: str,
@@ -294,7 +310,12 @@ class AsyncSession(AsyncReads):
         content_type: str | None,
         metadata: dict[str, str] | None,
     ) -> Entry:
-        return staging.new_entry(await self._engine(), path, written, content_type, metadata)
+        engine = await self._engine()
+        if written.chunks is not None and written.size <= engine.policy.chunk_threshold:
+            # Not chunked: its one blob was written now (never skipped as already known),
+            # after the lease's anchor, which therefore covers it.
+            (await self._staging_lease()).note_written(c.id for c in written.chunks)
+        return staging.new_entry(engine, path, written, content_type, metadata)
 
     def _known_chunks_loader(self, path: str) -> Callable[[], Awaitable[list[bytes]]]:
         async def load() -> list[bytes]:
@@ -306,7 +327,9 @@ class AsyncSession(AsyncReads):
         return load
 
     async def _content_writer(self, path: str) -> ContentWriter:
-        return staging.content_writer(await self._engine(), self._known_chunks_loader(path))
+        engine = await self._engine()
+        await (await self._staging_lease()).anchor()
+        return staging.content_writer(engine, self._known_chunks_loader(path))
 
     async def _writer(
         self,
@@ -419,6 +442,11 @@ class AsyncSession(AsyncReads):
         if source is None:
             raise ObjectNotFoundError(f"no object at {from_path!r} in {from_reference!r}")
         entry = staging.copied_entry(await self._engine(), source, target)
+        if entry.chunks and await (await self._staging_lease()).hold(c.id for c in entry.chunks):
+            raise IntegrityError(
+                f"cannot copy {from_path!r} from {from_reference!r}: its data is no longer in "
+                "the store (garbage collection deleted it, or it was removed outside sapwood)"
+            )
         self._changes[target] = entry
         return object_info(entry)
 
@@ -442,6 +470,7 @@ class AsyncSession(AsyncReads):
         """Drop staged changes: all of them, or those at ``path`` or under ``path/``."""
         if path is None:
             self._changes.clear()
+            await self._release_lease()
             return
         folder = path.rstrip("/") + "/"
         for staged in [p for p in self._changes if p == path or p.startswith(folder)]:
@@ -450,6 +479,11 @@ class AsyncSession(AsyncReads):
     async def discard(self) -> None:
         """Drop every staged change (blobs already written become garbage for GC)."""
         self._changes.clear()
+        await self._release_lease()
+
+    async def _release_lease(self) -> None:
+        if self._lease is not None and not self._changes:
+            await self._lease.release()
 
     # -- committing, forks ------------------------------------------------------------------
 
@@ -480,23 +514,53 @@ class AsyncSession(AsyncReads):
             message=message,
             metadata=checked,
             author=repository.author,
+            lease=await self._staging_lease(),
         )
         for path, entry in staged.items():
             if path in self._changes and self._changes[path] is entry:
                 del self._changes[path]
         self._snapshot = raw
+        await self._release_lease()
         return commit
 
-    def fork(self) -> AsyncSession:
+    def fork(self, *, with_credentials: bool = True) -> AsyncSession:
         """A writable copy with nothing staged, on the same base, that pickles for another
-        process; bring its changes back with :meth:`merge`."""
+        process; bring its changes back with :meth:`merge`.
+
+        Its pickle carries what the repository was opened with, credentials included (in
+        clear, as pickles are). With ``with_credentials=False`` it carries none: the worker
+        then finds credentials as any opener does (environment, config file, the backend's
+        default chain), or is given them with :meth:`use_credentials`."""
         self._check_writable()
         if self._repository is None:
             raise SapwoodError("use the session once (or await session.repository()) to fork")
         forked = AsyncSession(
             self._repository, self._snapshot, branch=self._branch, read_only=False, fork=True
         )
+        if not with_credentials:
+            forked._opener = dataclasses.replace(
+                forked._opener, credentials=None, virtual_credentials=None
+            )
         return forked
+
+    def use_credentials(
+        self,
+        store_credentials: StoreCredentials = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> None:
+        """Open this session's repository with these credentials instead of those it was
+        pickled with (say, a fork unpickled in a worker that has its own); only before the
+        session has opened its repository there."""
+        if self._repository is not None:
+            raise SapwoodError(
+                "this session's repository is open already; give credentials to a session "
+                "unpickled in another process before its first use"
+            )
+        self._opener = dataclasses.replace(
+            self._opener,
+            credentials=store_credentials,
+            virtual_credentials=virtual_chunk_credentials,
+        )
 
     async def merge(self, *forks: AsyncSession) -> None:
         """Fold the staged changes of ``forks`` into this session.
