@@ -24,7 +24,7 @@ from sapwood.errors import SapwoodError
 from sapwood.objectstore import ObjectClient, Usecase
 from sapwood.storage import ObjectMeta
 from sapwood.stores import open_storage
-from sapwood_azure.azurite import DEV_ACCOUNT_KEY
+from sapwood_azure.settings import DEV_ACCOUNT_KEY
 
 from .targets import ALL_BACKENDS, Target
 
