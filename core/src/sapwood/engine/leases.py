@@ -17,7 +17,9 @@ it.
 Leases alone leave one race: a collection that read the leases just before a writer wrote
 its own. So each collection announces itself first with a run record under ``gc-runs/``
 (rewritten as a heartbeat while it runs), says in it when it enters its deleting phase,
-and then reads the leases once more before deleting. A writer, after writing its lease,
+and then reads the leases and the heads once more before deleting (leases first: a commit
+drops its lease only after its branch moved, so one made meanwhile is seen either way).
+A leased id that names a commit (a merge's source) is kept with all it reaches. A writer, after writing its lease,
 reads the run records: a collection still marking will read the leases again after this
 moment, so it sees the lease; one already deleting may not have, so the writer waits for
 it to end and then checks that what it refers to exists. The commit path repeats the
