@@ -19,10 +19,11 @@ its own. So each collection announces itself first with a run record under ``gc-
 (rewritten as a heartbeat while it runs), says in it when it enters its deleting phase,
 and then reads the leases and the heads once more before deleting (leases first: a commit
 drops its lease only after its branch moved, so one made meanwhile is seen either way).
-A leased id that names a commit (a merge's source) is kept with all it reaches. A writer, after writing its lease,
-reads the run records: a collection still marking will read the leases again after this
-moment, so it sees the lease; one already deleting may not have, so the writer waits for
-it to end and then checks that what it refers to exists. The commit path repeats the
+A leased id that names a commit (a merge's source) is kept with all it reaches. A
+writer, after writing its lease, reads the run records: a collection still marking will
+read the leases again after this moment, so it sees the lease; one already deleting may
+not have, so the writer waits for it to end and then checks that what it refers to
+exists. The commit path repeats the
 handshake with every blob id of its change set before the branch moves, and refuses
 (IntegrityError naming the paths) rather than commit a reference to a missing blob; a
 stale lease is the one way to get there.
