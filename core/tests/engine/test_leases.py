@@ -250,3 +250,31 @@ async def test_a_collection_still_marking_does_not_hold_a_writer_up(memory_name:
     assert await (await repo.readonly_session(snapshot_id=commit.id)).download("copy.bin") == DATA
     await collector.close()
     await repo.close()
+
+
+async def test_a_merge_keeps_its_source_commit_through_a_collection(memory_name: str) -> None:
+    repo = await AsyncRepository.create(f"memory://{memory_name}")
+    dev = await repo.branch("dev").create("main")
+    await dev.upload(DATA, "from-dev.bin")
+    source = (await dev.commit_changes("dev")).id
+    await dev.delete()  # the source commit is now unreachable, and old for the cutoff
+    merged: list[str] = []
+
+    async def merge_meanwhile() -> None:
+        merged.append((await repo.ref(source).merge_into("main")).id)
+
+    collector = await AsyncRepository.open(
+        RewriteAfterListing(MemoryStorage(memory_name), merge_meanwhile)
+    )
+    summary = await asyncio.wait_for(collector.garbage_collect(much_later()), timeout=60)
+    assert summary.snapshots_deleted == 0  # the merge's second parent stayed
+    [merge] = merged
+    assert [c.message async for c in repo.ref(merge).log()][:2] == [
+        f"Merge {source!r} into 'main'",
+        "dev",
+    ]
+    fresh = await AsyncRepository.open(f"memory://{memory_name}")
+    assert (await fresh.verify()).ok
+    await fresh.close()
+    await collector.close()
+    await repo.close()

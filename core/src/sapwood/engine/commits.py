@@ -123,7 +123,7 @@ async def _commit_attempts(
     for attempt in range(MAX_ATTEMPTS):
         state = await engine.refs.read_branch(branch)
         changes, extra_parents = await prepare(state.snapshot)
-        await lease.secure(changes)
+        await lease.secure(changes, extra_parents)
         head = await engine.snapshots.read(state.snapshot)
         parents = [head, *[await engine.snapshots.read(p) for p in extra_parents]]
         tree = await engine.tree(state.snapshot)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, TypeAlias
 
-from sapwood.engine.format import Entry, to_micros
+from sapwood.engine.format import Entry, Snapshot, to_micros
 from sapwood.engine.history import walk
 from sapwood.engine.keys import (
     BLOBS,
@@ -137,23 +137,47 @@ def _blob_ids(entries: Iterable[Entry]) -> Iterable[bytes]:
             yield chunk.id
 
 
+async def _add(
+    engine: Engine, raw: bytes, snapshot: Snapshot, live: _Live, expired: set[bytes]
+) -> None:
+    """Mark one commit and everything its tree refers to."""
+    live.snapshots.add(raw)
+    live.boundary.update(p for p in snapshot.parents if p in expired)
+    if snapshot.index is not None:
+        live.manifests.add(snapshot.index)
+    table = await engine.snapshots.ranges_of(snapshot)
+    live.manifests.update(table.packs)
+    fresh = [table.ref(i) for i, raw in enumerate(table.id_list()) if raw not in live.ranges]
+    live.ranges.update(r.id for r in fresh)
+    for start in range(0, len(fresh), 64):
+        batch = fresh[start : start + 64]
+        for entries in await engine.manifests.load_ranges(batch):
+            live.blobs.update(_blob_ids(entries))
+
+
 async def _mark(engine: Engine, heads: list[bytes]) -> _Live:
     live = _Live()
     expired = await engine.expired()
     async for raw, snapshot in walk(engine, heads, expired):
-        live.snapshots.add(raw)
-        live.boundary.update(p for p in snapshot.parents if p in expired)
-        if snapshot.index is not None:
-            live.manifests.add(snapshot.index)
-        table = await engine.snapshots.ranges_of(snapshot)
-        live.manifests.update(table.packs)
-        fresh = [table.ref(i) for i, raw in enumerate(table.id_list()) if raw not in live.ranges]
-        live.ranges.update(r.id for r in fresh)
-        for start in range(0, len(fresh), 64):
-            batch = fresh[start : start + 64]
-            for entries in await engine.manifests.load_ranges(batch):
-                live.blobs.update(_blob_ids(entries))
+        await _add(engine, raw, snapshot, live, expired)
     return live
+
+
+async def _mark_more(engine: Engine, roots: Iterable[bytes], live: _Live) -> None:
+    """Add to ``live`` what ``roots`` reach beyond what it holds already (commits made,
+    and commits leased, while the collection was marking)."""
+    expired = await engine.expired()
+    stack = [raw for raw in roots if raw not in live.snapshots]
+    while stack:
+        raw = stack.pop()
+        if raw in live.snapshots:
+            continue
+        try:
+            snapshot = await engine.snapshots.read(raw)
+        except RefNotFoundError:
+            continue
+        await _add(engine, raw, snapshot, live, expired)
+        stack.extend(p for p in snapshot.parents if p not in expired and p not in live.snapshots)
 
 
 async def _still_old(
@@ -201,7 +225,11 @@ async def _collect(
     # drops its lease only once its branch has moved), and again before deleting.
     leases = await read_leases(engine.layer, started)
     heads = await engine.refs.all_heads()
-    live = await _mark(engine, heads)
+    stored = {
+        raw for m in await list_objects(engine.layer, SNAPSHOTS) if (raw := id_from_key(m.key))
+    }
+    # A leased commit (a merge's source, say) is kept with all it reaches, as a head is.
+    live = await _mark(engine, [*heads, *sorted((leases.blobs & stored) - set(heads))])
     live.blobs |= leases.blobs
     if leases.oldest_anchor is not None:
         cutoff = min(cutoff, leases.oldest_anchor)
@@ -233,12 +261,17 @@ async def _collect(
                 continue
             candidates.append((meta, kind))
     if run is not None and candidates:
-        # Writers stop waiting for a collection that is still marking: read the leases
-        # again once deleting is announced, and spare what the newest ones name.
+        # Writers do not wait for a collection that is still marking. Once deleting is
+        # announced, read the leases again, then the heads (in that order: a commit drops
+        # its lease only after its branch moved), and keep what either reaches now.
         await run.enter_deleting()
         late = (await read_leases(engine.layer, started)).blobs
+        late_heads = await engine.refs.all_heads()
+        live.blobs |= late
+        await _mark_more(engine, [*late_heads, *sorted(late & stored)], live)
+        keep = live.snapshots | live.manifests | live.blobs
         before = len(candidates)
-        candidates = [(m, k) for m, k in candidates if id_from_key(m.key) not in late]
+        candidates = [(m, k) for m, k in candidates if id_from_key(m.key) not in keep]
         spared += before - len(candidates)
     if not dry_run:
         # A writer that stores identical content again (a re-upload) refreshes the

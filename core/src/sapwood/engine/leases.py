@@ -17,10 +17,13 @@ it.
 Leases alone leave one race: a collection that read the leases just before a writer wrote
 its own. So each collection announces itself first with a run record under ``gc-runs/``
 (rewritten as a heartbeat while it runs), says in it when it enters its deleting phase,
-and then reads the leases once more before deleting. A writer, after writing its lease,
-reads the run records: a collection still marking will read the leases again after this
-moment, so it sees the lease; one already deleting may not have, so the writer waits for
-it to end and then checks that what it refers to exists. The commit path repeats the
+and then reads the leases and the heads once more before deleting (leases first: a commit
+drops its lease only after its branch moved, so one made meanwhile is seen either way).
+A leased id that names a commit (a merge's source) is kept with all it reaches. A
+writer, after writing its lease, reads the run records: a collection still marking will
+read the leases again after this moment, so it sees the lease; one already deleting may
+not have, so the writer waits for it to end and then checks that what it refers to
+exists. The commit path repeats the
 handshake with every blob id of its change set before the branch moves, and refuses
 (IntegrityError naming the paths) rather than commit a reference to a missing blob; a
 stale lease is the one way to get there.
@@ -32,13 +35,13 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sapwood.engine.format import Entry
-from sapwood.engine.keys import blob_key
+from sapwood.engine.keys import blob_key, snapshot_key
 from sapwood.engine.listing import list_objects
 from sapwood.errors import IntegrityError, NotFoundError, SapwoodError
 from sapwood.layer import ObjectLayer
@@ -121,14 +124,16 @@ async def settle_collections(layer: ObjectLayer) -> list[datetime]:
         delay = min(1.0, delay * 2)
 
 
-async def _missing(layer: ObjectLayer, ids: Iterable[bytes]) -> set[bytes]:
+async def _missing(
+    layer: ObjectLayer, ids: Iterable[bytes], key_of: Callable[[bytes], str] = blob_key
+) -> set[bytes]:
     gone: set[bytes] = set()
     semaphore = asyncio.Semaphore(32)
 
     async def check(raw: bytes) -> None:
         async with semaphore:
             try:
-                await layer.head(blob_key(raw))
+                await layer.head(key_of(raw))
             except NotFoundError:
                 gone.add(raw)
 
@@ -192,12 +197,18 @@ class StagingLease:
         self._held -= gone
         return gone
 
-    async def secure(self, changes: Mapping[str, Entry | None]) -> None:
-        """Before a commit moves its branch: lease every blob the change set refers to and
-        check they all exist if a collection may have run since the lease began.
+    async def secure(
+        self, changes: Mapping[str, Entry | None], parents: Iterable[bytes] = ()
+    ) -> None:
+        """Before a commit moves its branch: lease every blob the change set refers to
+        (and ``parents``, commits it will name besides the branch's head, such as a
+        merge's source: a collection keeps all they reach) and check they all exist if a
+        collection may have run since the lease began.
 
         Raises IntegrityError naming the staged paths whose data is gone."""
-        ids = blob_ids_of(changes.values())
+        blobs = blob_ids_of(changes.values())
+        commits = set(parents)
+        ids = blobs | commits
         if not ids:
             return
         stale = self._beat_at is None or _now() - self._beat_at > LEASE_TTL
@@ -209,7 +220,14 @@ class StagingLease:
         recent = since is None or stale or any(at >= since - _VERIFY_MARGIN for at in runs)
         if not recent:
             return
-        gone = await _missing(self.layer, ids)
+        lost = await _missing(self.layer, commits, key_of=snapshot_key)
+        if lost:
+            raise IntegrityError(
+                f"nothing was committed: commit {min(lost).hex()} that this commit names as a "
+                "parent is no longer in the store (garbage collection removed it while the "
+                "commit was being made)"
+            )
+        gone = await _missing(self.layer, blobs)
         if not gone:
             return
         self._held -= gone
