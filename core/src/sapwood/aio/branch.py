@@ -48,6 +48,12 @@ class AsyncBranch(AsyncReference):
         state = await self.repository.engine.refs.read_branch(self.id)
         return state.snapshot
 
+    async def _resolve_for_reading(self) -> bytes:
+        """The head reads go to: one this repository handle read or moved within
+        ``caching.branch_head_ttl_seconds``, else read afresh."""
+        state = await self.repository.engine.refs.recent_branch(self.id)
+        return state.snapshot
+
     async def reader(self) -> AsyncSession:
         """The session reads go through: a read-only session at the branch's current head,
         with what is staged here laid over it."""

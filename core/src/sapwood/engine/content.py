@@ -113,6 +113,7 @@ class ContentWriter:
         if self._finished:
             raise ValueError("this writer is closed")
         self._finished = True
+        self.blobs.report_failure()
         checksum = self._hash.digest()
         try:
             if self._chunker is None:
@@ -121,7 +122,7 @@ class ContentWriter:
                 if len(data) <= self.policy.inline_threshold:
                     return WrittenContent(len(data), checksum, data, None)
                 if checksum not in self._known:
-                    await self.blobs.put(data, checksum)
+                    await self.blobs.put_behind(data, checksum)
                 return WrittenContent(len(data), checksum, None, (ChunkRef(checksum, len(data)),))
             await self._upload(self._chunker.finish())
             if self._pending:

@@ -272,6 +272,9 @@ async def commit_changes(
 ) -> tuple[bytes, Commit]:
     """Commit ``staged`` (made on commit ``base``) to ``branch``, rebased onto its head if
     it moved; the new commit's raw id and the commit."""
+    await engine.blobs.settle(
+        chunk.id for entry in staged.values() if entry is not None for chunk in entry.chunks or ()
+    )
     raw, snapshot = await commit_to_branch(
         engine,
         branch,

@@ -1,0 +1,130 @@
+"""Group durability: files written under :func:`sapwood.storage.deferred_durability` are
+fsynced together, concurrently, just before the next write that is not deferred.
+
+How a commit survives a power cut on the local backend (with ``fsync`` on, the default):
+
+1. Blobs, manifests and snapshots (immutable, content-addressed, reachable only through a
+   ref) are written to a temporary file and renamed into place, without an fsync each;
+   the data file and every folder from its parent up to the store's root are remembered
+   here, process-wide.
+2. Before any write that is not deferred (a ref moving, a tag, the config) starts, every
+   remembered file is fsynced, then every remembered folder (so the names the renames
+   and new folders made are on disk too), all on a small thread pool at once.
+3. That write itself fsyncs its temporary file, renames it over the ref, and fsyncs the
+   ref's folder before it returns.
+
+So when a commit returns, its ref and everything the ref leads to are on stable storage;
+a power cut before that loses at most unreferenced objects, which garbage collection
+removes. Closing the store also flushes what is pending.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["flush_pending", "pending", "remember", "sync_file", "sync_folder"]
+
+_FLUSH_THREADS = 16
+_READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+
+_lock = threading.Lock()
+_files: set[str] = set()
+_folders: set[str] = set()
+_flushing = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def sync_file(path: str) -> None:
+    """fsync the file at ``path``; one that is gone meanwhile needs nothing."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_folder(folder: str) -> None:
+    """fsync a folder, so the names in it are on disk; some file systems refuse, and
+    there the files themselves are synced."""
+    try:
+        fd = os.open(folder, _READ_FLAGS)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remember(root: str, path: str) -> None:
+    """Note that ``path`` (a file under ``root``) was written without an fsync."""
+    folders: list[str] = []
+    folder = os.path.dirname(path)
+    while True:
+        folders.append(folder)
+        if folder == root or not folder.startswith(root + os.sep):
+            break
+        folder = os.path.dirname(folder)
+    with _lock:
+        _files.add(path)
+        _folders.update(folders)
+
+
+def pending() -> int:
+    """How many files wait for the group fsync."""
+    with _lock:
+        return len(_files)
+
+
+def _take() -> tuple[list[str], list[str]]:
+    with _lock:
+        files, folders = list(_files), list(_folders)
+        _files.clear()
+        _folders.clear()
+    return files, folders
+
+
+def _run_all(function: Callable[[str], None], items: Iterable[str]) -> None:
+    global _pool
+    work = list(items)
+    if not work:
+        return
+    if len(work) == 1:
+        function(work[0])
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_FLUSH_THREADS, thread_name_prefix="sapwood-local-fsync")
+    for future in [_pool.submit(function, item) for item in work]:
+        future.result()
+
+
+def flush_pending() -> None:
+    """Make every remembered write durable: files first, then their folders. Raises the
+    first OSError an fsync reports (the remembered writes stay remembered then)."""
+    with _flushing:
+        files, folders = _take()
+        try:
+            _run_all(sync_file, files)
+            _run_all(sync_folder, folders)
+        except BaseException:
+            with _lock:
+                _files.update(files)
+                _folders.update(folders)
+            raise
+
+
+def _forget_after_fork() -> None:
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
