@@ -50,7 +50,7 @@ class BlobStore:
         except asyncio.CancelledError as cancelled:
             self._record(raw_id, cancelled)
             raise
-        except Exception as error:
+        except BaseException as error:  # kept for the commit and the next upload to raise
             self._record(raw_id, error)
         else:
             self._failed.pop(raw_id, None)
@@ -134,7 +134,11 @@ class BlobStore:
         return data
 
 
-def _failure(raw_id: bytes, error: BaseException) -> StorageError:
+def _failure(raw_id: bytes, error: BaseException) -> BaseException:
+    """What to raise for a failed write behind: an error (or a cancellation) as a
+    StorageError naming the blob; anything else (an interrupt) as it was."""
+    if not isinstance(error, Exception | asyncio.CancelledError):
+        return error
     failure = StorageError(
         f"storing the content of an earlier upload (blob {raw_id.hex()}) failed: {error}; "
         "upload that file again before committing",
