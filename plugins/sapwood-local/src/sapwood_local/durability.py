@@ -31,8 +31,8 @@ _FLUSH_THREADS = 16
 _READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
 
 _lock = threading.Lock()
-_files: set[str] = set()
-_folders: set[str] = set()
+_files: dict[str, str] = {}
+"""Files written without an fsync, each with the root of the store it belongs to."""
 _flushing = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
@@ -66,16 +66,8 @@ def sync_folder(folder: str) -> None:
 
 def remember(root: str, path: str) -> None:
     """Note that ``path`` (a file under ``root``) was written without an fsync."""
-    folders: list[str] = []
-    folder = os.path.dirname(path)
-    while True:
-        folders.append(folder)
-        if folder == root or not folder.startswith(root + os.sep):
-            break
-        folder = os.path.dirname(folder)
     with _lock:
-        _files.add(path)
-        _folders.update(folders)
+        _files[path] = root
 
 
 def pending() -> int:
@@ -84,12 +76,24 @@ def pending() -> int:
         return len(_files)
 
 
-def _take() -> tuple[list[str], list[str]]:
+def _folders_of(files: dict[str, str]) -> set[str]:
+    """Every folder from each file's parent up to its store's root."""
+    folders: set[str] = set()
+    for path, root in files.items():
+        folder = os.path.dirname(path)
+        while folder not in folders:
+            folders.add(folder)
+            if folder == root or not folder.startswith(root + os.sep):
+                break
+            folder = os.path.dirname(folder)
+    return folders
+
+
+def _take() -> dict[str, str]:
     with _lock:
-        files, folders = list(_files), list(_folders)
+        files = dict(_files)
         _files.clear()
-        _folders.clear()
-    return files, folders
+    return files
 
 
 def _run_all(function: Callable[[str], None], items: Iterable[str]) -> None:
@@ -110,14 +114,13 @@ def flush_pending() -> None:
     """Make every remembered write durable: files first, then their folders. Raises the
     first OSError an fsync reports (the remembered writes stay remembered then)."""
     with _flushing:
-        files, folders = _take()
+        files = _take()
         try:
             _run_all(sync_file, files)
-            _run_all(sync_folder, folders)
+            _run_all(sync_folder, _folders_of(files))
         except BaseException:
             with _lock:
                 _files.update(files)
-                _folders.update(folders)
             raise
 
 
