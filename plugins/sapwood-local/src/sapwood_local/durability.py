@@ -7,11 +7,12 @@ How a commit survives a power cut on the local backend (with ``fsync`` on, the d
    ref) are written to a temporary file and renamed into place, without an fsync each;
    the data file and every folder from its parent up to the store's root are remembered
    here, process-wide.
-2. Before any write that is not deferred (a ref moving, a tag, the config) starts, every
-   remembered file is fsynced, then every remembered folder (so the names the renames
-   and new folders made are on disk too), all on a small thread pool at once.
-3. That write itself fsyncs its temporary file, renames it over the ref, and fsyncs the
-   ref's folder before it returns.
+2. A write that is not deferred (a ref moving, a tag, the config) fills its temporary
+   file, then fsyncs it together with every remembered file and every remembered folder
+   (so the names the renames and new folders made are on disk too), all at once on a
+   small thread pool, and waits for all of them.
+3. Only then does it rename its file over the ref, and it fsyncs the ref's folder before
+   it returns.
 
 So when a commit returns, its ref and everything the ref leads to are on stable storage;
 a power cut before that loses at most unreferenced objects, which garbage collection
@@ -22,10 +23,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["flush_pending", "pending", "remember", "sync_file", "sync_folder"]
+__all__ = ["flush_pending", "pending", "remember", "sync_file", "sync_folder", "sync_folders"]
 
 _FLUSH_THREADS = 16
 _READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
@@ -96,28 +97,37 @@ def _take() -> dict[str, str]:
     return files
 
 
-def _run_all(function: Callable[[str], None], items: Iterable[str]) -> None:
+def _run_all(work: list[tuple[Callable[[str], None], str]]) -> None:
     global _pool
-    work = list(items)
     if not work:
         return
     if len(work) == 1:
-        function(work[0])
+        function, item = work[0]
+        function(item)
         return
     if _pool is None:
         _pool = ThreadPoolExecutor(_FLUSH_THREADS, thread_name_prefix="sapwood-local-fsync")
-    for future in [_pool.submit(function, item) for item in work]:
+    for future in [_pool.submit(function, item) for function, item in work]:
         future.result()
 
 
-def flush_pending() -> None:
-    """Make every remembered write durable: files first, then their folders. Raises the
-    first OSError an fsync reports (the remembered writes stay remembered then)."""
+def sync_folders(folders: Sequence[str]) -> None:
+    """fsync ``folders`` at once."""
+    _run_all([(sync_folder, folder) for folder in folders])
+
+
+def flush_pending(also: Sequence[str] = ()) -> None:
+    """Make every remembered write durable, and the files ``also`` names (the temporary
+    file of the write about to happen): all files and their folders are fsynced in one
+    concurrent round, since only their all being done matters, not their order. Raises
+    the first OSError an fsync reports (the remembered writes stay remembered then)."""
     with _flushing:
         files = _take()
         try:
-            _run_all(sync_file, files)
-            _run_all(sync_folder, _folders_of(files))
+            _run_all(
+                [(sync_file, path) for path in (*files, *also)]
+                + [(sync_folder, folder) for folder in _folders_of(files)]
+            )
         except BaseException:
             with _lock:
                 _files.update(files)

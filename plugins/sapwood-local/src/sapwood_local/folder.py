@@ -445,8 +445,6 @@ class LocalFolder:
         durable, then itself."""
         key_segments(key)  # refuse a bad key before creating any folder
         deferred = self.fsync and mode == "overwrite" and durability_deferred()
-        if self.fsync and not deferred:
-            durability.flush_pending()
         self.prepare()
         path = self.path_of(key)
         digest = key_hash(key)
@@ -454,7 +452,11 @@ class LocalFolder:
         staged = os.path.join(self._tmp_dir, staged_name)
         stamp = _unique_time_ns()
         try:
-            identity = self._write_file(staged, data, stamp=stamp, sync=not deferred)
+            # The data's fsync waits for the group: that write and the deferred ones it
+            # may depend on are fsynced in one round (see sapwood_local.durability).
+            identity = self._write_file(staged, data, stamp=stamp, sync=False)
+            if self.fsync and not deferred:
+                durability.flush_pending(also=(staged,))
             # Without metadata, and where the file system keeps nanosecond times, the data
             # file's identity (inode, size, unique time) is the etag: no sidecar to write.
             sidecar: Sidecar | None = None
@@ -485,10 +487,11 @@ class LocalFolder:
                 durability.remember(self.root, path)
                 if sidecar is not None:
                     durability.remember(self.root, self._sidecar_path(digest))
-            else:
-                self._sync_folder(os.path.dirname(path))
+            elif self.fsync:
+                folders = [os.path.dirname(path)]
                 if sidecar is not None:
-                    self._sync_folder(os.path.dirname(self._sidecar_path(digest)))
+                    folders.append(os.path.dirname(self._sidecar_path(digest)))
+                durability.sync_folders(folders)
         except SapwoodError:
             raise
         except OSError as exc:
