@@ -128,7 +128,11 @@ class AsyncBranch(AsyncReference):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``; its
-        info. The content type is guessed from the path when not given."""
+        info. The content type is guessed from the path when not given.
+
+        The content is stored behind the call: it returns once the write has started (a
+        bounded number run at once), reads of the path wait for it, the commit waits for it
+        and fails if it could not be stored, and the next upload reports such a failure."""
         return await self._write(lambda s: s.upload(data, path, content_type, metadata))
 
     @overload

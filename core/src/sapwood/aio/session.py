@@ -327,7 +327,8 @@ class AsyncSession(AsyncReads):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object, read in pieces) as
-        the object at ``path``; its info."""
+        the object at ``path``; its info. A file stored as one blob is written behind the
+        call (see :meth:`AsyncBranch.upload <sapwood.aio.AsyncBranch.upload>`)."""
         self._check_writable()
         validate_path(path)
         checked = staging.check_metadata(metadata, "object metadata")
