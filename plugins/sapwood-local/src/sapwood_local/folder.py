@@ -11,7 +11,8 @@ A write fills a temporary file (fsynced, or for deferred writes noted for the gr
 :mod:`sapwood_local.durability`), then, holding the key's lock, checks its
 condition, replaces the sidecar and finally moves the data into place with ``os.replace``,
 so a reader sees the old or the new object, never a torn one. Every method here blocks;
-:class:`~sapwood_local.storage.LocalStorage` runs them in worker threads.
+:class:`~sapwood_local.storage.LocalStorage` runs them in worker threads, or inline where
+they only touch the page cache.
 """
 
 from __future__ import annotations
