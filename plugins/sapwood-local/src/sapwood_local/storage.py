@@ -90,8 +90,8 @@ class LocalStorage(BaseStorage):
         return await self._read(key, byte_range, lambda: self.folder.get(key, byte_range))
 
     async def head(self, key: str) -> ObjectMeta:
-        """The object's metadata."""
-        return await self._read(key, ByteRange(0, 0), lambda: self.folder.head(key))
+        """The object's metadata: a stat and at most a small sidecar, read inline."""
+        return self.folder.head(key)
 
     async def get_with_meta(
         self, key: str, byte_range: ByteRange | None = None
