@@ -4,6 +4,7 @@ lost on the way (reads wait, commits wait and fail loudly, the next upload repor
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Mapping
 
 import pytest
@@ -16,6 +17,7 @@ from sapwood_memory.storage import MemoryStorage
 
 NO_RETRIES = RepositoryConfig(retries=RetriesConfig(max_attempts=1))
 CONTENT = b"x" * 4096
+CONTENT_ID = hashlib.sha256(CONTENT).hexdigest()
 
 
 class GatedBlobs(ForwardingStorage):
@@ -119,4 +121,21 @@ async def test_a_handle_sees_its_own_commit_at_once_and_others_within_the_bound(
     await asyncio.sleep(ttl * 1.5)
     assert await elsewhere.download("f") == b"two"  # revalidated after the bound
     await other.close()
+    await repo.close()
+
+
+async def test_a_fork_writes_through_so_its_blobs_land_before_it_travels(
+    memory_name: str,
+) -> None:
+    repo, store = await _repository(memory_name)
+    session = await repo.writable_session("main")
+    await session.repository()
+    fork = session.fork()
+    store.gate.clear()
+    uploading = asyncio.ensure_future(fork.upload(CONTENT, "a.bin"))
+    await asyncio.sleep(0.05)
+    assert not uploading.done()  # held until the blob is stored
+    store.gate.set()
+    await uploading
+    assert await store.inner.get(f"blobs/{CONTENT_ID[:2]}/{CONTENT_ID}")
     await repo.close()
