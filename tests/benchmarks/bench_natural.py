@@ -9,7 +9,8 @@
 Every measured run is its own process, so "a freshly opened repository" is what it says, and
 the contenders take turns (A B C A B C ...) so drift on a shared machine hits them alike.
 Each child times only the user's code: from opening the repository to the last call, with
-interpreter start-up and imports left out. Figures are medians; ratios are sapwood / other.
+interpreter start-up and imports left out. Figures are medians; ratios are sapwood / other;
+the CPU columns add up every thread of the child (Icechunk's Rust threads included).
 
 Workloads (``COUNT`` files of ``SIZE`` bytes, default 1,000 x 4 KiB):
   write   ``with main.transaction("w") as tx: for ...: tx.upload(data, path)`` (durable,
@@ -45,7 +46,16 @@ ROOT = Path(__file__).resolve().parents[2]
 ICECHUNK_VENV = ROOT / ".bench-venv" / "icechunk"
 
 
-# -- children: each prints one JSON line {"seconds": ...} ----------------------------------
+# -- children: each prints one JSON line {"seconds": ..., "cpu": ...} ----------------------
+
+_cpu_start = 0.0
+
+
+def _started() -> float:
+    """The wall clock where a child's timed part begins; its CPU clock starts too."""
+    global _cpu_start
+    _cpu_start = time.process_time()
+    return time.perf_counter()
 
 
 def payload(index: int, size: int) -> bytes:
@@ -59,7 +69,7 @@ def child_sapwood_write(folder: str, count: int, size: int, url: str | None) -> 
     import sapwood
 
     blobs = [payload(i, size) for i in range(count)]
-    start = time.perf_counter()
+    start = _started()
     repo = sapwood.repository(url or folder)
     main = repo.branch("main")
     with main.transaction("write files") as tx:
@@ -72,7 +82,7 @@ def child_sapwood_write(folder: str, count: int, size: int, url: str | None) -> 
 def child_sapwood_read(folder: str, count: int, size: int, url: str | None) -> float:
     import sapwood
 
-    start = time.perf_counter()
+    start = _started()
     repo = sapwood.repository(url or folder)
     main = repo.branch("main")
     total = 0
@@ -86,7 +96,7 @@ def child_sapwood_read(folder: str, count: int, size: int, url: str | None) -> f
 
 def child_files_write(folder: str, count: int, size: int, url: str | None) -> float:
     blobs = [payload(i, size) for i in range(count)]
-    start = time.perf_counter()
+    start = _started()
     os.makedirs(os.path.join(folder, "data"), exist_ok=True)
     for i, data in enumerate(blobs):
         with open(os.path.join(folder, "data", f"{i:06d}.bin"), "wb") as f:
@@ -95,7 +105,7 @@ def child_files_write(folder: str, count: int, size: int, url: str | None) -> fl
 
 
 def child_files_read(folder: str, count: int, size: int, url: str | None) -> float:
-    start = time.perf_counter()
+    start = _started()
     total = 0
     for i in range(count):
         with open(os.path.join(folder, "data", f"{i:06d}.bin"), "rb") as f:
@@ -111,7 +121,7 @@ def child_icechunk_write(folder: str, count: int, size: int, url: str | None) ->
     import zarr
 
     blobs = [np.frombuffer(payload(i, size), dtype=np.uint8) for i in range(count)]
-    start = time.perf_counter()
+    start = _started()
     repo = icechunk.Repository.open_or_create(icechunk.local_filesystem_storage(folder))
     session = repo.writable_session("main")
     array = zarr.group(store=session.store).create_array(
@@ -127,7 +137,7 @@ def child_icechunk_read(folder: str, count: int, size: int, url: str | None) -> 
     import icechunk
     import zarr
 
-    start = time.perf_counter()
+    start = _started()
     repo = icechunk.Repository.open(icechunk.local_filesystem_storage(folder))
     array = zarr.open_array(repo.readonly_session(branch="main").store, path="data", mode="r")
     total = 0
@@ -151,7 +161,7 @@ def child_sapwood_log_setup(folder: str, count: int, size: int, url: str | None)
             await main.commit_changes(f"commit {i}")
         await repo.close()
 
-    start = time.perf_counter()
+    start = _started()
     asyncio.run(build())
     return time.perf_counter() - start
 
@@ -159,7 +169,7 @@ def child_sapwood_log_setup(folder: str, count: int, size: int, url: str | None)
 def child_sapwood_log(folder: str, count: int, size: int, url: str | None) -> float:
     import sapwood
 
-    start = time.perf_counter()
+    start = _started()
     repo = sapwood.repository(folder)
     commits = list(repo.branch("main").log())
     elapsed = time.perf_counter() - start
@@ -170,7 +180,7 @@ def child_sapwood_log(folder: str, count: int, size: int, url: str | None) -> fl
 def child_sapwood_log10(folder: str, count: int, size: int, url: str | None) -> float:
     import sapwood
 
-    start = time.perf_counter()
+    start = _started()
     repo = sapwood.repository(folder)
     commits = list(repo.branch("main").log(max_amount=10))
     elapsed = time.perf_counter() - start
@@ -183,7 +193,7 @@ def child_icechunk_log_setup(folder: str, count: int, size: int, url: str | None
     import numpy as np
     import zarr
 
-    start = time.perf_counter()
+    start = _started()
     repo = icechunk.Repository.open_or_create(icechunk.local_filesystem_storage(folder))
     session = repo.writable_session("main")
     zarr.group(store=session.store).create_array("counter", shape=(1,), dtype="int64")
@@ -198,7 +208,7 @@ def child_icechunk_log_setup(folder: str, count: int, size: int, url: str | None
 def child_icechunk_log(folder: str, count: int, size: int, url: str | None) -> float:
     import icechunk
 
-    start = time.perf_counter()
+    start = _started()
     repo = icechunk.Repository.open(icechunk.local_filesystem_storage(folder))
     commits = list(repo.ancestry(branch="main"))
     elapsed = time.perf_counter() - start
@@ -223,7 +233,7 @@ def child_boto3_write(folder: str, count: int, size: int, url: str | None) -> fl
     assert url is not None
     blobs = [payload(i, size) for i in range(count)]
     bucket = url.split("://", 1)[1].split("/", 1)[0]
-    start = time.perf_counter()
+    start = _started()
     client = _boto3_client(url)
     for i, data in enumerate(blobs):
         client.put_object(Bucket=bucket, Key=f"raw/{folder}/{i:06d}.bin", Body=data)
@@ -233,7 +243,7 @@ def child_boto3_write(folder: str, count: int, size: int, url: str | None) -> fl
 def child_boto3_read(folder: str, count: int, size: int, url: str | None) -> float:
     assert url is not None
     bucket = url.split("://", 1)[1].split("/", 1)[0]
-    start = time.perf_counter()
+    start = _started()
     client = _boto3_client(url)
     total = 0
     for i in range(count):
@@ -260,6 +270,15 @@ class Runner:
 
     def __init__(self, icechunk_python: str | None) -> None:
         self.icechunk_python = icechunk_python
+        self.last_cpu = 0.0
+        """CPU seconds (every thread of the child) of the last run's timed part."""
+
+    def timed(
+        self, name: str, folder: str, count: int, size: int, url: str | None = None
+    ) -> tuple[float, float]:
+        """Wall and CPU seconds of one child run."""
+        wall = self.run(name, folder, count, size, url)
+        return wall, self.last_cpu
 
     def run(self, name: str, folder: str, count: int, size: int, url: str | None = None) -> float:
         python = self.icechunk_python if name.startswith("icechunk") else sys.executable
@@ -271,7 +290,9 @@ class Runner:
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
             raise SystemExit(f"{name} failed:\n{done.stdout}\n{done.stderr}")
-        return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        self.last_cpu = float(figures["cpu"])
+        return float(figures["seconds"])
 
 
 def icechunk_python(given: str | None, allow_install: bool) -> str | None:
@@ -317,21 +338,26 @@ class DiskLoad:
             self.process.wait()
 
 
-def median_table(title: str, results: dict[str, list[float]], base: str) -> str:
-    """A markdown table of medians, with each row's ratio to ``base``."""
+def median_table(title: str, results: dict[str, list[tuple[float, float]]], base: str) -> str:
+    """A markdown table of medians (wall clock, and CPU of every thread of the child), with
+    each row's ratio to ``base``."""
     lines = [
         f"\n### {title}",
         "",
-        "| contender | median | min | max | sapwood / this |",
-        "|---|---|---|---|---|",
+        "| contender | median | min | max | sapwood / this | CPU median | CPU sapwood / this |",
+        "|---|---|---|---|---|---|---|",
     ]
-    sapwood_median = statistics.median(results[base])
+    base_wall = statistics.median(wall for wall, _ in results[base])
+    base_cpu = statistics.median(cpu for _, cpu in results[base])
     for name, values in results.items():
-        med = statistics.median(values)
-        ratio = "" if name == base else f"{sapwood_median / med:.2f}x"
+        walls = [wall for wall, _ in values]
+        med = statistics.median(walls)
+        cpu = statistics.median(c for _, c in values)
+        ratio = "" if name == base else f"{base_wall / med:.2f}x"
+        cpu_ratio = "" if name == base else f"{base_cpu / cpu:.2f}x" if cpu else "-"
         lines.append(
-            f"| {name} | {med * 1000:.0f} ms | {min(values) * 1000:.0f} ms | "
-            f"{max(values) * 1000:.0f} ms | {ratio} |"
+            f"| {name} | {med * 1000:.0f} ms | {min(walls) * 1000:.0f} ms | "
+            f"{max(walls) * 1000:.0f} ms | {ratio} | {cpu * 1000:.0f} ms | {cpu_ratio} |"
         )
     return "\n".join(lines)
 
@@ -339,7 +365,7 @@ def median_table(title: str, results: dict[str, list[float]], base: str) -> str:
 def bench_local(
     runner: Runner, rounds: int, count: int, size: int, busy: bool, icechunk: bool
 ) -> str:
-    results: dict[str, dict[str, list[float]]] = {"write": {}, "read": {}}
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {"write": {}, "read": {}}
     kinds = ["sapwood", "files"] + (["icechunk"] if icechunk else [])
     with tempfile.TemporaryDirectory(prefix="bench-natural-") as scratch:
         load = DiskLoad(scratch) if busy else None
@@ -350,10 +376,10 @@ def bench_local(
                 for kind in kinds:
                     folder = os.path.join(scratch, f"{kind}-{round_}")
                     results["write"].setdefault(kind, []).append(
-                        runner.run(f"{kind}_write", folder, count, size)
+                        runner.timed(f"{kind}_write", folder, count, size)
                     )
                     results["read"].setdefault(kind, []).append(
-                        runner.run(f"{kind}_read", folder, count, size)
+                        runner.timed(f"{kind}_read", folder, count, size)
                     )
                     shutil.rmtree(folder, ignore_errors=True)
         finally:
@@ -376,7 +402,7 @@ def bench_local(
 
 
 def bench_log(runner: Runner, rounds: int, commits: int, icechunk: bool) -> str:
-    results: dict[str, list[float]] = {}
+    results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-log-") as scratch:
         sap = os.path.join(scratch, "sapwood")
         ice = os.path.join(scratch, "icechunk")
@@ -385,14 +411,14 @@ def bench_log(runner: Runner, rounds: int, commits: int, icechunk: bool) -> str:
             runner.run("icechunk_log_setup", ice, commits, 0)
         for _ in range(rounds):
             results.setdefault("sapwood log()", []).append(
-                runner.run("sapwood_log", sap, commits, 0)
+                runner.timed("sapwood_log", sap, commits, 0)
             )
             results.setdefault("sapwood log(max_amount=10)", []).append(
-                runner.run("sapwood_log10", sap, commits, 0)
+                runner.timed("sapwood_log10", sap, commits, 0)
             )
             if icechunk:
                 results.setdefault("icechunk ancestry", []).append(
-                    runner.run("icechunk_log", ice, commits, 0)
+                    runner.timed("icechunk_log", ice, commits, 0)
                 )
     return median_table(
         f"log of {commits} commits on a fresh handle, {rounds} rounds", results, "sapwood log()"
@@ -402,7 +428,7 @@ def bench_log(runner: Runner, rounds: int, commits: int, icechunk: bool) -> str:
 def bench_s3(runner: Runner, rounds: int, count: int, size: int) -> str:
     from sapwood_s3.testing import start_moto_server
 
-    results: dict[str, dict[str, list[float]]] = {"write": {}, "read": {}}
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {"write": {}, "read": {}}
     server = start_moto_server(subprocess=True)
     try:
         server.client().create_bucket(Bucket="bench")
@@ -415,10 +441,10 @@ def bench_s3(runner: Runner, rounds: int, count: int, size: int) -> str:
             )
             for kind in ("sapwood", "boto3"):
                 results["write"].setdefault(kind, []).append(
-                    runner.run(f"{kind}_write", f"r{round_}", count, size, url)
+                    runner.timed(f"{kind}_write", f"r{round_}", count, size, url)
                 )
                 results["read"].setdefault(kind, []).append(
-                    runner.run(f"{kind}_read", f"r{round_}", count, size, url)
+                    runner.timed(f"{kind}_read", f"r{round_}", count, size, url)
                 )
     finally:
         server.stop()
@@ -456,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.child:
         name, folder, count, size, url = args.child
         seconds = CHILDREN[name](folder, int(count), int(size), url or None)
-        print(json.dumps({"seconds": seconds}))
+        print(json.dumps({"seconds": seconds, "cpu": time.process_time() - _cpu_start}))
         return
     if args.quick:
         args.rounds, args.count, args.log_commits = 1, 20, 30

@@ -420,6 +420,12 @@ class CachingConfig(ConfigStruct, frozen=True):
     cache: str | None = None
     max_bytes: NonNegative | None = None
     ref_ttl_seconds: NonNegativeFloat | None = None
+    branch_head_ttl_seconds: NonNegativeFloat | None = None
+    """Reads that follow a branch (``branch.download`` and the like) reuse the head the
+    repository handle last read or moved for this long (default ``0.1``) instead of reading
+    the ref again each call. The handle's own commits show at once; commits by other
+    processes or handles within this bound. ``0`` reads the ref on every call. Commits,
+    merges and resets always read it afresh."""
     max_object_bytes: NonNegative | None = None
     """Objects larger than this are never cached, so one big read cannot flush the rest."""
 
@@ -664,6 +670,7 @@ class RepositoryConfig(ConfigStruct, frozen=True):
                 cache="lru",
                 max_bytes=256 * 1024 * 1024,
                 ref_ttl_seconds=0.0,
+                branch_head_ttl_seconds=0.1,
                 max_object_bytes=8 * 1024 * 1024,
             ),
             limits=LimitsConfig(

@@ -10,7 +10,9 @@ the key, which for UTF-8 is the byte order S3, GCS and Azure use.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Iterable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -30,8 +32,37 @@ __all__ = [
     "Storage",
     "Update",
     "clip_range",
+    "deferred_durability",
+    "durability_deferred",
     "reads_meta_in_one_request",
 ]
+
+_deferred: ContextVar[bool] = ContextVar("sapwood_durability_deferred", default=False)
+
+
+@contextlib.contextmanager
+def deferred_durability() -> Iterator[None]:
+    """Within this block (and the tasks and worker threads it starts), a backend may let an
+    unconditional ``put`` return before its bytes are on stable storage, provided they are
+    by the time this process's next write *outside* such a block returns (or the store is
+    closed).
+
+    The object layer wraps its writes of immutable, content-addressed objects (blobs,
+    manifests, snapshots) in this block: nothing refers to them until a ref moves, and a
+    ref moves by a write outside it, so a backend that honours the rule makes everything
+    a commit depends on durable together, just before the ref, instead of once per object.
+    Backends that are durable on every write (the cloud stores) ignore it.
+    """
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
+def durability_deferred() -> bool:
+    """True inside :func:`deferred_durability`: see there what a backend may do."""
+    return _deferred.get()
 
 
 class ObjectMeta(msgspec.Struct, frozen=True, kw_only=True):

@@ -52,6 +52,12 @@ class AsyncBranch(AsyncReference):
         state = await self.repository.engine.refs.read_branch(self.id)
         return state.snapshot
 
+    async def _resolve_for_reading(self) -> bytes:
+        """The head reads go to: one this repository handle read or moved within
+        ``caching.branch_head_ttl_seconds``, else read afresh."""
+        state = await self.repository.engine.refs.recent_branch(self.id)
+        return state.snapshot
+
     async def reader(self) -> AsyncSession:
         """The session reads go through: a read-only session at the branch's current head,
         with what is staged here laid over it."""
@@ -126,7 +132,11 @@ class AsyncBranch(AsyncReference):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``; its
-        info. The content type is guessed from the path when not given."""
+        info. The content type is guessed from the path when not given.
+
+        The content is stored behind the call: it returns once the write has started (a
+        bounded number run at once), reads of the path wait for it, the commit waits for it
+        and fails if it could not be stored, and the next upload reports such a failure."""
         return await self._write(lambda s: s.upload(data, path, content_type, metadata))
 
     @overload

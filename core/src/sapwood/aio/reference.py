@@ -163,9 +163,14 @@ class AsyncReference(AsyncReads):
 
     # -- reading objects --------------------------------------------------------------------
 
+    async def _resolve_for_reading(self) -> bytes:
+        """The commit object reads go to: :meth:`resolve`, unless a subclass may reuse a
+        recently seen head (a branch does, within ``caching.branch_head_ttl_seconds``)."""
+        return await self.resolve()
+
     async def reader(self) -> AsyncSession:
         """A read-only session at the commit this reference names now."""
-        return AsyncSession(self._repository, await self.resolve(), read_only=True)
+        return AsyncSession(self._repository, await self._resolve_for_reading(), read_only=True)
 
     async def _reading_session(self) -> AsyncSession:
         return await self.reader()

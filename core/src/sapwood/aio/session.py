@@ -329,7 +329,11 @@ class AsyncSession(AsyncReads):
     async def _content_writer(self, path: str) -> ContentWriter:
         engine = await self._engine()
         await (await self._staging_lease()).anchor()
-        return staging.content_writer(engine, self._known_chunks_loader(path))
+        # A fork travels to other processes (pickled) and back: its blobs must have landed
+        # before it leaves, so it writes through.
+        return staging.content_writer(
+            engine, self._known_chunks_loader(path), write_behind=not self._fork
+        )
 
     async def _writer(
         self,
@@ -359,7 +363,9 @@ class AsyncSession(AsyncReads):
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object, read in pieces) as
-        the object at ``path``; its info."""
+        the object at ``path``; its info. A file stored as one blob is written behind the
+        call (see :meth:`AsyncBranch.upload <sapwood.aio.AsyncBranch.upload>`), except in a
+        fork, whose blobs must have landed before it is pickled."""
         self._check_writable()
         validate_path(path)
         checked = staging.check_metadata(metadata, "object metadata")

@@ -43,7 +43,10 @@ class ContentWriter:
 
     ``known_chunks`` (or what ``load_known`` returns, asked once the file turns out to need
     chunking) are blob ids a live snapshot already references, such as the chunks of the
-    previous version of the same path; they are not uploaded again.
+    previous version of the same path; they are not uploaded again. With ``write_behind``,
+    a file stored as one blob returns before that blob has landed (see
+    :meth:`BlobStore.put_behind`); a session that may be pickled to another process (a
+    fork) writes through instead, so its blobs are stored before it travels.
     """
 
     def __init__(
@@ -54,9 +57,11 @@ class ContentWriter:
         known_chunks: Collection[bytes] = (),
         load_known: Callable[[], Awaitable[Collection[bytes]]] | None = None,
         max_in_flight: int = 4,
+        write_behind: bool = False,
     ) -> None:
         self.blobs = blobs
         self.policy = policy
+        self._write_behind = write_behind
         self._known = set(known_chunks)
         self._load_known = load_known
         self._max_in_flight = max(1, max_in_flight)
@@ -113,6 +118,7 @@ class ContentWriter:
         if self._finished:
             raise ValueError("this writer is closed")
         self._finished = True
+        self.blobs.report_failure()
         checksum = self._hash.digest()
         try:
             if self._chunker is None:
@@ -121,7 +127,10 @@ class ContentWriter:
                 if len(data) <= self.policy.inline_threshold:
                     return WrittenContent(len(data), checksum, data, None)
                 if checksum not in self._known:
-                    await self.blobs.put(data, checksum)
+                    if self._write_behind:
+                        await self.blobs.put_behind(data, checksum)
+                    else:
+                        await self.blobs.put(data, checksum)
                 return WrittenContent(len(data), checksum, None, (ChunkRef(checksum, len(data)),))
             await self._upload(self._chunker.finish())
             if self._pending:

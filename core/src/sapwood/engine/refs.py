@@ -13,13 +13,21 @@ created and recorded in ``config.json``:
 
 Tags are written create-only. Deleting one leaves a tombstone, so a tag name always means
 the one commit it first named.
+
+Reads that follow a branch (``branch.download`` and the like) use :meth:`RefStore.recent_branch`:
+the head this store last read or wrote, if that was less than ``head_max_age`` seconds ago,
+so a loop of reads costs one ref read per interval rather than one per call. Moves made
+through this store are seen at once; moves by other processes or other repository handles
+within that bound. Commits, merges and resets always read the ref afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -142,9 +150,46 @@ def _names_message(kind: str, name: str, names: list[str]) -> str:
 class RefStore:
     """Branches and tags of one repository, in the given ref mode."""
 
-    def __init__(self, layer: ObjectLayer, mode: RefMode) -> None:
+    def __init__(
+        self,
+        layer: ObjectLayer,
+        mode: RefMode,
+        *,
+        head_max_age: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.layer = layer
         self.mode = mode
+        self.head_max_age = head_max_age
+        self._clock = clock
+        self._heads: dict[str, tuple[float, BranchState | None]] = {}
+
+    # -- the remembered heads ---------------------------------------------------------------
+
+    def _remember(self, name: str, state: BranchState | None, seen_at: float) -> None:
+        """Keep ``state`` as the head seen at ``seen_at`` unless a later sighting is kept."""
+        if self.head_max_age <= 0:
+            return
+        kept = self._heads.get(name)
+        if kept is None or kept[0] <= seen_at:
+            self._heads[name] = (seen_at, state)
+
+    def _forget(self, name: str) -> None:
+        self._heads.pop(name, None)
+
+    async def recent_branch(self, name: str) -> BranchState:
+        """The branch's state as this store last saw it, if within ``head_max_age`` seconds,
+        else read afresh (see the module's docstring for the bound); RefNotFoundError if
+        the branch is absent."""
+        if self.head_max_age > 0:
+            kept = self._heads.get(name)
+            if (
+                kept is not None
+                and kept[1] is not None
+                and self._clock() - kept[0] < self.head_max_age
+            ):
+                return kept[1]
+        return await self.read_branch(name)
 
     # -- branches ---------------------------------------------------------------------------
 
@@ -161,6 +206,12 @@ class RefStore:
 
     async def find_branch(self, name: str) -> BranchState | None:
         """The branch's current state, or None."""
+        seen_at = self._clock()
+        state = await self._find_branch(name)
+        self._remember(name, state, seen_at)
+        return state
+
+    async def _find_branch(self, name: str) -> BranchState | None:
         if self.mode == "sequence":
             return await self._read_sequence(name)
         key = branch_pointer_key(name)
@@ -200,6 +251,12 @@ class RefStore:
 
     async def create_branch(self, name: str, snapshot: bytes) -> BranchState:
         """Create the branch at ``snapshot``; RefExistsError if it exists."""
+        self._forget(name)
+        state = await self._create_branch(name, snapshot)
+        self._remember(name, state, self._clock())
+        return state
+
+    async def _create_branch(self, name: str, snapshot: bytes) -> BranchState:
         exists = RefExistsError(
             f"branch {name!r} already exists; pass exist_ok=True to reuse it, or delete it first"
         )
@@ -235,6 +292,12 @@ class RefStore:
         Raises PreconditionFailedError if the branch moved since ``state`` was read (the
         caller rebases and tries again), RefNotFoundError if it was deleted.
         """
+        self._forget(state.name)
+        moved = await self._update_branch(state, snapshot)
+        self._remember(state.name, moved, self._clock())
+        return moved
+
+    async def _update_branch(self, state: BranchState, snapshot: bytes) -> BranchState:
         name = state.name
         if self.mode == "sequence":
             assert isinstance(state.token, int)
@@ -260,6 +323,13 @@ class RefStore:
 
     async def delete_branch(self, name: str) -> None:
         """Delete the branch; RefNotFoundError if it does not exist."""
+        self._forget(name)
+        try:
+            await self._delete_branch(name)
+        finally:
+            self._forget(name)
+
+    async def _delete_branch(self, name: str) -> None:
         state = await self.read_branch(name)
         if self.mode == "sequence":
             assert isinstance(state.token, int)

@@ -100,7 +100,8 @@ class Engine:
         )
         self.snapshots = SnapshotStore(layer, self.cache, self.manifests)
         self.blobs = BlobStore(layer)
-        self.refs = RefStore(layer, ref_mode)
+        head_ttl = caching.branch_head_ttl_seconds if caching is not None else None
+        self.refs = RefStore(layer, ref_mode, head_max_age=head_ttl or 0.0)
         self.policy = ChunkingPolicy.from_config(resolved)
         self.partial_concurrency = resolved.get_partial_values_concurrency or 10
         self.virtual = VirtualResolver(resolved, open_container)
@@ -137,7 +138,9 @@ class Engine:
         )
 
     async def close(self) -> None:
-        """Close the virtual containers' stores (the repository closes the layer)."""
+        """Wait for writes behind, close the virtual containers' stores (the repository
+        closes the layer)."""
+        await self.blobs.close()
         await self.virtual.close()
 
     async def save_config(self) -> None:

@@ -143,15 +143,20 @@ def copied_entry(engine: Engine, source: Entry, path: str) -> Entry:
 
 
 def content_writer(
-    engine: Engine, load_known: Callable[[], Awaitable[list[bytes]]]
+    engine: Engine,
+    load_known: Callable[[], Awaitable[list[bytes]]],
+    *,
+    write_behind: bool = False,
 ) -> ContentWriter:
     """A writer for new content; ``load_known`` gives the chunks the previous version had,
-    so unchanged ones are not stored again."""
+    so unchanged ones are not stored again; ``write_behind`` lets a one-blob file return
+    before its blob lands (the commit waits for it)."""
     return ContentWriter(
         engine.blobs,
         engine.policy,
         load_known=load_known,
         max_in_flight=max(2, engine.concurrency // 4),
+        write_behind=write_behind,
     )
 
 
@@ -278,6 +283,9 @@ async def commit_changes(
 ) -> tuple[bytes, Commit]:
     """Commit ``staged`` (made on commit ``base``) to ``branch``, rebased onto its head if
     it moved; the new commit's raw id and the commit."""
+    await engine.blobs.settle(
+        chunk.id for entry in staged.values() if entry is not None for chunk in entry.chunks or ()
+    )
     raw, snapshot = await commit_to_branch(
         engine,
         branch,

@@ -31,6 +31,7 @@ from sapwood.storage import (
     ObjectMeta,
     PutMode,
     Storage,
+    deferred_durability,
     reads_meta_in_one_request,
 )
 
@@ -184,7 +185,15 @@ class ObjectLayer:
         stack = self.stacks.pick(
             immutable, immutable if compress is None else compress, cache is not False
         )
-        return await stack.put(key, data, mode=mode, content_type=content_type, metadata=metadata)
+        if not immutable:
+            return await stack.put(
+                key, data, mode=mode, content_type=content_type, metadata=metadata
+            )
+        # Immutable objects are reachable only once a ref (written without this) moves.
+        with deferred_durability():
+            return await stack.put(
+                key, data, mode=mode, content_type=content_type, metadata=metadata
+            )
 
     async def delete(self, key: str) -> None:
         """Remove one object (a missing key is not an error)."""

@@ -7,10 +7,12 @@ Layout under the root folder::
     <root>/.sapwood-local/locks/<stripe>  flock files, shared by keys hashing alike
     <root>/.sapwood-local/tmp/<name>      data being written, moved into place when done
 
-A write fills a temporary file (fsynced), then, holding the key's lock, checks its
+A write fills a temporary file (fsynced, or for deferred writes noted for the group fsync of
+:mod:`sapwood_local.durability`), then, holding the key's lock, checks its
 condition, replaces the sidecar and finally moves the data into place with ``os.replace``,
 so a reader sees the old or the new object, never a torn one. Every method here blocks;
-:class:`~sapwood_local.storage.LocalStorage` runs them in worker threads.
+:class:`~sapwood_local.storage.LocalStorage` runs them in worker threads, or inline where
+they only touch the page cache.
 """
 
 from __future__ import annotations
@@ -33,7 +35,15 @@ from sapwood.errors import (
     SapwoodError,
     StorageError,
 )
-from sapwood.storage import ByteRange, ObjectMeta, PutMode, Update, clip_range
+from sapwood.storage import (
+    ByteRange,
+    ObjectMeta,
+    PutMode,
+    Update,
+    clip_range,
+    durability_deferred,
+)
+from sapwood_local import durability
 from sapwood_local.locks import key_lock
 from sapwood_local.oserrors import translate
 from sapwood_local.paths import RESERVED, check_no_escape, key_segments
@@ -191,12 +201,12 @@ class LocalFolder:
             os.close(fd)
         return decode_sidecar(raw)
 
-    def _store_sidecar(self, digest: str, sidecar: Sidecar) -> None:
+    def _store_sidecar(self, digest: str, sidecar: Sidecar, *, sync: bool = True) -> None:
         self._check_internal()
         target = self._sidecar_path(digest)
         self._refuse_link(os.path.dirname(target))
         staged = os.path.join(self._tmp_dir, f"{digest}.meta.{secrets.token_hex(6)}")
-        self._write_file(staged, encode_sidecar(sidecar))
+        self._write_file(staged, encode_sidecar(sidecar), sync=sync)
         try:
             os.replace(staged, target)
         except FileNotFoundError:
@@ -398,7 +408,9 @@ class LocalFolder:
 
     # writing ---------------------------------------------------------------------------
 
-    def _write_file(self, path: str, data: bytes, stamp: int | None = None) -> Identity:
+    def _write_file(
+        self, path: str, data: bytes, stamp: int | None = None, *, sync: bool = True
+    ) -> Identity:
         fd = os.open(path, _WRITE_FLAGS, 0o666)
         try:
             view = memoryview(data)
@@ -407,25 +419,15 @@ class LocalFolder:
                 view = view[written:]
             if stamp is not None:
                 os.utime(fd, ns=(stamp, stamp))
-            if self.fsync:
+            if self.fsync and sync:
                 os.fsync(fd)
             return identity_of(os.fstat(fd))
         finally:
             os.close(fd)
 
     def _sync_folder(self, folder: str) -> None:
-        if not self.fsync:
-            return
-        try:
-            fd = os.open(folder, _READ_FLAGS)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass  # some file systems cannot fsync a directory; the data itself is synced
-        finally:
-            os.close(fd)
+        if self.fsync:
+            durability.sync_folder(folder)
 
     def _make_parent(self, key: str, path: str) -> None:
         parent = os.path.dirname(path)
@@ -484,8 +486,14 @@ class LocalFolder:
         content_type: str | None,
         metadata: Mapping[str, str] | None,
     ) -> ObjectMeta:
-        """Store ``data`` as ``mode`` allows, atomically, holding the key's lock."""
+        """Store ``data`` as ``mode`` allows, atomically, holding the key's lock.
+
+        With ``fsync`` on, an unconditional write inside
+        :func:`~sapwood.storage.deferred_durability` is fsynced later, together with the
+        others (see :mod:`sapwood_local.durability`); any other write first makes those
+        durable, then itself."""
         key_segments(key)  # refuse a bad key before creating any folder
+        deferred = self.fsync and mode == "overwrite" and durability_deferred()
         self.prepare()
         path = self.path_of(key)
         digest = key_hash(key)
@@ -493,7 +501,11 @@ class LocalFolder:
         staged = os.path.join(self._tmp_dir, staged_name)
         stamp = _unique_time_ns()
         try:
-            identity = self._write_file(staged, data, stamp=stamp)
+            # The data's fsync waits for the group: that write and the deferred ones it
+            # may depend on are fsynced in one round (see sapwood_local.durability).
+            identity = self._write_file(staged, data, stamp=stamp, sync=False)
+            if self.fsync and not deferred:
+                durability.flush_pending(also=(staged,))
             # Without metadata, and where the file system keeps nanosecond times, the data
             # file's identity (inode, size, unique time) is the etag: no sidecar to write.
             sidecar: Sidecar | None = None
@@ -509,14 +521,20 @@ class LocalFolder:
                 self._check_mode(key, mode, etag)
                 self._make_parent(key, path)
                 if sidecar is not None:
-                    self._store_sidecar(digest, sidecar)
+                    self._store_sidecar(digest, sidecar, sync=not deferred)
                 self._move_into_place(staged, path, key)
                 if sidecar is None:
                     # Any old sidecar, applying or not (a read never deletes one), goes now.
                     self._drop_sidecar(digest)
-            self._sync_folder(os.path.dirname(path))
-            if sidecar is not None:
-                self._sync_folder(os.path.dirname(self._sidecar_path(digest)))
+            if deferred:
+                durability.remember(self.root, path)
+                if sidecar is not None:
+                    durability.remember(self.root, self._sidecar_path(digest))
+            elif self.fsync:
+                folders = [os.path.dirname(path)]
+                if sidecar is not None:
+                    folders.append(os.path.dirname(self._sidecar_path(digest)))
+                durability.sync_folders(folders)
         except SapwoodError:
             raise
         except OSError as exc:

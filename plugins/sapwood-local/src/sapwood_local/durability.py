@@ -1,0 +1,143 @@
+"""Group durability: files written under :func:`sapwood.storage.deferred_durability` are
+fsynced together, concurrently, just before the next write that is not deferred.
+
+How a commit survives a power cut on the local backend (with ``fsync`` on, the default):
+
+1. Blobs, manifests and snapshots (immutable, content-addressed, reachable only through a
+   ref) are written to a temporary file and renamed into place, without an fsync each;
+   the data file and every folder from its parent up to the store's root are remembered
+   here, process-wide.
+2. A write that is not deferred (a ref moving, a tag, the config) fills its temporary
+   file, then fsyncs it together with every remembered file and every remembered folder
+   (so the names the renames and new folders made are on disk too), all at once on a
+   small thread pool, and waits for all of them.
+3. Only then does it rename its file over the ref, and it fsyncs the ref's folder before
+   it returns.
+
+So when a commit returns, its ref and everything the ref leads to are on stable storage;
+a power cut before that loses at most unreferenced objects, which garbage collection
+removes. Closing the store also flushes what is pending.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["flush_pending", "pending", "remember", "sync_file", "sync_folder", "sync_folders"]
+
+_FLUSH_THREADS = 16
+_READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+
+_lock = threading.Lock()
+_files: dict[str, str] = {}
+"""Files written without an fsync, each with the root of the store it belongs to."""
+_flushing = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def sync_file(path: str) -> None:
+    """fsync the file at ``path``; one that is gone meanwhile needs nothing."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_folder(folder: str) -> None:
+    """fsync a folder, so the names in it are on disk; some file systems refuse, and
+    there the files themselves are synced."""
+    try:
+        fd = os.open(folder, _READ_FLAGS)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remember(root: str, path: str) -> None:
+    """Note that ``path`` (a file under ``root``) was written without an fsync."""
+    with _lock:
+        _files[path] = root
+
+
+def pending() -> int:
+    """How many files wait for the group fsync."""
+    with _lock:
+        return len(_files)
+
+
+def _folders_of(files: dict[str, str]) -> set[str]:
+    """Every folder from each file's parent up to its store's root."""
+    folders: set[str] = set()
+    for path, root in files.items():
+        folder = os.path.dirname(path)
+        while folder not in folders:
+            folders.add(folder)
+            if folder == root or not folder.startswith(root + os.sep):
+                break
+            folder = os.path.dirname(folder)
+    return folders
+
+
+def _take() -> dict[str, str]:
+    with _lock:
+        files = dict(_files)
+        _files.clear()
+    return files
+
+
+def _run_all(work: list[tuple[Callable[[str], None], str]]) -> None:
+    global _pool
+    if not work:
+        return
+    if len(work) == 1:
+        function, item = work[0]
+        function(item)
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_FLUSH_THREADS, thread_name_prefix="sapwood-local-fsync")
+    for future in [_pool.submit(function, item) for function, item in work]:
+        future.result()
+
+
+def sync_folders(folders: Sequence[str]) -> None:
+    """fsync ``folders`` at once."""
+    _run_all([(sync_folder, folder) for folder in folders])
+
+
+def flush_pending(also: Sequence[str] = ()) -> None:
+    """Make every remembered write durable, and the files ``also`` names (the temporary
+    file of the write about to happen): all files and their folders are fsynced in one
+    concurrent round, since only their all being done matters, not their order. Raises
+    the first OSError an fsync reports (the remembered writes stay remembered then)."""
+    with _flushing:
+        files = _take()
+        try:
+            _run_all(
+                [(sync_file, path) for path in (*files, *also)]
+                + [(sync_folder, folder) for folder in _folders_of(files)]
+            )
+        except BaseException:
+            with _lock:
+                _files.update(files)
+            raise
+
+
+def _forget_after_fork() -> None:
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
