@@ -111,18 +111,24 @@ async def test_a_damaged_branch_ref_is_an_integrity_error_everywhere(
 ) -> None:
     await repo.branch("dev").create("main")
     await repo.engine.layer.put(branch_pointer_key("dev"), json.dumps(pointer).encode())
-    dev = repo.branch("dev")
+    # A fresh handle: this one may reuse the head it just wrote for a moment
+    # (caching.branch_head_ttl_seconds), and the damage was done behind its back.
+    fresh = await repo.reopen()
+    dev = fresh.branch("dev")
     checks = [
         lambda: dev.get_commit(),
         lambda: dev.download("a.bin"),
         lambda: _drain(dev.log()),
-        lambda: _drain(repo.branch("main").diff("dev")),
-        lambda: repo.garbage_collect(datetime.now(UTC)),
-        lambda: repo.expire_snapshots(datetime.now(UTC)),
+        lambda: _drain(fresh.branch("main").diff("dev")),
+        lambda: fresh.garbage_collect(datetime.now(UTC)),
+        lambda: fresh.expire_snapshots(datetime.now(UTC)),
     ]
-    for check in checks:
-        with pytest.raises(IntegrityError, match="refs/branches/dev"):
-            await check()
+    try:
+        for check in checks:
+            with pytest.raises(IntegrityError, match="refs/branches/dev"):
+                await check()
+    finally:
+        await fresh.close()
 
 
 async def test_a_damaged_tag_ref_is_an_integrity_error(repo: AsyncRepository) -> None:

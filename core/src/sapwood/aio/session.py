@@ -489,6 +489,9 @@ class AsyncSession(AsyncReads):
 
     async def _release_lease(self) -> None:
         if self._lease is not None and not self._changes:
+            # Writes behind still in flight land before the lease goes, so a collection
+            # that no longer sees the lease finds them stored (and, unreferenced, garbage).
+            await (await self._engine()).blobs.quiesce()
             await self._lease.release()
 
     # -- committing, forks ------------------------------------------------------------------

@@ -80,10 +80,14 @@ class BlobStore:
                 self._unreported = [item for item in self._unreported if item[0] != raw_id]
                 raise _failure(raw_id, error)
 
-    async def close(self) -> None:
+    async def quiesce(self) -> None:
         """Wait for every write behind still in flight (their failures stay recorded)."""
         if self._writing:
             await asyncio.wait(list(self._writing.values()))
+
+    async def close(self) -> None:
+        """Wait for every write behind still in flight (their failures stay recorded)."""
+        await self.quiesce()
 
     async def put(self, data: bytes, raw_id: bytes | None = None) -> bytes:
         """Store ``data`` and return its id.
