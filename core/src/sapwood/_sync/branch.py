@@ -18,6 +18,7 @@ from sapwood._sync._convert import (
 from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
 from sapwood._sync.reference import Reference
 from sapwood.aio.branch import AsyncBranch
+from sapwood.aio.session import OpenMode
 
 __all__ = ["Branch"]
 
@@ -79,7 +80,7 @@ class Branch(Reference):
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
         encoding: str = ...,
         content_type: str | None = ...,
@@ -90,7 +91,7 @@ class Branch(Reference):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
         encoding: str = "utf-8",
         content_type: str | None = None,

@@ -12,7 +12,7 @@ from sapwood._sync._convert import as_repository, as_session
 from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
 from sapwood._sync.reads import Reads
 from sapwood.aio.reference import AsyncReference, RefLike, SupportsId
-from sapwood.aio.session import AsyncSession
+from sapwood.aio.session import AsyncSession, OpenMode
 from sapwood.models import Commit, ObjectInfo
 
 __all__ = ["Session"]
@@ -84,7 +84,7 @@ class Session(Reads):
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
         encoding: str = ...,
         content_type: str | None = ...,
@@ -95,7 +95,7 @@ class Session(Reads):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
         encoding: str = "utf-8",
         content_type: str | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, overload
 from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
 from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
-from sapwood.aio.session import AsyncSession, UploadData
+from sapwood.aio.session import WRITE_MODES, AsyncSession, OpenMode, UploadData
 from sapwood.aio.transaction import AsyncTransaction
 from sapwood.engine import operations
 from sapwood.errors import ConflictError, RefExistsError
@@ -120,10 +120,14 @@ class AsyncBranch(AsyncReference):
         path: str,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        exclusive: bool = False,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``; its
-        info. The content type is guessed from the path when not given."""
-        return await self._write(lambda s: s.upload(data, path, content_type, metadata))
+        info. The content type is guessed from the path when not given.
+
+        ``exclusive=True`` creates only: ObjectExistsError (a FileExistsError) if ``path``
+        exists now, and again at commit if another writer created it meanwhile."""
+        return await self._write(lambda s: s.upload(data, path, content_type, metadata, exclusive))
 
     @overload
     def open(
@@ -139,7 +143,7 @@ class AsyncBranch(AsyncReference):
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
         encoding: str = ...,
         content_type: str | None = ...,
@@ -149,14 +153,15 @@ class AsyncBranch(AsyncReference):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
         encoding: str = "utf-8",
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
-        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``) that
-        stages the object when closed.
+        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``; create
+        only with ``"xb"``, ``"x"``: ObjectExistsError if the path exists, when opened,
+        closed or committed) that stages the object when closed.
 
         Await it for the file (``f = await ref.open(p)``) or use it directly in
         ``async with ref.open(p) as f:``, which closes the file at the end."""
@@ -169,7 +174,7 @@ class AsyncBranch(AsyncReference):
     async def _open_file(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
         encoding: str = "utf-8",
         content_type: str | None = None,
@@ -177,13 +182,13 @@ class AsyncBranch(AsyncReference):
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode in ("rb", "r"):
             return await (await self.reader())._open_reader(path, mode == "r", encoding)
-        if mode in ("wb", "w"):
+        if mode in WRITE_MODES:
             return await self._write(
                 lambda s: s.open(
                     path, mode, encoding=encoding, content_type=content_type, metadata=metadata
                 )
             )
-        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb' or 'w'")
+        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb', 'w', 'xb' or 'x'")
 
     async def delete_objects(self, paths: str | Iterable[str]) -> None:
         """Stage the deletion of ``paths``."""
@@ -219,10 +224,12 @@ class AsyncBranch(AsyncReference):
             yield change
 
     async def commit_changes(
-        self, message: str, metadata: Mapping[str, str] | None = None
+        self, message: str, metadata: Mapping[str, str] | None = None, allow_empty: bool = False
     ) -> Commit:
-        """Commit what is staged (rebasing onto the head if it moved); the new commit."""
-        return await (await self._session()).commit(message, metadata)
+        """Commit what is staged (rebasing onto the head if it moved); the new commit.
+
+        With nothing staged: NothingToCommitError and no commit, unless ``allow_empty``."""
+        return await (await self._session()).commit(message, metadata, allow_empty)
 
     async def reset(self, path: str | None = None) -> None:
         """Drop staged changes: all, or those at ``path`` or under ``path/``."""
@@ -230,12 +237,17 @@ class AsyncBranch(AsyncReference):
             await self._staging.reset(path)
 
     def transaction(
-        self, commit_message: str, metadata: Mapping[str, str] | None = None
+        self,
+        commit_message: str,
+        metadata: Mapping[str, str] | None = None,
+        tag: str | None = None,
+        allow_empty: bool = False,
     ) -> AsyncTransaction:
         """``async with branch.transaction(msg) as tx:`` stage on ``tx`` (a session of its
         own); committed when the block ends (rebased onto the head if the branch moved and
-        no path collides), discarded if it raises."""
-        return AsyncTransaction(self, commit_message, metadata)
+        no path collides) and tagged ``tag`` if given, discarded if it raises. A block
+        that stages nothing raises NothingToCommitError, unless ``allow_empty``."""
+        return AsyncTransaction(self, commit_message, metadata, tag, allow_empty)
 
     def import_from(
         self,

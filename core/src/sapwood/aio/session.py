@@ -12,7 +12,12 @@ from sapwood.aio.reads import AsyncReads
 from sapwood.engine import staging
 from sapwood.engine.paths import validate_path, validate_prefix
 from sapwood.engine.staging import object_info
-from sapwood.errors import ObjectNotFoundError, SapwoodError
+from sapwood.errors import (
+    NothingToCommitError,
+    ObjectExistsError,
+    ObjectNotFoundError,
+    SapwoodError,
+)
 from sapwood.models import Change, Commit, ObjectInfo
 from sapwood.storage import CommonPrefix
 
@@ -24,9 +29,14 @@ if TYPE_CHECKING:
     from sapwood.engine.manifests import Tree
     from sapwood.engine.repo import Engine
 
-__all__ = ["AsyncSession", "Readable", "UploadData", "object_info"]
+__all__ = ["AsyncSession", "OpenMode", "Readable", "UploadData", "object_info"]
 
 PIECE: Final = 8 * 1024 * 1024
+
+OpenMode = Literal["rb", "r", "wb", "w", "xb", "x"]
+"""The modes ``open()`` takes: read (``"rb"``, ``"r"``), write (``"wb"``, ``"w"``) and
+create-only write (``"xb"``, ``"x"``), binary or text, as Python's own ``open``."""
+WRITE_MODES: Final = ("wb", "w", "xb", "x")
 
 
 class Readable(Protocol):
@@ -68,6 +78,8 @@ class AsyncSession(AsyncReads):
         self._read_only = read_only
         self._fork = fork
         self._changes: dict[str, Entry | None] = {}
+        # Paths staged create-only: checked again against the head when committing.
+        self._exclusive: set[str] = set()
         self._tree: tuple[bytes, Tree] | None = None
         self._open_lock: asyncio.Lock | None = None
 
@@ -116,6 +128,7 @@ class AsyncSession(AsyncReads):
             "read_only": self._read_only,
             "fork": self._fork,
             "changes": self._changes,
+            "exclusive": self._exclusive,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -126,6 +139,7 @@ class AsyncSession(AsyncReads):
         self._read_only = state["read_only"]
         self._fork = state["fork"]
         self._changes = state["changes"]
+        self._exclusive = state.get("exclusive", set())
         self._tree = None
         self._open_lock = None
 
@@ -219,7 +233,7 @@ class AsyncSession(AsyncReads):
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
         encoding: str = ...,
         content_type: str | None = ...,
@@ -229,7 +243,7 @@ class AsyncSession(AsyncReads):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
         encoding: str = "utf-8",
         content_type: str | None = None,
@@ -237,7 +251,8 @@ class AsyncSession(AsyncReads):
     ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
         """A file object: ``"rb"``/``"r"`` read the object (seekable, fetching only the
         chunks a read needs); ``"wb"``/``"w"`` stream a new version that is staged on
-        close.
+        close; ``"xb"``/``"x"`` do the same but create only (ObjectExistsError if the path
+        exists, when opened, closed or committed).
 
         Await it for the file (``f = await ref.open(p)``) or use it directly in
         ``async with ref.open(p) as f:``, which closes the file at the end."""
@@ -248,7 +263,7 @@ class AsyncSession(AsyncReads):
     async def _open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
         encoding: str = "utf-8",
         content_type: str | None = None,
@@ -256,9 +271,16 @@ class AsyncSession(AsyncReads):
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode in ("rb", "r"):
             return await self._open_reader(path, mode == "r", encoding)
-        if mode in ("wb", "w"):
-            return await self._writer(path, mode == "w", encoding, content_type, metadata)
-        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb' or 'w'")
+        if mode in WRITE_MODES:
+            return await self._writer(
+                path,
+                not mode.endswith("b"),
+                encoding,
+                content_type,
+                metadata,
+                exclusive=mode.startswith("x"),
+            )
+        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb', 'w', 'xb' or 'x'")
 
     async def _list(
         self, max_amount: int | None, after: str, prefix: str, delimiter: str
@@ -296,6 +318,21 @@ class AsyncSession(AsyncReads):
 
         return load
 
+    async def _refuse_existing(self, path: str) -> None:
+        if await self._lookup(path) is not None:
+            raise ObjectExistsError(
+                f"{path!r} already exists in {self._describe()} and the write is create-only "
+                "(exclusive); write without exclusive=True (mode 'wb') to replace it",
+                path,
+            )
+
+    def _stage(self, path: str, entry: Entry | None, *, exclusive: bool = False) -> None:
+        self._changes[path] = entry
+        if exclusive:
+            self._exclusive.add(path)
+        else:
+            self._exclusive.discard(path)
+
     async def _content_writer(self, path: str) -> ContentWriter:
         return staging.content_writer(await self._engine(), self._known_chunks_loader(path))
 
@@ -306,18 +343,35 @@ class AsyncSession(AsyncReads):
         encoding: str,
         content_type: str | None,
         metadata: Mapping[str, str] | None,
+        *,
+        exclusive: bool = False,
     ) -> AsyncObjectWriter:
         self._check_writable()
         validate_path(path)
-        checked = staging.check_metadata(metadata, "object metadata")
+        staging.check_metadata(metadata, "object metadata")
+        if exclusive:
+            await self._refuse_existing(path)
         content = await self._content_writer(path)
 
-        async def stage(written: WrittenContent) -> ObjectInfo:
-            entry = await self._new_entry(path, written, content_type, checked)
-            self._changes[path] = entry
+        async def stage(
+            written: WrittenContent, content_type: str | None, metadata: dict[str, str] | None
+        ) -> ObjectInfo:
+            if exclusive:
+                await self._refuse_existing(path)
+            entry = await self._new_entry(path, written, content_type, metadata)
+            self._stage(path, entry, exclusive=exclusive)
             return object_info(entry)
 
-        return AsyncObjectWriter(path, content, stage, text=text, encoding=encoding)
+        return AsyncObjectWriter(
+            path,
+            content,
+            stage,
+            text=text,
+            encoding=encoding,
+            content_type=content_type,
+            metadata=metadata,
+            exclusive=exclusive,
+        )
 
     async def upload(
         self,
@@ -325,12 +379,18 @@ class AsyncSession(AsyncReads):
         path: str,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        exclusive: bool = False,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object, read in pieces) as
-        the object at ``path``; its info."""
+        the object at ``path``; its info.
+
+        ``exclusive=True`` creates only: ObjectExistsError (a FileExistsError) if ``path``
+        exists now, and again at commit if another writer created it meanwhile."""
         self._check_writable()
         validate_path(path)
         checked = staging.check_metadata(metadata, "object metadata")
+        if exclusive:
+            await self._refuse_existing(path)
         content = await self._content_writer(path)
         try:
             if isinstance(data, bytes | bytearray | memoryview):
@@ -347,8 +407,10 @@ class AsyncSession(AsyncReads):
         except BaseException:
             await content.abort()
             raise
+        if exclusive:
+            await self._refuse_existing(path)
         entry = await self._new_entry(path, written, content_type, checked)
-        self._changes[path] = entry
+        self._stage(path, entry, exclusive=exclusive)
         return object_info(entry)
 
     async def put_virtual(
@@ -376,7 +438,7 @@ class AsyncSession(AsyncReads):
             content_type=content_type,
             metadata=staging.check_metadata(metadata, "object metadata"),
         )
-        self._changes[path] = entry
+        self._stage(path, entry)
         return object_info(entry)
 
     async def delete_objects(self, paths: str | Iterable[str]) -> None:
@@ -386,7 +448,7 @@ class AsyncSession(AsyncReads):
         for path in items:
             validate_path(path)
         for path in items:
-            self._changes[path] = None
+            self._stage(path, None)
 
     async def copy_object(
         self, from_reference: RefLike | AsyncSession, from_path: str, to_path: str | None = None
@@ -410,7 +472,7 @@ class AsyncSession(AsyncReads):
         if source is None:
             raise ObjectNotFoundError(f"no object at {from_path!r} in {from_reference!r}")
         entry = staging.copied_entry(await self._engine(), source, target)
-        self._changes[target] = entry
+        self._stage(target, entry)
         return object_info(entry)
 
     def list_uncommitted(
@@ -433,21 +495,29 @@ class AsyncSession(AsyncReads):
         """Drop staged changes: all of them, or those at ``path`` or under ``path/``."""
         if path is None:
             self._changes.clear()
+            self._exclusive.clear()
             return
         folder = path.rstrip("/") + "/"
         for staged in [p for p in self._changes if p == path or p.startswith(folder)]:
             del self._changes[staged]
+            self._exclusive.discard(staged)
 
     async def discard(self) -> None:
         """Drop every staged change (blobs already written become garbage for GC)."""
         self._changes.clear()
+        self._exclusive.clear()
 
     # -- committing, forks ------------------------------------------------------------------
 
-    async def commit(self, message: str, metadata: Mapping[str, str] | None = None) -> Commit:
+    async def commit(
+        self, message: str, metadata: Mapping[str, str] | None = None, allow_empty: bool = False
+    ) -> Commit:
         """Commit the staged changes to the branch; the new commit.
 
-        The session then continues from the new commit with nothing staged.
+        With nothing staged, NothingToCommitError and no commit, unless ``allow_empty``.
+        A path staged create-only that another writer committed meanwhile fails the
+        commit with ObjectExistsError naming it. The session then continues from the new
+        commit with nothing staged.
         """
         self._check_writable()
         if self._fork:
@@ -460,6 +530,11 @@ class AsyncSession(AsyncReads):
         if not isinstance(message, str):
             raise TypeError(f"a commit message is a str, not {type(message).__name__}")
         checked = staging.check_metadata(metadata, "commit metadata") or {}
+        if not self._changes and not allow_empty:
+            raise NothingToCommitError(
+                f"nothing is staged on {self._describe()}, so there is nothing to commit; "
+                "stage changes first, or pass allow_empty=True for an empty commit"
+            )
         repository = await self.repository()
         engine = repository.engine
         staged = dict(self._changes)
@@ -471,10 +546,12 @@ class AsyncSession(AsyncReads):
             message=message,
             metadata=checked,
             author=repository.author,
+            exclusive=frozenset(self._exclusive & staged.keys()),
         )
         for path, entry in staged.items():
             if path in self._changes and self._changes[path] is entry:
                 del self._changes[path]
+                self._exclusive.discard(path)
         self._snapshot = raw
         return commit
 
@@ -504,6 +581,8 @@ class AsyncSession(AsyncReads):
                     f"{self._describe()}; fork and merge from the same session"
                 )
         self._changes.update(staging.fold_forks(self._changes, [f._changes for f in forks]))
+        for fork in forks:
+            self._exclusive |= fork._exclusive
 
 
 async def _pump(source: Readable, content: ContentWriter) -> None:

@@ -338,6 +338,12 @@ class RefStore:
         pointer = decode_document(data, RefPointer, f"tag ref {tag_pointer_key(name)}")
         return bytes.fromhex(pointer.snapshot)
 
+    async def tag_name_taken(self, name: str) -> bool:
+        """True if a tag named ``name`` exists or once existed (names are never reused)."""
+        return await self._exists(tag_pointer_key(name)) or await self._exists(
+            tag_tombstone_key(name)
+        )
+
     async def _exists(self, key: str) -> bool:
         try:
             await self.layer.head(key)

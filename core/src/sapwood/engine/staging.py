@@ -269,13 +269,15 @@ async def commit_changes(
     message: str,
     metadata: Mapping[str, str],
     author: str,
+    exclusive: frozenset[str] = frozenset(),
 ) -> tuple[bytes, Commit]:
     """Commit ``staged`` (made on commit ``base``) to ``branch``, rebased onto its head if
-    it moved; the new commit's raw id and the commit."""
+    it moved; the new commit's raw id and the commit. Paths in ``exclusive`` must not
+    exist on the head the commit lands on (ObjectExistsError names them)."""
     raw, snapshot = await commit_to_branch(
         engine,
         branch,
-        staged_preparer(engine, base, dict(staged)),
+        staged_preparer(engine, base, dict(staged), exclusive),
         message=message,
         metadata=metadata,
         author=author,
