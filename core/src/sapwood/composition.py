@@ -252,6 +252,7 @@ async def create_repository(
     store_credentials: StoreCredentials = None,
     config: RepositoryConfig | None = None,
     virtual_chunk_credentials: VirtualCredentials = None,
+    default_branch: str = "main",
 ) -> tuple[Engine, OpenedStore]:
     """Create a repository at ``store``: its engine, and the store it runs on."""
     opened = open_store(store, store_credentials)
@@ -261,6 +262,7 @@ async def create_repository(
             config,
             location=opened.location,
             open_container=_container_opener(virtual_chunk_credentials),
+            default_branch=default_branch,
         )
     except BaseException:
         await opened.close_if_owned()

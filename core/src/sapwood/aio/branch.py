@@ -104,7 +104,13 @@ class AsyncBranch(AsyncReference):
         return self
 
     async def delete(self) -> None:
-        """Delete the branch (and drop what is staged on it)."""
+        """Delete the branch (and drop what is staged on it); the repository's default
+        branch cannot be deleted (ConflictError)."""
+        if self.id == self.repository.engine.default_branch:
+            raise ConflictError(
+                f"branch {self.id!r} is the repository's default branch and cannot be "
+                "deleted; reset_to() another commit to change what it holds"
+            )
         await self.repository.engine.refs.delete_branch(self.id)
         self._staging = None
 
@@ -263,18 +269,25 @@ class AsyncBranch(AsyncReference):
 
     # -- history edits ----------------------------------------------------------------------
 
-    async def revert(self, reference: RefLike) -> Commit:
-        """A new commit undoing what ``reference``'s commit changed (against its first
-        parent); ConflictError if later commits changed the same paths."""
+    async def revert(self, reference: RefLike, parent_number: int = 1) -> Commit:
+        """A new commit undoing what ``reference``'s commit changed against its parent
+        number ``parent_number`` (1-based: to revert a merge, 1 undoes what the merged
+        branch brought in); ConflictError if later commits changed the same paths."""
         self._refuse_if_staged("revert on")
         target = await resolve_ref(self.repository, reference)
         return await operations.revert(
-            self.repository.engine, self.id, target, author=self.repository.author
+            self.repository.engine,
+            self.id,
+            target,
+            author=self.repository.author,
+            parent_number=parent_number,
         )
 
     async def cherry_pick(self, reference: RefLike) -> Commit:
         """A new commit repeating what ``reference``'s commit changed (against its first
-        parent) on this branch; ConflictError if this branch changed the same paths."""
+        parent) on this branch, with its message and metadata (plus ``operation`` and
+        ``source`` naming where it came from); ConflictError if this branch changed the
+        same paths."""
         self._refuse_if_staged("cherry-pick onto")
         target = await resolve_ref(self.repository, reference)
         return await operations.cherry_pick(
