@@ -127,9 +127,10 @@ def test_diff_with_delimiter_and_after(any_repo: sapwood.Repository) -> None:
         "logs/x/y.txt",
         "z.txt",
     ]
-    assert [
-        c.path for c in any_repo.ref(before.id).diff("main", delimiter="/", after="data/")
-    ] == ["logs/", "z.txt"]
+    assert [c.path for c in any_repo.ref(before.id).diff("main", delimiter="/", after="data/")] == [
+        "logs/",
+        "z.txt",
+    ]
     assert [
         c.path for c in any_repo.ref(before.id).diff("main", prefix="logs/", delimiter="/")
     ] == ["logs/x/"]
