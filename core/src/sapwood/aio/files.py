@@ -75,8 +75,7 @@ class AsyncObjectReader:
         return True
 
     def writable(self) -> bool:
-        """Readers do not write."""
-        self._check()
+        """Readers do not write (answered even once closed, as Python's readers do)."""
         return False
 
     def _check(self) -> None:
@@ -246,6 +245,7 @@ class AsyncTextReader:
 
     async def read(self, size: int = -1) -> str:
         """Up to ``size`` characters (all the rest if negative)."""
+        self.binary._check()
         await self._skip_to_cookie()
         if size is None or size < 0:
             if self._decoder.getstate() == self._clean_state:
@@ -262,6 +262,7 @@ class AsyncTextReader:
 
     async def readline(self, size: int = -1) -> str:
         """The next line including its ``\\n``."""
+        self.binary._check()
         await self._skip_to_cookie()
         while "\n" not in self._buffer and (size < 0 or len(self._buffer) < size):
             if not await self._fill():
@@ -441,8 +442,7 @@ class AsyncObjectWriter:
         return True
 
     def readable(self) -> bool:
-        """Writers do not read."""
-        self._check_open("ask readable()")
+        """Writers do not read (answered even once closed, as Python's writers do)."""
         return False
 
     def seekable(self) -> bool:
