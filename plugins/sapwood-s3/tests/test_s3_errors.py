@@ -199,13 +199,24 @@ async def test_an_endpoint_that_is_not_s3_says_so() -> None:
     )
     store = open_storage(config, TEST_CREDENTIALS)
     try:
-        for call in (lambda: store.get("k"), lambda: store.head("k")):
-            with pytest.raises(StorageError) as caught:
-                await call()
-            assert not isinstance(caught.value, NotFoundError)
-            assert "does not look like an S3 API endpoint" in str(caught.value)
-            assert endpoint in str(caught.value)
+        with pytest.raises(StorageError) as caught:
+            await store.get("k")
+        assert not isinstance(caught.value, NotFoundError)
+        assert "does not look like an S3 API endpoint" in str(caught.value)
+        assert endpoint in str(caught.value)
     finally:
         await store.close()
         server.shutdown()
         server.server_close()
+
+
+async def test_missing_keys_on_moto_are_still_not_found(
+    moto_server: MotoServer, s3_bucket: str
+) -> None:
+    store = open_storage(moto_server.store_config(s3_bucket), TEST_CREDENTIALS)
+    try:
+        for call in (lambda: store.get("missing"), lambda: store.head("missing")):
+            with pytest.raises(NotFoundError, match="no such key"):
+                await call()
+    finally:
+        await store.close()

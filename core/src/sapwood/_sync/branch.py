@@ -70,11 +70,11 @@ class Branch(Reference):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> ObjectReader: ...
 
     @overload
-    def open(self, path: str, mode: Literal["r"], *, encoding: str = ...) -> TextReader: ...
+    def open(self, path: str, mode: Literal["r"], *, encoding: str | None = ...) -> TextReader: ...
 
     @overload
     def open(
@@ -82,7 +82,7 @@ class Branch(Reference):
         path: str,
         mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> ObjectWriter: ...
@@ -93,7 +93,7 @@ class Branch(Reference):
         path: str,
         mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectReader | TextReader | ObjectWriter:

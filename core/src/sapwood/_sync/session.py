@@ -74,11 +74,11 @@ class Session(Reads):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> ObjectReader: ...
 
     @overload
-    def open(self, path: str, mode: Literal["r"], *, encoding: str = ...) -> TextReader: ...
+    def open(self, path: str, mode: Literal["r"], *, encoding: str | None = ...) -> TextReader: ...
 
     @overload
     def open(
@@ -86,7 +86,7 @@ class Session(Reads):
         path: str,
         mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> ObjectWriter: ...
@@ -97,7 +97,7 @@ class Session(Reads):
         path: str,
         mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectReader | TextReader | ObjectWriter:

@@ -6,7 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
-from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
+from sapwood.aio.files import (
+    AsyncObjectReader,
+    AsyncObjectWriter,
+    AsyncOpening,
+    AsyncTextReader,
+    checked_encoding,
+)
 from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
 from sapwood.aio.session import WRITE_MODES, AsyncSession, OpenMode, UploadData
@@ -137,12 +143,12 @@ class AsyncBranch(AsyncReference):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
     def open(
-        self, path: str, mode: Literal["r"], *, encoding: str = ...
+        self, path: str, mode: Literal["r"], *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncTextReader]: ...
 
     @overload
@@ -151,7 +157,7 @@ class AsyncBranch(AsyncReference):
         path: str,
         mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> AsyncOpening[AsyncObjectWriter]: ...
@@ -161,7 +167,7 @@ class AsyncBranch(AsyncReference):
         path: str,
         mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
@@ -182,12 +188,13 @@ class AsyncBranch(AsyncReference):
         path: str,
         mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode in ("rb", "r"):
-            return await (await self.reader())._open_reader(path, mode == "r", encoding)
+            chosen = checked_encoding(mode, encoding, content_type, metadata)
+            return await (await self.reader())._open_reader(path, mode == "r", chosen)
         if mode in WRITE_MODES:
             return await self._write(
                 lambda s: s.open(

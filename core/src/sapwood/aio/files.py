@@ -19,11 +19,37 @@ from sapwood.engine.content import ContentReader, ContentWriter, WrittenContent
 from sapwood.engine.staging import check_metadata
 from sapwood.models import ObjectInfo
 
-__all__ = ["AsyncObjectReader", "AsyncObjectWriter", "AsyncOpening", "AsyncTextReader"]
+__all__ = [
+    "AsyncObjectReader",
+    "AsyncObjectWriter",
+    "AsyncOpening",
+    "AsyncTextReader",
+    "checked_encoding",
+]
 
 BLOCK: Final = 64 * 1024
 COOKIE_SHIFT: Final = 64
 COOKIE_OFFSET_MASK: Final = (1 << COOKIE_SHIFT) - 1
+
+
+def checked_encoding(
+    mode: str,
+    encoding: str | None,
+    content_type: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> str:
+    """The text encoding for ``open(path, mode, ...)`` (UTF-8 unless given); ValueError for
+    options the mode would ignore: an encoding in binary mode (as Python's ``open``), a
+    content type or metadata when reading."""
+    if encoding is not None:
+        if "b" in mode:
+            raise ValueError(f"binary mode {mode!r} takes no encoding; open with mode 'r' or 'w'")
+        codecs.lookup(encoding)  # LookupError for an unknown encoding, as Python's open
+    if "r" in mode and (content_type is not None or metadata is not None):
+        raise ValueError(
+            f"content_type and metadata describe what is written; mode {mode!r} only reads"
+        )
+    return encoding or "utf-8"
 
 
 class AsyncObjectReader:

@@ -7,7 +7,13 @@ import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
 
-from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
+from sapwood.aio.files import (
+    AsyncObjectReader,
+    AsyncObjectWriter,
+    AsyncOpening,
+    AsyncTextReader,
+    checked_encoding,
+)
 from sapwood.aio.reads import AsyncReads
 from sapwood.engine import staging
 from sapwood.engine.paths import validate_path, validate_prefix
@@ -221,12 +227,12 @@ class AsyncSession(AsyncReads):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
     def open(
-        self, path: str, mode: Literal["r"], *, encoding: str = ...
+        self, path: str, mode: Literal["r"], *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncTextReader]: ...
 
     @overload
@@ -235,7 +241,7 @@ class AsyncSession(AsyncReads):
         path: str,
         mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> AsyncOpening[AsyncObjectWriter]: ...
@@ -245,7 +251,7 @@ class AsyncSession(AsyncReads):
         path: str,
         mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
@@ -265,17 +271,20 @@ class AsyncSession(AsyncReads):
         path: str,
         mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
+        if mode not in ("rb", "r", *WRITE_MODES):
+            raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb', 'w', 'xb' or 'x'")
+        chosen = checked_encoding(mode, encoding, content_type, metadata)
         if mode in ("rb", "r"):
-            return await self._open_reader(path, mode == "r", encoding)
+            return await self._open_reader(path, mode == "r", chosen)
         if mode in WRITE_MODES:
             return await self._writer(
                 path,
                 not mode.endswith("b"),
-                encoding,
+                chosen,
                 content_type,
                 metadata,
                 exclusive=mode.startswith("x"),
@@ -389,6 +398,7 @@ class AsyncSession(AsyncReads):
         self._check_writable()
         validate_path(path)
         checked = staging.check_metadata(metadata, "object metadata")
+        staging.content_type_for(path, content_type)  # TypeError before any byte is stored
         if exclusive:
             await self._refuse_existing(path)
         content = await self._content_writer(path)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sapwood.aio.session import AsyncSession
 from sapwood.engine.paths import validate_ref_name
+from sapwood.engine.staging import check_metadata
 from sapwood.errors import RefExistsError
 from sapwood.models import Commit
 
@@ -38,9 +39,11 @@ class AsyncTransaction:
     ) -> None:
         if tag is not None:
             validate_ref_name(tag, "tag")
+        if not isinstance(message, str):
+            raise TypeError(f"a commit message is a str, not {type(message).__name__}")
         self.branch = branch
         self.message = message
-        self.metadata = dict(metadata) if metadata is not None else None
+        self.metadata = check_metadata(metadata, "commit metadata")
         self.tag = tag
         self.allow_empty = allow_empty
         self.session: AsyncSession | None = None

@@ -81,7 +81,9 @@ def check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, s
 
 
 def content_type_for(path: str, content_type: str | None) -> str:
-    """``content_type``, or one guessed from the path."""
+    """``content_type``, or one guessed from the path (TypeError if it is not a str)."""
+    if content_type is not None and not isinstance(content_type, str):
+        raise TypeError(f"content_type is a str or None, not {type(content_type).__name__}")
     return content_type or mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE
 
 

@@ -65,9 +65,12 @@ def _status(exc: ClientError) -> int:
 
 
 def _not_s3(exc: ClientError, code: str) -> bool:
-    """True for an answer no S3 service gives: no S3 error code, no ``x-amz-`` header and
-    an HTML page (what a web server says for any path it does not have)."""
+    """True for an answer no S3 service gives: an error with a body that is an HTML page
+    (what a web server says for any path it does not have), no S3 error code in it and no
+    ``x-amz-`` header. HEAD answers carry no body, so they are never judged."""
     headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    if str(getattr(exc, "operation_name", "")).startswith("Head"):
+        return False
     if code and not code.isdigit():
         return False
     if any(name.lower().startswith("x-amz-") for name in headers):
@@ -148,10 +151,10 @@ def _map_client_error(
             "and retry",
             key=key,
         )
-    if _not_s3(exc, code):
+    if status == 404 and _not_s3(exc, code):
         endpoint = settings.endpoint_url or "the endpoint"
         return StorageError(
-            f"{what}: {endpoint} answered HTTP {status} with a web page and no S3 headers, so "
+            f"{what}: {endpoint} answered HTTP 404 with a web page and no S3 headers, so "
             f"it does not look like an {settings.service} API endpoint; check endpoint_url (a "
             "website or console address is not the API's)",
             key=key,
