@@ -222,3 +222,15 @@ def test_creating_in_a_memory_prefix_of_other_data_is_refused() -> None:
             sapwood.Repository.create(f"memory://{name}")
     finally:
         drop_bucket(name)
+
+
+def test_sessions_count_as_staged_changes_for_close_and_delete(store_url: str) -> None:
+    repo = sapwood.Repository.create(store_url)
+    session = repo.writable_session("main")
+    session.upload(b"s", "s.txt")
+    with pytest.raises(sapwood.ConflictError, match="'main'"):
+        repo.delete()
+    with pytest.warns(ResourceWarning, match="'main'"):
+        repo.close()
+    with sapwood.Repository.open(store_url) as again:
+        again.delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,6 +82,8 @@ class AsyncRepository:
         """Recorded as the author of commits made through this repository."""
         self._owns_storage = owns_storage
         self._branches: dict[str, AsyncBranch] = {}
+        # Writable sessions handed out, so close() and delete() know what is staged.
+        self._sessions: weakref.WeakSet[AsyncSession] = weakref.WeakSet()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -195,11 +198,19 @@ class AsyncRepository:
         return self.engine.default_branch
 
     def _staged_branches(self) -> list[str]:
-        return sorted(
+        """Branches with changes staged through this repository: on a branch handle or in
+        a writable session it handed out."""
+        staged = {
             name
             for name, handle in list(self._branches.items())
             if handle._staging is not None and handle._staging.has_uncommitted_changes
+        }
+        staged.update(
+            session.branch
+            for session in list(self._sessions)
+            if session.branch is not None and session.has_uncommitted_changes
         )
+        return sorted(staged)
 
     async def close(self) -> None:
         """Release the store (if this repository built it) and external containers.
@@ -354,7 +365,9 @@ class AsyncRepository:
         and commits to it."""
         name = _ref_name(branch)
         raw = await self.branch(name).resolve()
-        return AsyncSession(self, raw, branch=name, read_only=False)
+        session = AsyncSession(self, raw, branch=name, read_only=False)
+        self._sessions.add(session)
+        return session
 
     # -- maintenance ------------------------------------------------------------------------
 
