@@ -94,3 +94,25 @@ def test_store_fields_a_backend_does_not_use_are_refused(url: str, field: str) -
     with pytest.raises(sapwood.ConfigError, match=f"no use for {field}=") as raised:
         sapwood.repository(url)
     assert raised.value.field == field
+
+
+def test_unknown_settings_are_refused_not_stored(any_repo: sapwood.Repository) -> None:
+    main = any_repo.branch("main")
+    manager = main.import_from("file:///tmp/nowhere-to-import", "", "m")
+    with pytest.raises(AttributeError, match="no setting 'message'"):
+        manager.message = "typo for commit_message"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="no setting 'message'"):
+        manager.aio.message = "the async twin refuses it too"  # type: ignore[attr-defined]
+    writer = main.open("w.bin", "wb")
+    with pytest.raises(AttributeError, match="no setting 'contenttype'"):
+        writer.contenttype = "text/plain"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="no setting 'contenttype'"):
+        writer.aio.contenttype = "text/plain"  # type: ignore[attr-defined]
+    writer.content_type = "text/plain"
+    writer.close()
+    with pytest.raises(AttributeError, match="no setting 'auhtor'"):
+        any_repo.auhtor = "someone"  # type: ignore[attr-defined]
+    any_repo.author = "someone"
+    assert any_repo.aio.author == "someone"
+    with pytest.raises(AttributeError, match="no setting"):
+        main.strategy = "source-wins"  # type: ignore[attr-defined]

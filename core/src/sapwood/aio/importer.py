@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from sapwood.aio.sealed import Sealed
 from sapwood.aio.session import AsyncSession
 from sapwood.composition import find_importer, open_storage
 from sapwood.config import ObjectStoreConfig
@@ -103,7 +104,7 @@ def importer_for(uri: str) -> Importer:
     return found if found is not None else StoreImporter()
 
 
-class AsyncImportManager:
+class AsyncImportManager(Sealed):
     """An import of one or more sources into a branch, committed as one commit.
 
     ``await manager.run()`` imports and waits; ``start()`` (which returns the import's
@@ -132,6 +133,7 @@ class AsyncImportManager:
         self._commit: Commit | None = None
         self._error: str | None = None
         self._updated = datetime.now(UTC)
+        self._sealed = True
 
     def __repr__(self) -> str:
         return f"AsyncImportManager(branch={self._branch.id!r}, sources={self.sources!r})"
