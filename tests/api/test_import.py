@@ -166,3 +166,18 @@ async def test_async_import_manager(tmp_path: Path) -> None:
         assert status.commit.message == "async import"
         with pytest.raises(sapwood.SapwoodError, match="completed already"):
             await manager.cancel()
+
+
+def test_a_single_object_from_a_memory_store(repo: sapwood.Repository) -> None:
+    other = f"memory://import-{uuid.uuid4().hex[:8]}/exports"
+    store = open_storage(other)
+    sapwood._loop.run(store.put("deep/x.json", b"{}", content_type="application/json"))
+    main = repo.branch("main")
+    status = (
+        main.import_from(other + "/deep", "all/", "m")
+        .object(other + "/deep/x.json", "one.json")
+        .run()
+    )
+    assert status.ingested_objects == 2
+    assert main.download("one.json") == b"{}"
+    assert main.stat_object("one.json").content_type == "application/json"

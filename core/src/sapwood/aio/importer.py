@@ -24,7 +24,7 @@ from sapwood.composition import find_importer, open_storage
 from sapwood.config import ObjectStoreConfig
 from sapwood.engine.paths import validate_path, validate_prefix
 from sapwood.engine.staging import check_metadata
-from sapwood.errors import ConfigError, ObjectNotFoundError, SapwoodError
+from sapwood.errors import ConfigError, NotFoundError, ObjectNotFoundError, SapwoodError
 from sapwood.extensions import Importer, ImportSource
 from sapwood.models import Commit
 from sapwood.storage import CommonPrefix, Storage
@@ -76,8 +76,26 @@ class StoreImporter:
                 metadata=dict(entry.metadata),
             )
 
+    async def find(self, uri: str, name: str) -> ImportSource | None:
+        """The object ``name`` directly in the folder ``uri`` (one request, no listing), or
+        None if there is none."""
+        store = self._store(uri)
+        try:
+            meta = await store.head(name)
+        except NotFoundError:
+            return None
+        base = uri.partition("?")[0].rstrip("/")
+        return ImportSource(
+            path=name,
+            size_bytes=meta.size,
+            physical_address=f"{base}/{name}",
+            etag=meta.etag,
+            content_type=meta.content_type,
+            metadata=dict(meta.metadata),
+        )
+
     async def read(self, source: ImportSource) -> bytes:
-        """The bytes of one object found by :meth:`scan`."""
+        """The bytes of one object found by :meth:`scan` or :meth:`find`."""
         for uri, store in self._stores.items():
             base = uri.partition("?")[0].rstrip("/") + "/"
             if source.physical_address.startswith(base):
@@ -305,17 +323,15 @@ class AsyncImportManager(Sealed):
             await _close(importer)
 
     async def _import_object(self, session: AsyncSession, uri: str, destination: str) -> None:
-        # The object is found by scanning its folder: the importer contract lists folders.
         parent, _, name = uri.partition("?")[0].rstrip("/").rpartition("/")
         query = uri.partition("?")[2]
         folder_uri = parent + (f"?{query}" if query else "")
         importer = importer_for(folder_uri)
         try:
-            async for source in importer.scan(folder_uri):
-                if source.path == name:
-                    await self._stage(session, importer, source, destination)
-                    return
-            raise ObjectNotFoundError(f"no object at {uri} to import; check the URI")
+            found = await _find(importer, folder_uri, name)
+            if found is None:
+                raise ObjectNotFoundError(f"no object at {uri} to import; check the URI")
+            await self._stage(session, importer, found, destination)
         finally:
             await _close(importer)
 
@@ -324,6 +340,17 @@ def _checked_message(message: object) -> str:
     if not isinstance(message, str):
         raise TypeError(f"a commit message is a str, not {type(message).__name__}")
     return message
+
+
+async def _find(importer: Importer, folder_uri: str, name: str) -> ImportSource | None:
+    """The object ``name`` in ``folder_uri``: looked up directly by the store importer, and
+    found by scanning the folder with a plugin's importer (whose contract lists folders)."""
+    if isinstance(importer, StoreImporter):
+        return await importer.find(folder_uri, name)
+    async for source in importer.scan(folder_uri):
+        if source.path == name:
+            return source
+    return None
 
 
 async def _close(importer: Importer) -> None:
