@@ -116,3 +116,9 @@ def test_unknown_settings_are_refused_not_stored(any_repo: sapwood.Repository) -
     assert any_repo.aio.author == "someone"
     with pytest.raises(AttributeError, match="no setting"):
         main.strategy = "source-wins"  # type: ignore[attr-defined]
+
+
+def test_a_writer_checks_its_content_type_when_opened(any_repo: sapwood.Repository) -> None:
+    with pytest.raises(TypeError, match="content_type"):
+        any_repo.branch("main").open("w.bin", "wb", content_type=3)  # type: ignore[call-overload]
+    assert list(any_repo.branch("main").list_uncommitted()) == []

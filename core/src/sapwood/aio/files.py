@@ -17,7 +17,7 @@ from typing import Any, Final, Generic, Self, TypeVar
 
 from sapwood.aio.sealed import Sealed
 from sapwood.engine.content import ContentReader, ContentWriter, WrittenContent
-from sapwood.engine.staging import check_metadata
+from sapwood.engine.staging import check_content_type, check_metadata
 from sapwood.models import ObjectInfo
 
 __all__ = [
@@ -416,6 +416,7 @@ class AsyncObjectWriter(Sealed):
         self._exclusive = exclusive
         self._encoder = codecs.getincrementalencoder(encoding)() if text else None
         self._closed = False
+        check_content_type(content_type)
         self._content_type = content_type
         self._metadata = check_metadata(metadata, "object metadata")
         self.info: ObjectInfo | None = None
@@ -434,8 +435,7 @@ class AsyncObjectWriter(Sealed):
     @content_type.setter
     def content_type(self, value: str | None) -> None:
         self._check_open("set content_type")
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"content_type is a str or None, not {type(value).__name__}")
+        check_content_type(value)
         self._content_type = value
 
     @property

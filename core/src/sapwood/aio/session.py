@@ -358,6 +358,7 @@ class AsyncSession(AsyncReads):
         self._check_writable()
         validate_path(path)
         staging.check_metadata(metadata, "object metadata")
+        staging.check_content_type(content_type)
         if exclusive:
             await self._refuse_existing(path)
         content = await self._content_writer(path)
@@ -398,7 +399,7 @@ class AsyncSession(AsyncReads):
         self._check_writable()
         validate_path(path)
         checked = staging.check_metadata(metadata, "object metadata")
-        staging.content_type_for(path, content_type)  # TypeError before any byte is stored
+        staging.check_content_type(content_type)  # before any byte is stored
         if exclusive:
             await self._refuse_existing(path)
         content = await self._content_writer(path)

@@ -26,6 +26,7 @@ from sapwood.storage import CommonPrefix
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
     "Changes",
+    "check_content_type",
     "check_metadata",
     "commit_changes",
     "content_writer",
@@ -80,10 +81,15 @@ def check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, s
     return checked or None
 
 
-def content_type_for(path: str, content_type: str | None) -> str:
-    """``content_type``, or one guessed from the path (TypeError if it is not a str)."""
+def check_content_type(content_type: object) -> None:
+    """TypeError unless ``content_type`` is a str or None."""
     if content_type is not None and not isinstance(content_type, str):
         raise TypeError(f"content_type is a str or None, not {type(content_type).__name__}")
+
+
+def content_type_for(path: str, content_type: str | None) -> str:
+    """``content_type``, or one guessed from the path (TypeError if it is not a str)."""
+    check_content_type(content_type)
     return content_type or mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE
 
 
