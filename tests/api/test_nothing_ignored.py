@@ -106,8 +106,6 @@ def test_unknown_settings_are_refused_not_stored(any_repo: sapwood.Repository) -
     writer = main.open("w.bin", "wb")
     with pytest.raises(AttributeError, match="no setting 'contenttype'"):
         writer.contenttype = "text/plain"  # type: ignore[attr-defined]
-    with pytest.raises(AttributeError, match="no setting 'contenttype'"):
-        writer.aio.contenttype = "text/plain"  # type: ignore[attr-defined]
     writer.content_type = "text/plain"
     writer.close()
     with pytest.raises(AttributeError, match="no setting 'auhtor'"):

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from types import TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
-from sapwood.aio.sealed import Sealed
 from sapwood.engine.content import ContentReader, ContentWriter, WrittenContent
 from sapwood.engine.staging import check_content_type, check_metadata
 from sapwood.models import ObjectInfo
@@ -388,7 +387,7 @@ Stage = Callable[[WrittenContent, str | None, dict[str, str] | None], Awaitable[
 """Stages a writer's content with its content type and metadata; the object's info."""
 
 
-class AsyncObjectWriter(Sealed):
+class AsyncObjectWriter:
     """A streaming writer (``mode="wb"``, ``"w"``, or create-only ``"xb"``, ``"x"``) that
     stages the object when closed.
 
@@ -420,7 +419,6 @@ class AsyncObjectWriter(Sealed):
         self._content_type = content_type
         self._metadata = check_metadata(metadata, "object metadata")
         self.info: ObjectInfo | None = None
-        self._sealed = True
 
     def _check_open(self, what: str) -> None:
         if self._closed:
