@@ -165,6 +165,9 @@ def test_a_chosen_default_branch(store_url: str) -> None:
         assert repo.default_branch == "trunk"
         assert [b.id for b in repo.list_branches()] == ["trunk"]
         assert repo.metadata()["default_branch"] == "trunk"
+        repo.branch("trunk").upload(b"t", "t.txt")
+        on_trunk = repo.branch("trunk").commit_changes("t")
+        assert repo.branch("feature").create().get_commit() == on_trunk
     for opened in (
         sapwood.Repository.open(store_url),
         sapwood.Repository.open_or_create(store_url),

@@ -96,11 +96,14 @@ class AsyncBranch(AsyncReference):
     # -- lifecycle --------------------------------------------------------------------------
 
     async def create(
-        self, source_reference: RefLike = "main", exist_ok: bool = False
+        self, source_reference: RefLike | None = None, exist_ok: bool = False
     ) -> AsyncBranch:
-        """Create the branch at the commit ``source_reference`` names; RefExistsError if it
+        """Create the branch at the commit ``source_reference`` names (default: the head of
+        the repository's default branch, ``main`` unless chosen); RefExistsError if it
         exists (unless ``exist_ok``). Returns this branch, so
         ``repo.branch("dev").create("main")`` reads well."""
+        if source_reference is None:
+            source_reference = self.repository.engine.default_branch
         raw = await resolve_ref(self.repository, source_reference)
         try:
             await self.repository.engine.refs.create_branch(self.id, raw)
