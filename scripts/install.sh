@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv and installs sapwood with its plugins (editable).
 #   scripts/install.sh         core, memory and local: enough for the quickstart
-#   scripts/install.sh --all   every plugin, the test tools and the Azurite emulator
+#   scripts/install.sh --all   every plugin, the example plugin of examples/, the test tools
+#                              and the Azurite emulator
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ fi
 
 if [ "${1:-}" = "--all" ]; then
   editable=(-e core)
-  for dist in plugins/*/; do
+  for dist in plugins/*/ examples/*/; do
     [ -f "$dist/pyproject.toml" ] && editable+=(-e "$dist")
   done
   .venv/bin/python -m pip install --quiet "${editable[@]}" -r requirements-dev.txt

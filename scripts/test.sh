@@ -10,7 +10,7 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== mypy --strict"
-.venv/bin/mypy core/src plugins/*/src
+.venv/bin/mypy core/src plugins/*/src examples/*/src
 echo "== import layers (import-linter)"
 .venv/bin/lint-imports --no-cache
 export NO_MKDOCS_2_WARNING=1

@@ -22,6 +22,7 @@ from sapwood._sync.repository import Repository, repository
 from sapwood._sync.session import Session
 from sapwood._sync.tag import Tag
 from sapwood._sync.transaction import Transaction
+from sapwood.aio.folders import FolderSummary, SkippedPathWarning
 from sapwood.aio.importer import ImportStatus
 from sapwood.config import (
     CachingConfig,
@@ -82,6 +83,7 @@ __all__ = [
     "ConflictError",
     "CredentialsError",
     "ExpiringCredentials",
+    "FolderSummary",
     "FromEnvCredentials",
     "GarbageCollectionSummary",
     "ImportManager",
@@ -112,6 +114,7 @@ __all__ = [
     "RetriesConfig",
     "SapwoodError",
     "Session",
+    "SkippedPathWarning",
     "StaticCredentials",
     "StorageError",
     "Tag",

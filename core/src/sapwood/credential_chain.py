@@ -26,6 +26,7 @@ The config file holds named profiles::
 
     [profiles.minio]
     match = ["s3://lab-*"]
+    repository = "s3://lab-data/repo"   # what `sapwood --profile minio ...` opens
     access_key_id = "minioadmin"
     secret_access_key = "minioadmin"
     endpoint_url = "http://127.0.0.1:9000"
@@ -113,6 +114,8 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     region: str | None = None
     endpoint_url: str | None = None
     allow_http: bool | None = None
+    repository: str | None = None
+    """The repository URL the ``sapwood`` command line opens with this profile."""
 
     def __repr__(self) -> str:
         return (
@@ -121,7 +124,7 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
             f"session_token={mask(self.session_token)!r}, "
             f"bearer_token={mask(self.bearer_token)!r}, anonymous={self.anonymous!r}, "
             f"region={self.region!r}, endpoint_url={self.endpoint_url!r}, "
-            f"allow_http={self.allow_http!r})"
+            f"allow_http={self.allow_http!r}, repository={self.repository!r})"
         )
 
     __str__ = __repr__

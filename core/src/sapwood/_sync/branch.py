@@ -65,6 +65,7 @@ class Branch(Reference):
     revert = awaited(AsyncBranch.revert)
     cherry_pick = awaited(AsyncBranch.cherry_pick)
     reset_to = awaited(AsyncBranch.reset_to)
+    upload_folder = awaited(AsyncBranch.upload_folder)
 
     # -- written out: overloads by mode -----------------------------------------------------
 

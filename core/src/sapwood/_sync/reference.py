@@ -41,3 +41,4 @@ class Reference(Reads):
     diff = iterated(AsyncReference.diff)
     merge_into = awaited(AsyncReference.merge_into)
     reader = awaited(AsyncReference.reader, as_session)
+    download_folder = awaited(AsyncReference.download_folder)

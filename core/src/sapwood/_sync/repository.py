@@ -38,6 +38,7 @@ class Repository(Twin[AsyncRepository]):
 
     config = forwarded(AsyncRepository.config)
     default_branch = forwarded(AsyncRepository.default_branch)
+    storage_capabilities = forwarded(AsyncRepository.storage_capabilities)
 
     @property
     def author(self) -> str:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from sapwood import _loop
 from sapwood._sync._bind import awaited, called, documented_by, forwarded, iterated, unwrap
@@ -14,6 +14,9 @@ from sapwood._sync.reads import Reads
 from sapwood.aio.reference import AsyncReference, RefLike, SupportsId
 from sapwood.aio.session import AsyncSession, OpenMode
 from sapwood.models import Commit, ObjectInfo
+
+if TYPE_CHECKING:
+    from sapwood.zarr import SapwoodStore
 
 __all__ = ["Session"]
 
@@ -57,6 +60,17 @@ class Session(Reads):
 
     commit = awaited(AsyncSession.commit)
     fork = called(AsyncSession.fork, as_session)
+
+    # -- written out: the store must wrap this sync session, not its async twin -------------
+
+    @property
+    def store(self) -> SapwoodStore:
+        """A Zarr v3 store over this session (needs ``sapwood[zarr]``): Zarr reads what
+        the session sees and stages its writes here until :meth:`commit`. It runs its calls
+        on sapwood's own loop, so it works from any thread and from zarr's event loop."""
+        from sapwood.zarr import SapwoodStore
+
+        return SapwoodStore(self)
 
     # -- written out: arguments only a sync session can be, overloads by mode ---------------
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
+from sapwood.aio import folders
 from sapwood.aio.files import (
     AsyncObjectReader,
     AsyncObjectWriter,
@@ -13,6 +15,7 @@ from sapwood.aio.files import (
     AsyncTextReader,
     checked_encoding,
 )
+from sapwood.aio.folders import FolderSummary
 from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
 from sapwood.aio.session import WRITE_MODES, AsyncSession, OpenMode, UploadData
@@ -20,6 +23,7 @@ from sapwood.aio.transaction import AsyncTransaction
 from sapwood.engine import operations
 from sapwood.errors import ConflictError, RefExistsError
 from sapwood.models import Change, Commit, ObjectInfo
+from sapwood.progress import ProgressOption
 
 if TYPE_CHECKING:
     from sapwood.aio.repository import AsyncRepository
@@ -276,6 +280,21 @@ class AsyncBranch(AsyncReference):
         or a scheme an importer plugin handles) to ``destination`` on this branch, as one
         commit; ``await manager.run()`` does it (add sources with ``prefix()`` first)."""
         return AsyncImportManager(self, commit_message, metadata).prefix(uri, destination)
+
+    async def upload_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        delete: bool = False,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Stage every file under ``local_path`` at ``prefix`` + its relative path (many
+        in flight, unchanged files skipped); with ``delete``, also stage the removal of
+        objects under ``prefix`` the folder lacks. See :mod:`sapwood.aio.folders`."""
+        return await folders.upload_folder(
+            self, local_path, prefix, delete=delete, progress=progress
+        )
 
     # -- history edits ----------------------------------------------------------------------
 

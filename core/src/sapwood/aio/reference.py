@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, runtime_checkable
 
+from sapwood.aio import folders
+from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reads import AsyncReads
 from sapwood.aio.session import AsyncSession
 from sapwood.engine import operations
 from sapwood.engine.merge import MergeStrategy
 from sapwood.models import Change, Commit
+from sapwood.progress import ProgressOption
 
 if TYPE_CHECKING:
     from sapwood.aio.repository import AsyncRepository
@@ -182,3 +186,15 @@ class AsyncReference(AsyncReads):
 
     async def _reading_session(self) -> AsyncSession:
         return await self.reader()
+
+    async def download_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Write the objects under ``prefix`` (read from one commit) into ``local_path``
+        at their paths relative to ``prefix``; files already holding the same content are
+        left alone. See :mod:`sapwood.aio.folders`."""
+        return await folders.download_folder(self, local_path, prefix, progress=progress)

@@ -31,7 +31,7 @@ from sapwood.errors import (
     RepositoryNotFoundError,
 )
 from sapwood.models import Commit, GarbageCollectionSummary
-from sapwood.storage import Storage
+from sapwood.storage import Capabilities, Storage
 
 __all__ = ["AsyncRepository", "Opener", "StoreCredentials", "StoreSpec", "VirtualCredentials"]
 
@@ -172,6 +172,12 @@ class AsyncRepository:
     def config(self) -> RepositoryConfig:
         """The config in effect: the stored one with this handle's overrides applied."""
         return self.engine.config
+
+    @property
+    def storage_capabilities(self) -> Capabilities:
+        """What the repository's store supports: conditional create and update, byte
+        ranges, listing with a delimiter, presigned URLs (``sapwood doctor`` shows them)."""
+        return self.engine.layer.capabilities
 
     async def save_config(self) -> None:
         """Store :attr:`config` with the repository (credentials are never stored)."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from sapwood.engine.format import Entry
     from sapwood.engine.manifests import Tree
     from sapwood.engine.repo import Engine
+    from sapwood.zarr import SapwoodStore
 
 __all__ = ["AsyncSession", "OpenMode", "Readable", "UploadData", "object_info"]
 
@@ -115,6 +116,14 @@ class AsyncSession(AsyncReads):
     def has_uncommitted_changes(self) -> bool:
         """True if changes are staged."""
         return bool(self._changes)
+
+    @property
+    def store(self) -> SapwoodStore:
+        """A Zarr v3 store over this session (needs ``sapwood[zarr]``): Zarr reads what
+        the session sees and stages its writes here until :meth:`commit`."""
+        from sapwood.zarr import SapwoodStore
+
+        return SapwoodStore(self)
 
     def __repr__(self) -> str:
         where = f"branch={self._branch!r}, " if self._branch else ""

@@ -13,6 +13,7 @@ head (a rebase) when no changed path collides; otherwise ConflictError lists the
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 MAX_ATTEMPTS: Final = 200
+logger = logging.getLogger(__name__)
 
 Prepared = tuple[Mapping[str, Entry | None], tuple[bytes, ...]]
 """What to commit on a given head: the changes, and extra parents (a merge's source)."""
@@ -130,8 +132,16 @@ async def commit_to_branch(
         try:
             await engine.refs.update_branch(state, raw)
         except PreconditionFailedError:
+            logger.debug("branch %r moved during a commit; retrying on its new head", branch)
             await asyncio.sleep(_backoff(attempt))
             continue
+        logger.info(
+            "committed %s on %r (%d change(s)): %.80s",
+            raw.hex()[:12],
+            branch,
+            len(changes),
+            message,
+        )
         return raw, snapshot
     raise ConflictError(
         f"branch {branch!r} kept moving: {MAX_ATTEMPTS} attempts to commit all lost the race "

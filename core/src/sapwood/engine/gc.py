@@ -19,6 +19,7 @@ and nothing is deleted.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +48,9 @@ KEEP_SEQUENCE_FILES: Final = 50
 an older one can never write into a number freed by GC."""
 
 
+logger = logging.getLogger(__name__)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -72,6 +76,7 @@ async def expire_snapshots(engine: Engine, older_than: datetime) -> frozenset[st
             newly.add(raw)
         stack.extend(p for p in snapshot.parents if p not in expired and p not in seen)
     await asyncio.gather(*(engine.layer.put(expired_key(raw), b"") for raw in newly))
+    logger.info("expired %d commit(s) older than %s", len(newly), older_than.isoformat())
     return frozenset(raw.hex() for raw in newly)
 
 
@@ -161,6 +166,14 @@ async def garbage_collect(
                     doomed.append(meta.key)
                     counts["refs"] += 1
                     freed += meta.size
+    logger.info(
+        "garbage collection %s %d object(s), %d bytes; spared %d newer than %s",
+        "would delete" if dry_run else "deletes",
+        len(doomed),
+        freed,
+        spared,
+        cutoff,
+    )
     if not dry_run and doomed:
         await engine.layer.delete_many(doomed)
         for key in doomed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeAlias
@@ -33,6 +34,8 @@ from sapwood.errors import (
     SapwoodError,
 )
 from sapwood.layer import ObjectLayer
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "LayerFactory",
@@ -113,6 +116,7 @@ async def create_engine(
     engine = Engine(layer, document, given, ref_mode=mode, open_container=open_container)
     await write_document(layer, document, create=True)
     await ensure_default_branch(engine)
+    logger.info("created repository at %s (ref mode %s)", location, mode)
     return engine
 
 
@@ -179,4 +183,5 @@ async def open_engine(
     engine = Engine(layer, document, effective, ref_mode=mode, open_container=open_container)
     if not refs:
         await ensure_default_branch(engine)
+    logger.info("opened repository at %s (ref mode %s)", location, mode)
     return engine

@@ -5,6 +5,7 @@ moving branches. The public classes hold handles and arguments; the work is done
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Final
 
@@ -20,6 +21,8 @@ from sapwood.engine.repo import Engine
 from sapwood.engine.snapshots import commit_of
 from sapwood.errors import InvalidRefError, PreconditionFailedError, RefNotFoundError
 from sapwood.models import Change, Commit
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "LOG_BATCH",
@@ -188,7 +191,11 @@ async def merge(
             engine, branch, prepare, message=message, metadata={}, author=author
         )
     except UpToDate as done:
+        logger.info("merge of %r into %r: already up to date", source_name, branch)
         return await read_commit(engine, done.head)
+    logger.info(
+        "merged %r into %r (strategy %s): head %s", source_name, branch, checked, raw.hex()[:12]
+    )
     return commit_of(raw, snapshot)
 
 

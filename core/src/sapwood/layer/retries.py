@@ -11,6 +11,7 @@ failed attempt read none of it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sapwood.extensions import Clock
 __all__ = ["AttemptCounter", "OneShotBody", "Retrier", "RetryPolicy", "attempt_with_timeout"]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class Retrier:
                 if can_replay is not None and not can_replay():
                     exc.add_note("not retried: the request body was a stream already sent")
                     raise
+                logger.info("retrying a storage request (attempt %d failed: %s)", number, exc)
                 if counter is not None:
                     counter.retries += 1
                     counter.retried_after.append(exc)

@@ -9,6 +9,7 @@ write whose retry loses its condition is checked with
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
@@ -29,6 +30,7 @@ from sapwood.storage import (
 __all__ = ["RetryingStorage"]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class RetryingStorage(ForwardingStorage):
@@ -50,6 +52,7 @@ class RetryingStorage(ForwardingStorage):
                 if number >= self.retrier.policy.max_attempts:
                     exc.add_note(f"gave up after {number} attempts")
                     raise
+                logger.info("retrying a storage request (attempt %d failed: %s)", number, exc)
                 record = current_call()
                 if record is not None:
                     record.retries += 1
@@ -148,6 +151,7 @@ class RetryingStorage(ForwardingStorage):
                 if failures >= policy.max_attempts:
                     exc.add_note(f"gave up after {failures} attempts")
                     raise
+                logger.info("retrying a listing (attempt %d failed: %s)", failures, exc)
                 record = current_call()
                 if record is not None:
                     record.retries += 1

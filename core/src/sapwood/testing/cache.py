@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from sapwood.config import CachingConfig
 from sapwood.extensions import Cache, CacheStats
+from sapwood.testing._suite import ConformanceSuite
 
 __all__ = ["CacheConformance", "CacheFactory"]
 
@@ -29,7 +30,7 @@ def _config(max_bytes: int, max_object_bytes: int | None = None) -> CachingConfi
     return CachingConfig(max_bytes=max_bytes, max_object_bytes=max_object_bytes)
 
 
-class CacheConformance:
+class CacheConformance(ConformanceSuite):
     """What every cache must do: keep and return bytes, stay within its byte bound, count
     hits and misses, and forget on request."""
 

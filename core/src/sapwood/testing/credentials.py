@@ -35,6 +35,7 @@ from sapwood.credentials import (
     ResolvedCredentials,
     StaticCredentials,
 )
+from sapwood.testing._suite import ConformanceSuite
 
 __all__ = ["CredentialProviderConformance", "secrets_of"]
 
@@ -65,7 +66,7 @@ def _assert_hidden(what: str, value: object, secrets: Iterable[str]) -> None:
             assert secret not in text, f"the {kind} of {what} shows a secret value: {text}"
 
 
-class CredentialProviderConformance:
+class CredentialProviderConformance(ConformanceSuite):
     """Checks every credential provider must pass.
 
     ``CONCURRENT_CALLERS`` is how many tasks call ``credentials()`` at once.

@@ -5,12 +5,19 @@ Subclass :class:`LimiterConformance` and provide a fixture ``make_limiter`` retu
 limiter type's factory, ``(LimitsConfig, Clock) -> Limiter``. The tests never sleep: the
 limiter is given a :class:`FakeClock` whose time moves only when someone sleeps on it.
 Rates are checked with room for a burst of up to one second's worth, so limiters that
-allow some burst pass too::
+allow some burst pass too.
+
+A limiter need not enforce every limit of :class:`~sapwood.config.LimitsConfig`: set
+``LIMITS`` to the fields it enforces. The checks of the others then assert that the
+limiter refuses a non-zero value with a :class:`~sapwood.errors.ConfigError` naming the
+field, rather than ignoring it::
 
     import pytest
     from sapwood.testing import LimiterConformance
 
     class TestMyLimiter(LimiterConformance):
+        LIMITS = frozenset({"max_concurrent_requests"})
+
         @pytest.fixture
         def make_limiter(self):
             return MyLimiter
@@ -20,15 +27,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import ClassVar, Literal, get_args
 
 import pytest
 
 from sapwood.config import LimitsConfig
+from sapwood.errors import ConfigError
 from sapwood.extensions import Clock, Limiter
+from sapwood.testing._suite import ConformanceSuite
 
-__all__ = ["FakeClock", "LimiterConformance", "LimiterFactory"]
+__all__ = ["ALL_LIMITS", "FakeClock", "LimitName", "LimiterConformance", "LimiterFactory"]
 
 LimiterFactory = Callable[[LimitsConfig, Clock | None], Limiter]
+
+LimitName = Literal[
+    "max_concurrent_requests",
+    "requests_per_second",
+    "read_bytes_per_second",
+    "write_bytes_per_second",
+    "total_bytes_per_second",
+]
+"""A limit a limiter may enforce: the name of its :class:`~sapwood.config.LimitsConfig`
+field."""
+
+ALL_LIMITS: frozenset[LimitName] = frozenset(get_args(LimitName))
+"""Every limit; what the built-in ``token-bucket`` limiter enforces."""
 
 _EPSILON = 1e-6
 
@@ -62,24 +85,57 @@ class FakeClock:
 
 
 def _limits(**fields: float) -> LimitsConfig:
-    base: dict[str, float] = {
-        "max_concurrent_requests": 0,
-        "requests_per_second": 0,
-        "read_bytes_per_second": 0,
-        "write_bytes_per_second": 0,
-        "total_bytes_per_second": 0,
-    }
+    base: dict[str, float] = {name: 0 for name in sorted(ALL_LIMITS)}
     base.update(fields)
     return LimitsConfig.from_dict(base)
 
 
-class LimiterConformance:
-    """What every limiter must do with the ``LimitsConfig`` rates and caps."""
+class LimiterConformance(ConformanceSuite):
+    """What every limiter must do with the ``LimitsConfig`` rates and caps.
+
+    ``LIMITS`` names the limits the limiter enforces (all five by default). A check of a
+    limit left out asserts instead that the limiter refuses it.
+    """
+
+    LIMITS: ClassVar[frozenset[LimitName]] = ALL_LIMITS
 
     @pytest.fixture
     def clock(self) -> FakeClock:
         """A fresh fake clock at time 0."""
         return FakeClock()
+
+    def limiter_or_refusal(
+        self, make_limiter: LimiterFactory, clock: FakeClock, **limits: float
+    ) -> Limiter | None:
+        """The limiter for ``limits`` (all others unlimited); or, if one of them is not in
+        ``LIMITS``, None once the limiter has refused it with a ConfigError naming it."""
+        undeclared = sorted(
+            name for name, value in limits.items() if value and name not in self.LIMITS
+        )
+        if not undeclared:
+            return make_limiter(_limits(**limits), clock)
+        name = undeclared[0]
+        refusal: ConfigError | None = None
+        try:
+            make_limiter(_limits(**limits), clock)
+        except ConfigError as error:
+            refusal = error
+        if refusal is None:
+            pytest.fail(
+                f"the limiter accepted {name}={limits[name]} though "
+                f"{type(self).__name__}.LIMITS leaves {name} out; enforce it and add it to "
+                "LIMITS, or refuse it with a ConfigError naming it, since a limit accepted "
+                "but not enforced misleads users",
+                pytrace=False,
+            )
+        assert name in str(refusal), (
+            f"the ConfigError refusing {name} must name it, so users know what to change: {refusal}"
+        )
+        return None
+
+    def test_declared_limits_are_limits_config_fields(self) -> None:
+        unknown = sorted(set(self.LIMITS) - ALL_LIMITS)
+        assert not unknown, f"LIMITS names {unknown}; the limits are {sorted(ALL_LIMITS)}"
 
     async def test_limiter_follows_the_protocol(
         self, make_limiter: LimiterFactory, clock: FakeClock
@@ -102,7 +158,9 @@ class LimiterConformance:
     async def test_concurrency_is_capped(
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
-        limiter = make_limiter(_limits(max_concurrent_requests=3), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, max_concurrent_requests=3)
+        if limiter is None:
+            return
         inside = 0
         most = 0
         release = asyncio.Event()
@@ -126,7 +184,9 @@ class LimiterConformance:
     async def test_a_failed_request_frees_its_slot(
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
-        limiter = make_limiter(_limits(max_concurrent_requests=1), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, max_concurrent_requests=1)
+        if limiter is None:
+            return
         with pytest.raises(RuntimeError):
             async with limiter.slot("other"):
                 raise RuntimeError("request failed")
@@ -138,7 +198,9 @@ class LimiterConformance:
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
         rate, count = 20.0, 200
-        limiter = make_limiter(_limits(requests_per_second=rate), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, requests_per_second=rate)
+        if limiter is None:
+            return
         for _ in range(count):
             async with limiter.slot("other"):
                 pass
@@ -149,7 +211,9 @@ class LimiterConformance:
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
         rate = 10.0
-        limiter = make_limiter(_limits(requests_per_second=rate), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, requests_per_second=rate)
+        if limiter is None:
+            return
 
         async def worker() -> None:
             for _ in range(10):
@@ -163,7 +227,9 @@ class LimiterConformance:
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
         rate = 10.0
-        limiter = make_limiter(_limits(requests_per_second=rate), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, requests_per_second=rate)
+        if limiter is None:
+            return
         for _ in range(50):
             with pytest.raises(RuntimeError):
                 async with limiter.slot("other"):
@@ -177,7 +243,9 @@ class LimiterConformance:
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
         rate = 1000.0
-        limiter = make_limiter(_limits(write_bytes_per_second=rate), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, write_bytes_per_second=rate)
+        if limiter is None:
+            return
         entered_at: list[float] = []
         for _ in range(10):
             async with limiter.slot("write", 1000):
@@ -190,7 +258,9 @@ class LimiterConformance:
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
         rate = 1000.0
-        limiter = make_limiter(_limits(read_bytes_per_second=rate), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, read_bytes_per_second=rate)
+        if limiter is None:
+            return
         async with limiter.slot("read") as slot:
             assert clock.now == 0.0, "a read of unknown size must not wait before it starts"
             await slot.charge(5000)
@@ -202,7 +272,9 @@ class LimiterConformance:
     async def test_read_limit_does_not_slow_writes(
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
-        limiter = make_limiter(_limits(read_bytes_per_second=100), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, read_bytes_per_second=100)
+        if limiter is None:
+            return
         for _ in range(20):
             async with limiter.slot("write", 1000):
                 pass
@@ -211,7 +283,9 @@ class LimiterConformance:
     async def test_write_limit_does_not_slow_reads(
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
-        limiter = make_limiter(_limits(write_bytes_per_second=100), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, write_bytes_per_second=100)
+        if limiter is None:
+            return
         for _ in range(20):
             async with limiter.slot("read") as slot:
                 await slot.charge(1000)
@@ -221,7 +295,9 @@ class LimiterConformance:
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
         rate = 1000.0
-        limiter = make_limiter(_limits(total_bytes_per_second=rate), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, total_bytes_per_second=rate)
+        if limiter is None:
+            return
         for _ in range(5):
             async with limiter.slot("write", 1000):
                 pass
@@ -232,7 +308,9 @@ class LimiterConformance:
     async def test_an_object_larger_than_a_second_of_rate_still_passes(
         self, make_limiter: LimiterFactory, clock: FakeClock
     ) -> None:
-        limiter = make_limiter(_limits(write_bytes_per_second=100), clock)
+        limiter = self.limiter_or_refusal(make_limiter, clock, write_bytes_per_second=100)
+        if limiter is None:
+            return
         async with asyncio.timeout(5):
             async with limiter.slot("write", 10_000):
                 pass

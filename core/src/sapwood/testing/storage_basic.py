@@ -8,6 +8,7 @@ import pytest
 
 from sapwood.errors import NotFoundError
 from sapwood.storage import Capabilities, ObjectMeta, Storage
+from sapwood.testing._suite import ConformanceSuite
 from sapwood.testing._support import collect, object_keys
 
 __all__ = ["ReadWriteTests"]
@@ -23,7 +24,7 @@ ODD_KEYS: tuple[str, ...] = (
 another key, so folder-backed stores can hold them all."""
 
 
-class ReadWriteTests:
+class ReadWriteTests(ConformanceSuite):
     """get, put, head, get_with_meta, delete and delete_many on single keys."""
 
     async def test_store_follows_the_storage_protocol(self, store: Storage) -> None:

@@ -6,12 +6,13 @@ import asyncio
 import urllib.request
 
 from sapwood.storage import Storage
+from sapwood.testing._suite import ConformanceSuite
 from sapwood.testing._support import assert_refused
 
 __all__ = ["CapabilityTests"]
 
 
-class CapabilityTests:
+class CapabilityTests(ConformanceSuite):
     """Declared capabilities work; undeclared ones are refused with a StorageError."""
 
     async def test_presigned_url(self, store: Storage) -> None:

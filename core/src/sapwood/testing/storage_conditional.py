@@ -9,12 +9,13 @@ import pytest
 
 from sapwood.errors import AlreadyExistsError, NotFoundError, PreconditionFailedError
 from sapwood.storage import ObjectMeta, Storage, Update
+from sapwood.testing._suite import ConformanceSuite
 from sapwood.testing._support import assert_refused
 
 __all__ = ["ConditionalWriteTests"]
 
 
-class ConditionalWriteTests:
+class ConditionalWriteTests(ConformanceSuite):
     """``put(mode="create")`` and ``put(mode=Update(etag))``.
 
     ``RACERS`` writers race for one key; exactly one may win. A backend that declares no

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from sapwood.errors import StorageError
 from sapwood.storage import ByteRange, Storage
+from sapwood.testing._suite import ConformanceSuite
 from sapwood.testing._support import digest, sample_bytes
 
 __all__ = ["LargeObjectTests"]
@@ -13,7 +14,7 @@ __all__ = ["LargeObjectTests"]
 MIB = 1024 * 1024
 
 
-class LargeObjectTests:
+class LargeObjectTests(ConformanceSuite):
     """A ``LARGE_OBJECT_SIZE`` object (64 MiB by default) round-trips, whole and ranged.
 
     A subclass may lower ``LARGE_OBJECT_SIZE`` for a slow emulator, saying why.

@@ -6,6 +6,7 @@ import random
 from typing import ClassVar
 
 from sapwood.storage import CommonPrefix, ObjectMeta, Storage
+from sapwood.testing._suite import ConformanceSuite
 from sapwood.testing._support import (
     assert_refused,
     collect,
@@ -36,7 +37,7 @@ ORDER_KEYS: tuple[str, ...] = (
 """Already in code-point order (UTF-8 byte order), which every listing must follow."""
 
 
-class ListingTests:
+class ListingTests(ConformanceSuite):
     """``list(prefix, delimiter, start_after)``.
 
     ``MANY_KEYS`` keys are written ``WRITE_CONCURRENCY`` at a time to cross the 1,000-key

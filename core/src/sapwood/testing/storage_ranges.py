@@ -6,6 +6,7 @@ import pytest
 
 from sapwood.errors import NotFoundError, StorageError
 from sapwood.storage import ByteRange, Storage
+from sapwood.testing._suite import ConformanceSuite
 from sapwood.testing._support import sample_bytes
 
 __all__ = ["ByteRangeTests"]
@@ -28,7 +29,7 @@ RANGE_CASES: tuple[tuple[str, ByteRange, slice], ...] = (
 )
 
 
-class ByteRangeTests:
+class ByteRangeTests(ConformanceSuite):
     """Ranged reads; a backend without ``byte_ranges`` either emulates them exactly or
     refuses with a StorageError."""
 

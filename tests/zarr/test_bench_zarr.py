@@ -1,0 +1,43 @@
+"""The Zarr benchmark's workload at tiny sizes, so CI keeps it working (correctness only:
+timings are for tests/benchmarks/bench_zarr.py to report, never to assert)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytest.importorskip("zarr")
+
+import sapwood
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_zarr.py"
+
+
+def load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_zarr", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sapwood_workload_writes_commits_and_reads_back(tmp_path: Path) -> None:
+    bench = load_bench()
+    folder = tmp_path / "repo"
+    figures = bench.run_workload("sapwood", str(folder), chunks=30, chunk_elements=4)
+    assert figures["chunks"] == 30
+    assert {"write", "commit", "read"} <= figures.keys()
+    repo = sapwood.Repository.open(str(folder))
+    assert len(list(repo.branch("main").log())) == 2  # the root commit and the write
+    chunk_paths = [o.path for o in repo.branch("main").list_objects(prefix="data/c/")]
+    assert len(chunk_paths) == 30
+
+
+def test_bench_knows_both_workloads() -> None:
+    bench = load_bench()
+    assert bench.WORKLOADS["a"][0] == 1_000
+    assert bench.WORKLOADS["b"][0] == 100_000
