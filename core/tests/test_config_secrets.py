@@ -113,3 +113,58 @@ def test_a_long_value_is_shortened_in_errors() -> None:
         convert_config({"region_hint": "x" * 500}, PluginExtra)
     assert "x" * 100 not in str(caught.value)
     assert "..." in str(caught.value)
+
+
+def test_a_sas_signature_in_a_url_query_is_masked() -> None:
+    config = ObjectStoreConfig.from_url(f"az://container/p?sv=2024-01-01&sig={SECRET}&se=2030")
+    for text in renderings(config):
+        assert SECRET not in text
+        assert "2024-01-01" in text
+
+
+def test_secrets_inside_nested_values_are_masked() -> None:
+    config = ObjectStoreConfig(
+        object_store="s3",
+        bucket="b",
+        extra={
+            "headers": {"X-Custom": f"Bearer {SECRET}"},
+            "sources": [f"https://acct.blob.core.windows.net/c?sv=1&sig={SECRET}"],
+            "conn": f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={SECRET}",
+            "mirror": f"https://user:{SECRET}@mirror.example.com/data",
+            "page_size": "1000",
+        },
+    )
+    for text in renderings(config):
+        assert SECRET not in text
+        assert "AccountName=acct" in text
+        assert "mirror.example.com" in text
+        assert "1000" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"s3://AKIAUSER:{SECRET}@bucket/p", f"gs://user:{SECRET}@bucket", f"az://user:{SECRET}@c"],
+)
+def test_user_info_in_a_url_is_refused_without_showing_it(url: str) -> None:
+    with pytest.raises(ConfigError, match="user info") as caught:
+        ObjectStoreConfig.from_url(url)
+    assert SECRET not in str(caught.value)
+
+
+def test_user_info_in_an_endpoint_is_refused_without_showing_it() -> None:
+    with pytest.raises(ConfigError, match="user info") as caught:
+        ObjectStoreConfig(object_store="s3", endpoint_url=f"http://u:{SECRET}@127.0.0.1:9000")
+    assert SECRET not in str(caught.value)
+    with pytest.raises(ConfigError) as again:
+        ObjectStoreConfig.from_url("s3://b", endpoint_url=f"http://u:{SECRET}@127.0.0.1:9000")
+    assert SECRET not in str(again.value)
+
+
+def test_a_config_error_never_echoes_a_nested_secret() -> None:
+    with pytest.raises(ConfigError) as caught:
+        ObjectStoreConfig.from_url("s3://bucket/p", region={"password": SECRET})
+    with pytest.raises(ConfigError) as other:
+        ObjectStoreConfig.from_url("s3://bucket/p", region=[f"Bearer {SECRET}"])
+    for error in (caught.value, other.value):
+        assert SECRET not in str(error)
+        assert SECRET not in repr(error)

@@ -168,9 +168,33 @@ class EngineMachine(RuleBasedStateMachine):
             reachable |= self.ancestors(head)
         return [c for c in self.commits if c in reachable]
 
-    def merge_base(self, left: str, right: str) -> str | None:
-        common = self.ancestors(left) & self.ancestors(right)
-        return max(common, key=lambda c: self.commits[c].time) if common else None
+    def reach(self, head: str) -> tuple[set[str], bool]:
+        """What a merge-base search sees from ``head``: its kept history plus the expired
+        commits at its edge that GC has not removed (the walk stops at them), and whether
+        expiry cut the history at all."""
+        seen = {head}
+        stack = [head]
+        cut = False
+        while stack:
+            for parent in self.commits[stack.pop()].parents:
+                if parent in seen:
+                    continue
+                if parent in self.expired or parent in self.gone:
+                    cut = True
+                    if parent in self.gone:
+                        continue
+                    seen.add(parent)
+                    continue
+                seen.add(parent)
+                stack.append(parent)
+        return seen, cut
+
+    def merge_base(self, left: str, right: str) -> tuple[str | None, bool]:
+        """The newest common commit, and whether the search met a cut in history."""
+        (mine, left_cut), (theirs, right_cut) = self.reach(left), self.reach(right)
+        common = mine & theirs
+        base = max(common, key=lambda c: self.commits[c].time) if common else None
+        return base, left_cut or right_cut
 
     def files(self, commit: str | None) -> Files:
         return {} if commit is None else self.commits[commit].files
@@ -271,7 +295,12 @@ class EngineMachine(RuleBasedStateMachine):
             assert result.id == dest_head
             event("merge: already merged")
             return
-        base = self.merge_base(source_head, dest_head)
+        base, cut = self.merge_base(source_head, dest_head)
+        if base is None and cut:
+            with pytest.raises(ConflictError, match="expire_snapshots cut it"):
+                self.run(self.repo.branch(source).merge_into(dest, strategy=strategy))
+            event("merge: base expired and collected, refused")
+            return
         merged, conflicts = three_way(
             self.files(base), self.files(source_head), self.files(dest_head)
         )

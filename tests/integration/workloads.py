@@ -207,3 +207,62 @@ def crash_stream(job: Job, acks: Connection) -> None:
                 side.create(commit.id, exist_ok=True)
                 side.reset_to(commit.id)
                 acks.send(("branch", side.id, commit.id))
+
+
+# -- garbage collection beside copy/commit loops ---------------------------------------------
+
+GC_DONE_PREFIX: Final = "gc-race-done-"
+"""A copier creates the branch ``GC_DONE_PREFIX + worker`` when it has finished."""
+GC_RACE_WORKERS: Final = 4
+"""Workers of :func:`gc_or_copy`: one collector and the rest copiers."""
+
+
+def copied_path(worker: int, number: int) -> str:
+    """Where copier ``worker`` puts its ``number``-th copy on main."""
+    return f"copies/w{worker}/c{number:03d}.bin"
+
+
+def copied_content(worker: int, number: int) -> bytes:
+    """The content copier ``worker`` uploads to its scratch branch in round ``number`` (large
+    enough to be a blob of its own, not inlined in a manifest)."""
+    return hashlib.sha256(f"{worker}:{number}".encode()).digest() * 64
+
+
+def gc_or_copy(job: Job, barrier: Barrier) -> int:
+    """Worker 0 collects garbage in a loop, with a cutoff in the future (so everything no
+    ref or lease protects goes at once) until every copier has finished; the others, each
+    round: upload to a scratch branch, commit, stage a copy of that object on main, delete
+    the scratch branch (the copy is now the only thing referring to the blob), upload a
+    fresh blob too, and commit. The number of collections or commits made."""
+    from datetime import UTC, datetime, timedelta
+
+    worker = job.worker
+    with job.target.open() as repo:
+        barrier.wait(BARRIER_TIMEOUT_SECONDS)
+        if worker == 0:
+            copiers = {f"{GC_DONE_PREFIX}{w}" for w in range(1, GC_RACE_WORKERS)}
+            runs = 0
+            while True:
+                finished = {b.id for b in repo.list_branches(prefix=GC_DONE_PREFIX)}
+                repo.garbage_collect(datetime.now(UTC) + timedelta(days=1))
+                runs += 1
+                if copiers <= finished:
+                    return runs
+        main = repo.branch("main")
+        made = 0
+        try:
+            for number in range(job.commits):
+                scratch = repo.branch(f"scratch-w{worker}-{number}").create("main")
+                scratch.upload(copied_content(worker, number), f"scratch/{number}.bin")
+                scratch.commit_changes("scratch")
+                with main.transaction(f"copy {worker}/{number}") as session:
+                    source = f"scratch/{number}.bin"
+                    session.copy_object(scratch.id, source, copied_path(worker, number))
+                    scratch.delete()
+                    fresh = f"fresh/w{worker}/{number}.bin"
+                    session.upload(copied_content(worker, -number - 1), fresh)
+                    time.sleep(random.uniform(0, 0.02))  # let a collection run in between
+                made += 1
+        finally:  # also on failure, so the collector stops
+            repo.branch(f"{GC_DONE_PREFIX}{worker}").create("main")
+        return made

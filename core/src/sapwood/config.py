@@ -52,6 +52,7 @@ __all__ = [
     "convert_config",
     "looks_secret",
     "mask_secrets",
+    "mask_text",
 ]
 
 Format = Literal["json", "toml", "yaml", "msgpack"]
@@ -62,8 +63,24 @@ _PATH_PART = re.compile(r"\.(?P<field>[^.\[]+)|\[(?P<index>\d+)\]|\[(?P<key>\.\.
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
 _SECRET_HINT = re.compile(
-    r"key|secret|token|password|credential|sas|private|connection_string|signature",
+    r"key|secret|token|passw|pwd|credential|sas|private|connection_?string|signature|"
+    r"authori[sz]ation|cookie|(?:^|[^a-z])sig(?:$|[^a-z])",
     re.IGNORECASE,
+)
+_SECRET_IN_TEXT = (
+    # user info in a URL: scheme://user:password@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s]+@"), r"\1***@"),
+    # Authorization header values
+    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s,;'\"]+"), r"\1 ***"),
+    # name=value pairs of query strings (SAS sig=...) and connection strings (AccountKey=...)
+    (
+        re.compile(
+            r"(?i)((?:^|[?&;\s])(?:sig|key|[a-z0-9_.\-]*(?:secret|token|passw|pwd|credential|"
+            r"signature|account_?key|access_?key|shared_?access_?key|private_?key|api_?key)"
+            r"[a-z0-9_.\-]*)=)[^&;\s'\"]+"
+        ),
+        r"\1***",
+    ),
 )
 
 _CONVERTING: ContextVar[bool] = ContextVar("sapwood_config_converting", default=False)
@@ -78,8 +95,18 @@ def looks_secret(name: str) -> bool:
     return bool(_SECRET_HINT.search(name))
 
 
+def mask_text(text: str) -> str:
+    """``text`` with the secrets it may carry hidden: user info in URLs, ``Bearer``/``Basic``
+    header values, and secret-looking ``name=value`` pairs (a SAS ``sig=``, a connection
+    string's ``AccountKey=``)."""
+    for pattern, replacement in _SECRET_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def mask_secrets(value: object) -> object:
-    """A copy of nested dicts and lists with the value of every secret-looking key as ``***``."""
+    """A copy of nested dicts and lists with the value of every secret-looking key as
+    ``***``, and secrets inside other strings hidden (see :func:`mask_text`)."""
     if isinstance(value, Mapping):
         return {
             key: "***" if looks_secret(str(key)) else mask_secrets(item)
@@ -87,6 +114,8 @@ def mask_secrets(value: object) -> object:
         }
     if isinstance(value, list | tuple):
         return type(value)(mask_secrets(item) for item in value)
+    if isinstance(value, str):
+        return mask_text(value)
     return value
 
 
@@ -131,7 +160,8 @@ def _config_error(
         reason = reason.replace(repr(found), "***")
         shown = f"; found a value of type {type(found).__name__} (hidden)"
     else:
-        shown = f"; found {_short_repr(found)} (type {type(found).__name__})"
+        shown = f"; found {_short_repr(mask_secrets(found))} (type {type(found).__name__})"
+    reason = mask_text(reason)
     where = f"{what}.{path}" if path else what
     _, _, below_class = what.partition(".")
     field_path = ".".join(part for part in (below_class, path) if part)
@@ -455,13 +485,23 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
     """URL scheme -> backend name, filled from the plugins' registrations (a live view of
     :data:`sapwood.schemes.URL_SCHEMES`)."""
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.endpoint_url and "@" in urlsplit(self.endpoint_url).netloc:
+            raise ConfigError(
+                f"endpoint_url {_masked_url(self.endpoint_url)!r} carries user info; pass "
+                "credentials as store credentials (StaticCredentials), never in a URL, which "
+                "ends up in logs and error messages",
+                field="endpoint_url",
+            )
+
     def __repr__(self) -> str:
         shown = mask_secrets(self.extra)
         parts = [f"object_store={self.object_store!r}"]
         for name in ("bucket", "prefix", "region", "endpoint_url"):
             value = getattr(self, name)
             if value:
-                parts.append(f"{name}={value!r}")
+                parts.append(f"{name}={mask_text(str(value))!r}")
         for name in ("anonymous", "allow_http"):
             if getattr(self, name):
                 parts.append(f"{name}=True")
@@ -477,7 +517,7 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         for name in ("bucket", "prefix", "region", "endpoint_url", "anonymous", "allow_http"):
             value = getattr(self, name)
             if value:
-                shown.append((name, value))
+                shown.append((name, mask_text(value) if isinstance(value, str) else value))
         if self.extra:
             shown.append(("extra", mask_secrets(self.extra)))
         return shown
@@ -510,6 +550,14 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
                 )
             fields["prefix"] = location
         else:
+            # abfs://CONTAINER@ACCOUNT.dfs... puts a container, not user info, before "@".
+            if parts.password is not None or ("@" in parts.netloc and object_store != "azure"):
+                raise ConfigError(
+                    f"{_masked_url(url)!r} carries user info before its bucket; pass "
+                    "credentials as store credentials (StaticCredentials), never in a URL, "
+                    "which ends up in logs and error messages",
+                    field="url",
+                )
             if not parts.netloc:
                 raise ConfigError(
                     f"{_masked_url(url)!r} names no bucket; "
@@ -556,10 +604,12 @@ def _masked_url(url: str) -> str:
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
     query = [
-        (key, "***" if looks_secret(key) else value)
+        (key, "***" if looks_secret(key) else mask_text(value))
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     ]
-    shown = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
+    if "@" in parts.netloc:
+        netloc = f"***@{netloc}"
+    shown = f"{parts.scheme}://{netloc}{mask_text(parts.path)}" if parts.scheme else parts.path
     return f"{shown}?{urlencode(query, safe='*')}" if query else shown
 
 

@@ -18,6 +18,9 @@ __all__ = [
     "GarbageCollectionSummary",
     "ObjectInfo",
     "PathType",
+    "Problem",
+    "ProblemObject",
+    "VerificationReport",
 ]
 
 ChangeType: TypeAlias = Literal["added", "removed", "changed", "conflict"]
@@ -92,3 +95,37 @@ class GarbageCollectionSummary(msgspec.Struct, frozen=True, kw_only=True):
         return (
             self.snapshots_deleted + self.manifests_deleted + self.blobs_deleted + self.refs_deleted
         )
+
+
+ProblemObject: TypeAlias = Literal["ref", "snapshot", "index", "pack", "range", "blob"]
+"""What kind of stored object a :class:`Problem` is about."""
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    """One missing or damaged object found by ``repo.verify()``.
+
+    ``commits`` are the commits that refer to the object (for a commit: its children),
+    ``refs`` the branches and tags (``"branch main"``, ``"tag v1"``) whose histories reach
+    it, so what is affected can be told at a glance.
+    """
+
+    kind: Literal["missing", "damaged"]
+    object_type: ProblemObject
+    key: str
+    detail: str
+    commits: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+
+
+class VerificationReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``repo.verify()`` checked and found."""
+
+    commits_checked: int
+    objects_checked: int
+    bytes_checked: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is missing or damaged."""
+        return not self.problems

@@ -66,8 +66,11 @@ async def test_branches_move_only_from_the_state_read(
     assert await refs.branch_names() == ["main"]
     with pytest.raises(RefNotFoundError, match="existing branches: main"):
         await refs.read_branch("feature/x")
+    assert await refs.was_deleted("feature/x") == "branch"
+    assert await refs.was_deleted("main") is None
     await refs.create_branch("feature/x", B)
     assert (await refs.read_branch("feature/x")).snapshot == B
+    assert await refs.was_deleted("feature/x") is None
 
 
 async def test_sequence_files_list_newest_first(memory_store: MemoryStorage) -> None:

@@ -116,6 +116,32 @@ async def test_secret_looking_settings_are_never_stored(memory_name: str) -> Non
     assert not await AsyncRepository.exists(f"memory://{memory_name}")
 
 
+@pytest.mark.parametrize(
+    ("prefix", "extra"),
+    [
+        ("https://acct.blob.core.windows.net/c/?sv=1&sig=hush-sig", {}),
+        ("s3://public/", {"options": {"nested": [{"client_secret": "hush"}]}}),
+        ("s3://public/", {"conn": "AccountName=a;AccountKey=hush"}),
+        ("s3://public/", {"sig": "hush"}),
+        ("s3://public/", {"mirror": "https://user:hush@example.com/x"}),
+    ],
+)
+async def test_secrets_at_any_depth_of_a_container_are_never_stored(
+    tmp_path: Path, prefix: str, extra: dict[str, object]
+) -> None:
+    container = VirtualChunkContainer(
+        name="ext",
+        prefix=prefix,
+        store=ObjectStoreConfig(object_store="memory", bucket="x", extra=extra),
+    )
+    config = RepositoryConfig(virtual_chunk_containers={"ext": container})
+    url = (tmp_path / "repo").as_uri()
+    with pytest.raises(ConfigError, match="never stored") as caught:
+        await AsyncRepository.create(url, config=config)
+    assert "hush" not in str(caught.value)
+    assert not await AsyncRepository.exists(url)
+
+
 async def test_credentials_passed_in_are_not_written(tmp_path: Path) -> None:
     from sapwood.credentials import StaticCredentials
 

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 import sapwood
-from sapwood.errors import InvalidPathError, ObjectNotFoundError, SapwoodError
+from sapwood.errors import IntegrityError, InvalidPathError, ObjectNotFoundError, SapwoodError
 from sapwood.layer import ChaosStorage, MemoryMetrics
 from sapwood.layer.compression import ZSTD_MAGIC
 from sapwood.objectstore import (
@@ -106,9 +106,31 @@ async def test_scopes_separate_objects_and_their_order_matters(client: AsyncObje
     await a.put(b"in a", key="same")
     with pytest.raises(ObjectNotFoundError):
         await b.get("same")
-    assert a.storage_key("same") == "attachments/org.1/project.2/same"
+    assert a.storage_key("same") == "attachments/org.1/project.2/_/same"
     assert client.session(usecase).storage_key("k") == "attachments/_/k"
-    assert client.session(usecase, flag=True).storage_key("k") == "attachments/flag.true/k"
+    assert client.session(usecase, flag=True).storage_key("k") == "attachments/flag.true/_/k"
+
+
+async def test_a_key_cannot_reach_into_another_scope(
+    client: AsyncObjectClient, now: FakeNow
+) -> None:
+    usecase = Usecase("attachments")
+    outer = client.session(usecase, org=42)
+    inner = client.session(usecase, org=42, project=1337)
+    await inner.put(b"inner report", key="report")
+    await outer.put(b"outer", key="project.1337/report")
+    assert (await inner.get("report")).payload.read() == b"inner report"
+    assert (await outer.get("project.1337/report")).payload.read() == b"outer"
+    await outer.delete("project.1337/report")
+    assert (await inner.get("report")).payload.read() == b"inner report"
+    unscoped = client.session(usecase)
+    await unscoped.put(b"top", key="org.42/_/report")
+    with pytest.raises(ObjectNotFoundError):
+        await outer.get("report")
+    expiring = Usecase("expiring", expiration_policy=TimeToLive(timedelta(minutes=1)))
+    await client.session(expiring, org=42, project=1337).put(b"nested", key="n")
+    now.advance(minutes=2)
+    assert await client.session(expiring, org=42).sweep_expired() == 0  # only its own scope
 
 
 @pytest.mark.parametrize(
@@ -258,6 +280,29 @@ async def test_an_object_not_written_by_the_client_reads_as_not_found(
     await client.layer.put(session.storage_key("raw"), b"foreign")
     with pytest.raises(ObjectNotFoundError, match="not written by an object client"):
         await session.get("raw")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "not json",
+        "[1, 2]",
+        '{"created": "yesterday"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "compression": "lz4"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "expiration": "ttl:1e300"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "expiration": "ttl:nan"}',
+        '{"created": "2024-01-01T00:00:00+00:00", "expiration": 5}',
+        "[" * 50_000 + "]" * 50_000,
+    ],
+)
+async def test_malformed_client_metadata_is_an_integrity_error_naming_the_key(
+    client: AsyncObjectClient, header: str
+) -> None:
+    session = client.session(Usecase("u"), org=1)
+    await client.layer.put(session.storage_key("bad"), b"x", metadata={HEADER_KEY: header})
+    with pytest.raises(IntegrityError, match="'bad'"):
+        await session.get("bad")
+    assert await client.sweep_expired() == 0  # skipped, not fatal
 
 
 async def test_metrics_backend_timeout_and_retries_reach_the_layer(store_url: str) -> None:

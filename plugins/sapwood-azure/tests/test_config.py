@@ -159,3 +159,12 @@ def test_env_lookups_per_request_only_when_something_uses_them(
     monkeypatch.delenv("HTTPS_PROXY")
     (tmp_path / "no-netrc").write_text("machine example login a password b\n")
     assert _trust_env(None) is True
+
+
+def test_a_sas_token_in_the_endpoint_is_refused_without_showing_it() -> None:
+    endpoint = "https://acct.blob.core.windows.net/?sv=2024-01-01&sig=HUSH-SIGNATURE"
+    config = ObjectStoreConfig(object_store="azure", bucket="data", endpoint_url=endpoint)
+    with pytest.raises(ConfigError, match="bearer_token") as caught:
+        resolve_location(config, AzureExtra(), None)
+    assert "HUSH-SIGNATURE" not in str(caught.value)
+    assert "HUSH-SIGNATURE" not in repr(config)

@@ -86,6 +86,7 @@ class Repository(Twin[AsyncRepository]):
     expire_snapshots = awaited(AsyncRepository.expire_snapshots)
     garbage_collect = awaited(AsyncRepository.garbage_collect)
     delete = awaited(AsyncRepository.delete)
+    verify = awaited(AsyncRepository.verify)
 
 
 def repository(

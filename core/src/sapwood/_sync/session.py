@@ -122,3 +122,5 @@ class Session(Reads):
                 )
             )
         )
+
+    use_credentials = called(AsyncSession.use_credentials)

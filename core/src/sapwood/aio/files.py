@@ -176,8 +176,10 @@ class AsyncObjectReader:
         return self._position
 
     async def close(self) -> None:
-        """Close the reader, dropping the chunks it kept."""
+        """Close the reader, releasing the bytes it kept for the next read (a closed
+        handle that is still referenced holds no data)."""
         self._closed = True
+        self._block = b""
         self._content.close()
 
     async def __aenter__(self) -> Self:
@@ -359,7 +361,8 @@ class AsyncTextReader:
         await self.binary.flush()
 
     async def close(self) -> None:
-        """Close the reader."""
+        """Close the reader, releasing what it buffered."""
+        self._buffer = ""
         await self.binary.close()
 
     async def __aenter__(self) -> Self:

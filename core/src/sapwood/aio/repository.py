@@ -17,20 +17,21 @@ from sapwood.aio.session import AsyncSession
 from sapwood.aio.tag import AsyncTag
 from sapwood.composition import OpenedStore, StoreCredentials, StoreSpec, VirtualCredentials
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
-from sapwood.engine.gc import expire_snapshots, garbage_collect
+from sapwood.engine.gc import Moment, expire_snapshots, garbage_collect
 from sapwood.engine.history import first_parent_as_of
 from sapwood.engine.ids import is_hex_prefix
 from sapwood.engine.lifecycle import delete_repository
 from sapwood.engine.paths import validate_ref_name
 from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
+from sapwood.engine.verify import verify_repository
 from sapwood.errors import (
     ConflictError,
     InvalidRefError,
     RepositoryExistsError,
     RepositoryNotFoundError,
 )
-from sapwood.models import Commit, GarbageCollectionSummary
+from sapwood.models import Commit, GarbageCollectionSummary, VerificationReport
 from sapwood.storage import Capabilities, Storage
 
 __all__ = ["AsyncRepository", "Opener", "StoreCredentials", "StoreSpec", "VirtualCredentials"]
@@ -392,14 +393,20 @@ class AsyncRepository:
         self._branches.clear()
         await self.close()
 
-    async def expire_snapshots(self, older_than: datetime) -> frozenset[str]:
+    async def verify(self, *, check_content: bool = True) -> VerificationReport:
+        """Check every object the branches and tags reach (``fsck``): a report of what is
+        missing or damaged and through which commits and refs it is reachable. With
+        ``check_content=False`` blobs are only checked to exist, not read and hashed."""
+        return await verify_repository(self.engine, check_content=check_content)
+
+    async def expire_snapshots(self, older_than: Moment) -> frozenset[str]:
         """Cut commits older than ``older_than`` that no branch or tag points at out of
         history (log, ``~``/``^`` and merges stop there); the ids newly expired. Nothing
         is deleted until :meth:`garbage_collect`."""
         return await expire_snapshots(self.engine, older_than)
 
     async def garbage_collect(
-        self, older_than: datetime, dry_run: bool = False
+        self, older_than: Moment, dry_run: bool = False
     ) -> GarbageCollectionSummary:
         """Delete snapshots, manifests and blobs no branch or tag can reach, except those
         stored at or after ``older_than`` (so writers in flight stay safe); with

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
@@ -16,9 +17,11 @@ from sapwood.aio.files import (
 )
 from sapwood.aio.reads import AsyncReads
 from sapwood.engine import staging
+from sapwood.engine.leases import StagingLease
 from sapwood.engine.paths import validate_path, validate_prefix
 from sapwood.engine.staging import object_info
 from sapwood.errors import (
+    IntegrityError,
     NothingToCommitError,
     ObjectExistsError,
     ObjectNotFoundError,
@@ -29,7 +32,12 @@ from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
     from sapwood.aio.reference import RefLike
-    from sapwood.aio.repository import AsyncRepository, Opener
+    from sapwood.aio.repository import (
+        AsyncRepository,
+        Opener,
+        StoreCredentials,
+        VirtualCredentials,
+    )
     from sapwood.engine.content import ContentWriter, WrittenContent
     from sapwood.engine.format import Entry
     from sapwood.engine.manifests import Tree
@@ -89,6 +97,7 @@ class AsyncSession(AsyncReads):
         self._exclusive: set[str] = set()
         self._tree: tuple[bytes, Tree] | None = None
         self._open_lock: asyncio.Lock | None = None
+        self._lease: StagingLease | None = None
 
     # -- identity and state (no I/O) -------------------------------------------------------
 
@@ -157,6 +166,7 @@ class AsyncSession(AsyncReads):
         self._exclusive = state.get("exclusive", set())
         self._tree = None
         self._open_lock = None
+        self._lease = None
 
     def _overlay(self, staged: AsyncSession) -> None:
         """Lay a copy of ``staged``'s changes over this read-only session's commit (a
@@ -318,6 +328,13 @@ class AsyncSession(AsyncReads):
                 "repo.writable_session(branch) to change objects"
             )
 
+    async def _staging_lease(self) -> StagingLease:
+        """This session's lease, which keeps what its staged changes refer to from garbage
+        collection (see :mod:`sapwood.engine.leases`)."""
+        if self._lease is None:
+            self._lease = StagingLease((await self._engine()).layer)
+        return self._lease
+
     async def _new_entry(
         self,
         path: str,
@@ -325,7 +342,12 @@ class AsyncSession(AsyncReads):
         content_type: str | None,
         metadata: dict[str, str] | None,
     ) -> Entry:
-        return staging.new_entry(await self._engine(), path, written, content_type, metadata)
+        engine = await self._engine()
+        if written.chunks is not None and written.size <= engine.policy.chunk_threshold:
+            # Not chunked: its one blob was written now (never skipped as already known),
+            # after the lease's anchor, which therefore covers it.
+            (await self._staging_lease()).note_written(c.id for c in written.chunks)
+        return staging.new_entry(engine, path, written, content_type, metadata)
 
     def _known_chunks_loader(self, path: str) -> Callable[[], Awaitable[list[bytes]]]:
         async def load() -> list[bytes]:
@@ -352,7 +374,9 @@ class AsyncSession(AsyncReads):
             self._exclusive.discard(path)
 
     async def _content_writer(self, path: str) -> ContentWriter:
-        return staging.content_writer(await self._engine(), self._known_chunks_loader(path))
+        engine = await self._engine()
+        await (await self._staging_lease()).anchor()
+        return staging.content_writer(engine, self._known_chunks_loader(path))
 
     async def _writer(
         self,
@@ -492,6 +516,11 @@ class AsyncSession(AsyncReads):
         if source is None:
             raise ObjectNotFoundError(f"no object at {from_path!r} in {from_reference!r}")
         entry = staging.copied_entry(await self._engine(), source, target)
+        if entry.chunks and await (await self._staging_lease()).hold(c.id for c in entry.chunks):
+            raise IntegrityError(
+                f"cannot copy {from_path!r} from {from_reference!r}: its data is no longer in "
+                "the store (garbage collection deleted it, or it was removed outside sapwood)"
+            )
         self._stage(target, entry)
         return object_info(entry)
 
@@ -516,6 +545,7 @@ class AsyncSession(AsyncReads):
         if path is None:
             self._changes.clear()
             self._exclusive.clear()
+            await self._release_lease()
             return
         folder = path.rstrip("/") + "/"
         for staged in [p for p in self._changes if p == path or p.startswith(folder)]:
@@ -526,6 +556,11 @@ class AsyncSession(AsyncReads):
         """Drop every staged change (blobs already written become garbage for GC)."""
         self._changes.clear()
         self._exclusive.clear()
+        await self._release_lease()
+
+    async def _release_lease(self) -> None:
+        if self._lease is not None and not self._changes:
+            await self._lease.release()
 
     # -- committing, forks ------------------------------------------------------------------
 
@@ -567,24 +602,54 @@ class AsyncSession(AsyncReads):
             metadata=checked,
             author=repository.author,
             exclusive=frozenset(self._exclusive & staged.keys()),
+            lease=await self._staging_lease(),
         )
         for path, entry in staged.items():
             if path in self._changes and self._changes[path] is entry:
                 del self._changes[path]
                 self._exclusive.discard(path)
         self._snapshot = raw
+        await self._release_lease()
         return commit
 
-    def fork(self) -> AsyncSession:
+    def fork(self, *, with_credentials: bool = True) -> AsyncSession:
         """A writable copy with nothing staged, on the same base, that pickles for another
-        process; bring its changes back with :meth:`merge`."""
+        process; bring its changes back with :meth:`merge`.
+
+        Its pickle carries what the repository was opened with, credentials included (in
+        clear, as pickles are). With ``with_credentials=False`` it carries none: the worker
+        then finds credentials as any opener does (environment, config file, the backend's
+        default chain), or is given them with :meth:`use_credentials`."""
         self._check_writable()
         if self._repository is None:
             raise SapwoodError("use the session once (or await session.repository()) to fork")
         forked = AsyncSession(
             self._repository, self._snapshot, branch=self._branch, read_only=False, fork=True
         )
+        if not with_credentials:
+            forked._opener = dataclasses.replace(
+                forked._opener, credentials=None, virtual_credentials=None
+            )
         return forked
+
+    def use_credentials(
+        self,
+        store_credentials: StoreCredentials = None,
+        virtual_chunk_credentials: VirtualCredentials = None,
+    ) -> None:
+        """Open this session's repository with these credentials instead of those it was
+        pickled with (say, a fork unpickled in a worker that has its own); only before the
+        session has opened its repository there."""
+        if self._repository is not None:
+            raise SapwoodError(
+                "this session's repository is open already; give credentials to a session "
+                "unpickled in another process before its first use"
+            )
+        self._opener = dataclasses.replace(
+            self._opener,
+            credentials=store_credentials,
+            virtual_credentials=virtual_chunk_credentials,
+        )
 
     async def merge(self, *forks: AsyncSession) -> None:
         """Fold the staged changes of ``forks`` into this session.

@@ -20,6 +20,7 @@ from typing import Final
 
 from sapwood.engine.diff import diff_trees
 from sapwood.engine.format import Entry, Snapshot
+from sapwood.engine.leases import StagingLease
 from sapwood.engine.merge import conflict_error, same
 from sapwood.engine.repo import Engine
 from sapwood.errors import ConflictError, ObjectExistsError, PreconditionFailedError
@@ -110,11 +111,39 @@ async def commit_to_branch(
     message: str,
     metadata: Mapping[str, str],
     author: str,
+    lease: StagingLease | None = None,
 ) -> tuple[bytes, Snapshot]:
-    """Commit what ``prepare`` returns for the branch's head, retrying when it moved."""
+    """Commit what ``prepare`` returns for the branch's head, retrying when it moved.
+
+    Before the branch moves, every blob the changes refer to is leased and checked (see
+    :mod:`sapwood.engine.leases`): with ``lease``, the staging session's own (kept, the
+    caller drops it); otherwise one for this operation alone (a merge, a revert), dropped
+    at the end."""
+    own = lease is None
+    held = lease if lease is not None else StagingLease(engine.layer, transient=True)
+    try:
+        return await _commit_attempts(
+            engine, branch, prepare, held, message=message, metadata=metadata, author=author
+        )
+    finally:
+        if own:
+            await held.release()
+
+
+async def _commit_attempts(
+    engine: Engine,
+    branch: str,
+    prepare: Callable[[bytes], Awaitable[Prepared]],
+    lease: StagingLease,
+    *,
+    message: str,
+    metadata: Mapping[str, str],
+    author: str,
+) -> tuple[bytes, Snapshot]:
     for attempt in range(MAX_ATTEMPTS):
         state = await engine.refs.read_branch(branch)
         changes, extra_parents = await prepare(state.snapshot)
+        await lease.secure(changes, extra_parents)
         head = await engine.snapshots.read(state.snapshot)
         parents = [head, *[await engine.snapshots.read(p) for p in extra_parents]]
         tree = await engine.tree(state.snapshot)

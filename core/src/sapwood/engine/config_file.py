@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from sapwood.config import RepositoryConfig
+import msgspec
+
+from sapwood.config import RepositoryConfig, mask_text
 from sapwood.engine.format import RepositoryDocument, decode_document, encode_document
 from sapwood.engine.keys import CONFIG_KEY
 from sapwood.errors import AlreadyExistsError, ConfigError, NotFoundError, RepositoryExistsError
@@ -20,21 +22,49 @@ from sapwood.layer import ObjectLayer
 __all__ = ["check_no_credentials", "read_document", "write_document"]
 
 _SECRET: Final = re.compile(
-    r"secret|token|password|passwd|credential|sas|account_key|access_key|private_key",
+    r"secret|token|password|passwd|credential|sas|account_key|access_key|private_key|"
+    r"signature|authori[sz]ation|connection_?string|(?:^|[^a-z])sig(?:$|[^a-z])",
     re.IGNORECASE,
+)
+_REFUSAL: Final = (
+    "credentials are never stored with a repository: pass them as virtual_chunk_credentials "
+    "(or store credentials) when opening it"
 )
 
 
+def _secrets_in(value: object, path: str) -> str | None:
+    """The path of the first secret-looking key or value at or below ``value``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if _SECRET.search(str(key)):
+                return where
+            found = _secrets_in(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _secrets_in(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    elif isinstance(value, str) and mask_text(value) != value:
+        return path
+    return None
+
+
 def check_no_credentials(config: RepositoryConfig) -> None:
-    """Refuse a config that would write something secret-looking to storage."""
+    """Refuse a config that would write something secret-looking to storage: a setting
+    named like a credential at any depth, or a value carrying one (user info in a URL, a
+    SAS ``sig=``, a connection string's ``AccountKey=``, a ``Bearer`` token)."""
     for name, container in (config.virtual_chunk_containers or {}).items():
-        for key in container.store.extra:
-            if _SECRET.search(key):
+        stored = msgspec.to_builtins(container)
+        for key, value in stored.items():
+            found = _secrets_in(value, f"virtual_chunk_containers.{name}.{key}")
+            if found is not None:
                 raise ConfigError(
-                    f"virtual chunk container {name!r} has a setting {key!r} that looks like a "
-                    "credential; credentials are never stored with a repository: pass them as "
-                    "virtual_chunk_credentials when opening it",
-                    field=f"virtual_chunk_containers.{name}.store.extra.{key}",
+                    f"virtual chunk container {name!r} has a setting ({found}) that looks like "
+                    f"or carries a credential; {_REFUSAL}",
+                    field=found,
                 )
 
 

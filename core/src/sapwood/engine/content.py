@@ -182,6 +182,10 @@ class ContentReader:
         """The object's size in bytes."""
         return self.entry.size
 
+    def close(self) -> None:
+        """Drop the chunks kept for the next read (a later read fetches them again)."""
+        self._recent.clear()
+
     async def read(self, start: int = 0, stop: int | None = None) -> bytes:
         """Bytes ``[start, stop)``, clipped to the object."""
         size = self.entry.size
@@ -219,7 +223,3 @@ class ContentReader:
         self.chunks_fetched += 1
         self._recent[index] = data
         return data
-
-    def close(self) -> None:
-        """Drop the chunks kept for the next read (reading again fetches them anew)."""
-        self._recent.clear()

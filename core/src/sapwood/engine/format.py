@@ -12,7 +12,7 @@ keys and in the public API.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal, TypeAlias, TypeVar
+from typing import Annotated, Final, Literal, TypeAlias, TypeVar
 
 import msgspec
 
@@ -202,15 +202,25 @@ class Snapshot(msgspec.Struct, array_like=True, frozen=True):
 class RefPointer(msgspec.Struct, frozen=True, omit_defaults=True):
     """The content of a ref file: the snapshot it points at, or a deletion marker."""
 
-    snapshot: str = ""
+    snapshot: Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9a-f]{64})?\Z")] = ""
+    """A snapshot id in lowercase hex (empty only in a deletion marker)."""
     deleted: bool = False
+
+    def snapshot_id(self, what: str) -> bytes:
+        """The raw id this pointer names; IntegrityError naming ``what`` if it names none."""
+        if not self.snapshot:
+            raise IntegrityError(
+                f"{what} names no snapshot and is not a deletion marker; the ref is damaged: "
+                "reset it to a known commit or delete it"
+            )
+        return bytes.fromhex(self.snapshot)
 
 
 class RepositoryDocument(msgspec.Struct, frozen=True, kw_only=True):
     """``config.json``: the format, how refs move, and the stored :class:`RepositoryConfig`
     (never a credential)."""
 
-    format_version: int
+    format_version: Annotated[int, msgspec.Meta(ge=1)]
     ref_mode: RefMode
     created_at: datetime
     config: RepositoryConfig = msgspec.field(default_factory=RepositoryConfig)
@@ -252,12 +262,35 @@ def decode_object(kind: bytes, data: bytes, what: str) -> Snapshot | list[Entry]
     body = _body(kind, data, what)
     try:
         if kind == KIND_SNAPSHOT:
-            return _SNAPSHOT_DECODER.decode(body)
+            snapshot = _SNAPSHOT_DECODER.decode(body)
+            if snapshot.ranges is not None:
+                _check_table(snapshot.ranges, what)
+            return snapshot
         if kind == KIND_RANGE:
             return _RANGE_DECODER.decode(body)
-        return _INDEX_DECODER.decode(body)
-    except msgspec.DecodeError as exc:
+        return _check_table(_INDEX_DECODER.decode(body), what)
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise IntegrityError(f"{what} could not be decoded: {exc}") from None
+
+
+def _check_table(table: RangeTable, what: str) -> RangeTable:
+    """``table`` if its columns agree with each other; IntegrityError otherwise (a
+    well-formed object that only a faulty or hostile writer could have made)."""
+    count = len(table.firsts)
+    columns = (table.lasts, table.counts, table.pack_of, table.offsets, table.lengths)
+    consistent = (
+        all(len(column) == count for column in columns)
+        and len(table.ids) == 32 * count
+        and all(len(pack) == 32 for pack in table.packs)
+        and all(0 <= index < len(table.packs) for index in table.pack_of)
+        and min((*table.counts, *table.offsets, *table.lengths), default=0) >= 0
+    )
+    if not consistent:
+        raise IntegrityError(
+            f"{what} holds an inconsistent range table (its columns disagree); the "
+            "repository is damaged: restore the object from a backup"
+        )
+    return table
 
 
 def encode_document(value: RefPointer | RepositoryDocument) -> bytes:
@@ -269,7 +302,9 @@ def decode_document(data: bytes, into: type[T], what: str) -> T:
     """Parse a JSON document; a malformed one is an IntegrityError naming it."""
     try:
         return msgspec.json.decode(data, type=into)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        raise IntegrityError(f"{what} is not valid: {exc}") from None
+    except SapwoodError as exc:  # a stored config that no longer validates
         raise IntegrityError(f"{what} is not valid: {exc}") from None
 
 

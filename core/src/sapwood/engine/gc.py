@@ -9,6 +9,9 @@ crossing an expired commit, and deletes the other snapshots, manifests and blobs
 anything whose storage timestamp is not older than ``older_than``: a writer in flight has
 written blobs and manifests that no ref reaches yet, and the grace period keeps them safe
 (blobs are rewritten, not skipped, when staged again, which refreshes their age).
+Staged changes are protected whatever their age by their session's lease
+(:mod:`sapwood.engine.leases`): the blobs a lease names are kept, nothing written since a
+fresh lease began is deleted, and nothing written since the collection itself began.
 
 An expired commit's marker outlives its snapshot while a kept commit still names it as a
 parent: that marker is what tells a walk the missing parent was cut on purpose, not lost.
@@ -20,12 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Final
+from datetime import UTC, date, datetime, timedelta
+from typing import Final, TypeAlias
 
-from sapwood.engine.format import Entry, to_micros
+from sapwood.engine.format import Entry, Snapshot, to_micros
 from sapwood.engine.history import walk
 from sapwood.engine.keys import (
     BLOBS,
@@ -35,13 +38,14 @@ from sapwood.engine.keys import (
     expired_key,
     id_from_key,
 )
+from sapwood.engine.leases import GcRun, prune_runs, read_leases
 from sapwood.engine.listing import list_objects
 from sapwood.engine.repo import Engine
-from sapwood.errors import RefNotFoundError
+from sapwood.errors import ConfigError, NotFoundError, RefNotFoundError
 from sapwood.models import GarbageCollectionSummary
 from sapwood.storage import ObjectMeta
 
-__all__ = ["KEEP_SEQUENCE_FILES", "expire_snapshots", "garbage_collect"]
+__all__ = ["KEEP_SEQUENCE_FILES", "Moment", "expire_snapshots", "garbage_collect", "resolve_moment"]
 
 KEEP_SEQUENCE_FILES: Final = 50
 """Sequence-mode branches keep at least this many newest ref files, so a writer that read
@@ -50,14 +54,51 @@ an older one can never write into a number freed by GC."""
 
 logger = logging.getLogger(__name__)
 
+Moment: TypeAlias = datetime | date | str | timedelta
+"""What ``older_than`` accepts: a datetime (naive means UTC), a date (its midnight, UTC),
+an ISO 8601 string (``"2024-01-01"``, ``"2024-01-01T12:00:00+02:00"``), or a timedelta (an
+age: that long before now)."""
+
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def expire_snapshots(engine: Engine, older_than: datetime) -> frozenset[str]:
+def resolve_moment(value: object, what: str = "older_than") -> datetime:
+    """The timezone-aware moment ``value`` names (see :data:`Moment`); ConfigError naming
+    ``what`` for anything else."""
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, timedelta):
+        if value < timedelta(0):
+            raise ConfigError(
+                f"{what} as an age must not be negative (got {value}); pass a timedelta of "
+                "how long ago, or a datetime",
+                field=what,
+            )
+        return datetime.now(UTC) - value
+    if isinstance(value, str):
+        try:
+            return _aware(datetime.fromisoformat(value.strip()))
+        except ValueError:
+            raise ConfigError(
+                f"{what} {value!r} is not an ISO 8601 date or time; write e.g. '2024-01-01' "
+                "or '2024-01-01T12:00:00+00:00', or pass a datetime or a timedelta",
+                field=what,
+            ) from None
+    raise ConfigError(
+        f"{what} takes a datetime, a date, an ISO 8601 string or a timedelta (an age), not "
+        f"{type(value).__name__}",
+        field=what,
+    )
+
+
+async def expire_snapshots(engine: Engine, older_than: Moment) -> frozenset[str]:
     """Mark old commits that no ref points at as expired; the ids newly marked."""
-    limit = to_micros(older_than)
+    moment = resolve_moment(older_than)
+    limit = to_micros(moment)
     heads = set(await engine.refs.all_heads())
     expired = await engine.expired()
     newly: set[bytes] = set()
@@ -76,7 +117,7 @@ async def expire_snapshots(engine: Engine, older_than: datetime) -> frozenset[st
             newly.add(raw)
         stack.extend(p for p in snapshot.parents if p not in expired and p not in seen)
     await asyncio.gather(*(engine.layer.put(expired_key(raw), b"") for raw in newly))
-    logger.info("expired %d commit(s) older than %s", len(newly), older_than.isoformat())
+    logger.info("expired %d commit(s) older than %s", len(newly), moment.isoformat())
     return frozenset(raw.hex() for raw in newly)
 
 
@@ -96,32 +137,102 @@ def _blob_ids(entries: Iterable[Entry]) -> Iterable[bytes]:
             yield chunk.id
 
 
+async def _add(
+    engine: Engine, raw: bytes, snapshot: Snapshot, live: _Live, expired: set[bytes]
+) -> None:
+    """Mark one commit and everything its tree refers to."""
+    live.snapshots.add(raw)
+    live.boundary.update(p for p in snapshot.parents if p in expired)
+    if snapshot.index is not None:
+        live.manifests.add(snapshot.index)
+    table = await engine.snapshots.ranges_of(snapshot)
+    live.manifests.update(table.packs)
+    fresh = [table.ref(i) for i, raw in enumerate(table.id_list()) if raw not in live.ranges]
+    live.ranges.update(r.id for r in fresh)
+    for start in range(0, len(fresh), 64):
+        batch = fresh[start : start + 64]
+        for entries in await engine.manifests.load_ranges(batch):
+            live.blobs.update(_blob_ids(entries))
+
+
 async def _mark(engine: Engine, heads: list[bytes]) -> _Live:
     live = _Live()
     expired = await engine.expired()
     async for raw, snapshot in walk(engine, heads, expired):
-        live.snapshots.add(raw)
-        live.boundary.update(p for p in snapshot.parents if p in expired)
-        if snapshot.index is not None:
-            live.manifests.add(snapshot.index)
-        table = await engine.snapshots.ranges_of(snapshot)
-        live.manifests.update(table.packs)
-        fresh = [table.ref(i) for i, raw in enumerate(table.id_list()) if raw not in live.ranges]
-        live.ranges.update(r.id for r in fresh)
-        for start in range(0, len(fresh), 64):
-            batch = fresh[start : start + 64]
-            for entries in await engine.manifests.load_ranges(batch):
-                live.blobs.update(_blob_ids(entries))
+        await _add(engine, raw, snapshot, live, expired)
     return live
 
 
+async def _mark_more(engine: Engine, roots: Iterable[bytes], live: _Live) -> None:
+    """Add to ``live`` what ``roots`` reach beyond what it holds already (commits made,
+    and commits leased, while the collection was marking)."""
+    expired = await engine.expired()
+    stack = [raw for raw in roots if raw not in live.snapshots]
+    while stack:
+        raw = stack.pop()
+        if raw in live.snapshots:
+            continue
+        try:
+            snapshot = await engine.snapshots.read(raw)
+        except RefNotFoundError:
+            continue
+        await _add(engine, raw, snapshot, live, expired)
+        stack.extend(p for p in snapshot.parents if p not in expired and p not in live.snapshots)
+
+
+async def _still_old(
+    engine: Engine, keys: list[str], old_enough: Callable[[ObjectMeta], bool]
+) -> set[str]:
+    """Those of ``keys`` that still exist and are still old enough to delete."""
+    semaphore = asyncio.Semaphore(32)
+    still: set[str] = set()
+
+    async def check(key: str) -> None:
+        async with semaphore:
+            try:
+                meta = await engine.layer.head(key)
+            except NotFoundError:
+                return
+        if old_enough(meta):
+            still.add(key)
+
+    await asyncio.gather(*(check(key) for key in keys))
+    return still
+
+
 async def garbage_collect(
-    engine: Engine, older_than: datetime, *, dry_run: bool = False
+    engine: Engine, older_than: Moment, *, dry_run: bool = False
 ) -> GarbageCollectionSummary:
     """Delete unreachable objects older than ``older_than``; a summary of what went."""
-    cutoff = _aware(older_than)
+    cutoff = resolve_moment(older_than)
+    if not isinstance(dry_run, bool):
+        raise ConfigError(
+            f"dry_run is True or False, not {dry_run!r} ({type(dry_run).__name__})",
+            field="dry_run",
+        )
+    if dry_run:
+        return await _collect(engine, cutoff, dry_run=True, run=None)
+    async with GcRun(engine.layer) as run:
+        return await _collect(engine, cutoff, dry_run=False, run=run)
+
+
+async def _collect(
+    engine: Engine, older_than: datetime, *, dry_run: bool, run: GcRun | None
+) -> GarbageCollectionSummary:
+    started = datetime.now(UTC)
+    cutoff = min(_aware(older_than), run.started if run is not None else started)
+    # Leases are read after the run record is written and before the heads (a commit
+    # drops its lease only once its branch has moved), and again before deleting.
+    leases = await read_leases(engine.layer, started)
     heads = await engine.refs.all_heads()
-    live = await _mark(engine, heads)
+    stored = {
+        raw for m in await list_objects(engine.layer, SNAPSHOTS) if (raw := id_from_key(m.key))
+    }
+    # A leased commit (a merge's source, say) is kept with all it reaches, as a head is.
+    live = await _mark(engine, [*heads, *sorted((leases.blobs & stored) - set(heads))])
+    live.blobs |= leases.blobs
+    if leases.oldest_anchor is not None:
+        cutoff = min(cutoff, leases.oldest_anchor)
     doomed: list[str] = []
     counts = {"snapshots": 0, "manifests": 0, "blobs": 0, "refs": 0}
     freed = 0
@@ -131,6 +242,7 @@ async def garbage_collect(
         return meta.last_modified is not None and _aware(meta.last_modified) < cutoff
 
     present_snapshots: set[bytes] = set()
+    candidates: list[tuple[ObjectMeta, str]] = []
     for prefix, keep, kind in (
         (SNAPSHOTS, live.snapshots, "snapshots"),
         (MANIFESTS, live.manifests, "manifests"),
@@ -147,9 +259,30 @@ async def garbage_collect(
             if not old_enough(meta):
                 spared += 1
                 continue
-            doomed.append(meta.key)
-            counts[kind] += 1
-            freed += meta.size
+            candidates.append((meta, kind))
+    if run is not None and candidates:
+        # Writers do not wait for a collection that is still marking. Once deleting is
+        # announced, read the leases again, then the heads (in that order: a commit drops
+        # its lease only after its branch moved), and keep what either reaches now.
+        await run.enter_deleting()
+        late = (await read_leases(engine.layer, started)).blobs
+        late_heads = await engine.refs.all_heads()
+        live.blobs |= late
+        await _mark_more(engine, [*late_heads, *sorted(late & stored)], live)
+        keep = live.snapshots | live.manifests | live.blobs
+        before = len(candidates)
+        candidates = [(m, k) for m, k in candidates if id_from_key(m.key) not in keep]
+        spared += before - len(candidates)
+    if not dry_run:
+        # A writer that stores identical content again (a re-upload) refreshes the
+        # object's timestamp; look once more, as late as possible, and spare those.
+        still = await _still_old(engine, [meta.key for meta, _ in candidates], old_enough)
+        spared += len(candidates) - len(still)
+        candidates = [(meta, kind) for meta, kind in candidates if meta.key in still]
+    for meta, kind in candidates:
+        doomed.append(meta.key)
+        counts[kind] += 1
+        freed += meta.size
     gone_snapshots = {id_from_key(key) for key in doomed if key.startswith(SNAPSHOTS)}
     for meta in await list_objects(engine.layer, EXPIRED):
         raw = id_from_key(meta.key)
@@ -166,6 +299,9 @@ async def garbage_collect(
                     doomed.append(meta.key)
                     counts["refs"] += 1
                     freed += meta.size
+    doomed.extend(leases.stale)
+    if run is not None:
+        doomed.extend(await prune_runs(engine.layer, started, run.key))
     logger.info(
         "garbage collection %s %d object(s), %d bytes; spared %d newer than %s",
         "would delete" if dry_run else "deletes",
@@ -174,7 +310,9 @@ async def garbage_collect(
         spared,
         cutoff,
     )
-    if not dry_run and doomed:
+    if run is not None and doomed:
+        if not run.deleting:
+            await run.enter_deleting()
         await engine.layer.delete_many(doomed)
         for key in doomed:
             raw = id_from_key(key)

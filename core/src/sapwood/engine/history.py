@@ -18,7 +18,7 @@ from sapwood.engine.format import Snapshot, to_micros
 from sapwood.engine.keys import expired_key
 from sapwood.engine.manifests import Tree
 from sapwood.engine.repo import Engine
-from sapwood.errors import IntegrityError, NotFoundError, RefNotFoundError
+from sapwood.errors import ConflictError, IntegrityError, NotFoundError, RefNotFoundError
 
 __all__ = ["first_parent_as_of", "is_ancestor", "merge_base", "read_parent", "touches", "walk"]
 
@@ -109,9 +109,29 @@ async def _changed_under(old: Tree, new: Tree, paths: list[str]) -> bool:
 
 
 async def merge_base(engine: Engine, left: bytes, right: bytes) -> bytes | None:
-    """The newest commit that both ``left`` and ``right`` descend from, or None."""
+    """The newest commit that both ``left`` and ``right`` descend from; None only when
+    their histories, walked to their roots, are unrelated.
+
+    When no common commit is found but expiry cut either history short, the base may lie
+    beyond the cut: ConflictError says so, rather than let a merge treat the histories as
+    unrelated (which would bring back every file deleted on one side since the fork).
+    """
     if left == right:
         return left
+    cut: list[bytes] = []
+    found = await _merge_base(engine, left, right, cut)
+    if found is None and cut:
+        raise ConflictError(
+            f"commits {left.hex()[:12]} and {right.hex()[:12]} share no commit in the history "
+            f"that is kept: expire_snapshots cut it at {cut[0].hex()[:12]}, so their merge "
+            "base is gone and a merge cannot tell what each side deleted since they forked; "
+            "bring the changes over with cherry_pick or by copying the objects, or rebuild "
+            "the branch from the destination"
+        )
+    return found
+
+
+async def _merge_base(engine: Engine, left: bytes, right: bytes, cut: list[bytes]) -> bytes | None:
     expired = await engine.expired()
     flags: dict[bytes, int] = {left: 1, right: 2}
     heap: list[tuple[int, bytes]] = []
@@ -119,28 +139,44 @@ async def merge_base(engine: Engine, left: bytes, right: bytes) -> bytes | None:
         snapshot = await engine.snapshots.read(raw)
         heapq.heappush(heap, (-snapshot.committed_at_us, raw))
     queued = {left, right}
+    # An expired commit whose snapshot garbage collection has not removed yet still serves
+    # as a base (a walk stops there, but the fork point it records is exact).
+    beyond_cut: set[bytes] = set()
     while heap:
         _, raw = heapq.heappop(heap)
         mark = flags[raw]
         if mark == 3:
             return raw
+        if raw in beyond_cut:
+            continue
         snapshot = await engine.snapshots.read(raw)
         for parent in snapshot.parents:
-            if parent in expired:
-                continue
             flags[parent] = flags.get(parent, 0) | mark
-            if parent not in queued:
+            if parent in queued:
+                continue
+            parent_snapshot: Snapshot | None = None
+            if parent in expired:
+                cut.append(parent)
+                try:
+                    parent_snapshot = await engine.snapshots.read(parent)
+                except RefNotFoundError:
+                    continue
+                beyond_cut.add(parent)
+            else:
                 parent_snapshot = await read_parent(engine, raw, parent, expired)
                 if parent_snapshot is None:
+                    cut.append(parent)
                     continue
-                queued.add(parent)
-                heapq.heappush(heap, (-parent_snapshot.committed_at_us, parent))
+            queued.add(parent)
+            heapq.heappush(heap, (-parent_snapshot.committed_at_us, parent))
     return None
 
 
 async def is_ancestor(engine: Engine, ancestor: bytes, descendant: bytes) -> bool:
-    """True if ``descendant`` is ``ancestor`` or has it in its history."""
-    return await merge_base(engine, ancestor, descendant) == ancestor
+    """True if ``descendant`` is ``ancestor`` or has it in its kept history."""
+    if ancestor == descendant:
+        return True
+    return await _merge_base(engine, ancestor, descendant, []) == ancestor
 
 
 async def first_parent_as_of(engine: Engine, head: bytes, as_of: datetime) -> bytes:

@@ -11,7 +11,8 @@ from sapwood.errors import InvalidRefError
 __all__ = ["ID_HEX_LENGTH", "content_id", "is_hex_prefix", "parse_id", "short"]
 
 ID_HEX_LENGTH: Final = 64
-_HEX: Final = re.compile(r"^[0-9a-f]+$")
+_HEX: Final = re.compile(r"[0-9a-f]+")
+"""Matched whole (``fullmatch``): ``$`` would let a trailing newline through."""
 
 
 def content_id(data: bytes | bytearray | memoryview) -> bytes:
@@ -21,12 +22,12 @@ def content_id(data: bytes | bytearray | memoryview) -> bytes:
 
 def is_hex_prefix(text: str) -> bool:
     """True for a lowercase hex string no longer than a full id."""
-    return 0 < len(text) <= ID_HEX_LENGTH and bool(_HEX.match(text))
+    return 0 < len(text) <= ID_HEX_LENGTH and bool(_HEX.fullmatch(text))
 
 
 def parse_id(text: str) -> bytes:
     """A full hex commit id as raw bytes; InvalidRefError for anything else."""
-    if len(text) != ID_HEX_LENGTH or not _HEX.match(text):
+    if len(text) != ID_HEX_LENGTH or not _HEX.fullmatch(text):
         raise InvalidRefError(
             f"{text!r} is not a commit id: expected {ID_HEX_LENGTH} lowercase hex characters"
         )

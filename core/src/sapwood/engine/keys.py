@@ -5,12 +5,15 @@
     config.json                          format version, ref mode, stored RepositoryConfig
     refs/branches/<name>/ref.json        a branch, moved by compare-and-swap
     refs/branches/<name>/<inverted n>.json  a branch on stores without conditional update
+    refs/branches/<name>/deleted.json    left by deleting a branch (the name may be reused)
     refs/tags/<name>/ref.json            a tag (create-only)
     refs/tags/<name>/deleted.json        a tag's tombstone: the name can never be reused
     snapshots/<id>                       commits
     manifests/<id[:2]>/<id>              manifest ranges and range indexes
     blobs/<id[:2]>/<id>                  file contents and chunks
     expired/<id>                         markers of snapshots cut from history
+    leases/<token>/...                   what a session's staged changes refer to (leases.py)
+    gc-runs/<time>-<id>                  garbage collections running or recently done
 
 ``/`` inside a ref name is stored as ``~`` (which ref names may not contain), so each ref
 owns exactly one folder.
@@ -35,6 +38,7 @@ __all__ = [
     "branch_dir",
     "branch_pointer_key",
     "branch_sequence_key",
+    "branch_tombstone_key",
     "decode_ref_name",
     "encode_ref_name",
     "expired_key",
@@ -125,6 +129,11 @@ def sequence_number(key: str) -> int | None:
     if len(stem) != 20 or not stem.isdigit():
         return None
     return SEQUENCE_TOP - int(stem)
+
+
+def branch_tombstone_key(name: str) -> str:
+    """The marker left by deleting a compare-and-swap branch (the name may be reused)."""
+    return branch_dir(name) + TOMBSTONE_FILE
 
 
 def tag_dir(name: str) -> str:

@@ -9,7 +9,6 @@ never builds a store or an object layer itself: the composition root passes a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from sapwood.engine.listing import list_objects, take
 from sapwood.engine.paths import validate_ref_name
 from sapwood.engine.refs import choose_ref_mode, effective_ref_mode
 from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
+from sapwood.engine.tasks import gather_or_cancel
 from sapwood.engine.virtual import ContainerOpener
 from sapwood.errors import (
     ConfigError,
@@ -162,7 +162,7 @@ async def open_engine(
     repository, SapwoodError if it was written by a newer sapwood.
     """
     bootstrap = layer_for(overrides)
-    document, refs = await asyncio.gather(read_document(bootstrap), take(bootstrap, "refs/", 1))
+    document, refs = await gather_or_cancel(read_document(bootstrap), take(bootstrap, "refs/", 1))
     if document is None:
         detail = (
             "refs exist but config.json is missing: the repository is damaged or was partly deleted"

@@ -92,6 +92,11 @@ class ManifestStore:
                 return raw, packed
         return raw, data
 
+    def decode_range(self, ref: RangeRef, stored: bytes) -> list[Entry]:
+        """The entries of range ``ref`` from its stored bytes, verified against its id
+        (IntegrityError if they do not match or do not decode)."""
+        return self._decode_range(ref, stored)
+
     def _decode_range(self, ref: RangeRef, stored: bytes) -> list[Entry]:
         what = f"manifest range {ref.id.hex()} (in pack {ref.pack.hex()})"
         data = stored

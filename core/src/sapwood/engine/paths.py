@@ -9,6 +9,7 @@ from sapwood.errors import InvalidPathError, InvalidRefError
 
 __all__ = [
     "MAX_PATH_BYTES",
+    "check_encodable",
     "prefix_successor",
     "validate_path",
     "validate_prefix",
@@ -16,13 +17,32 @@ __all__ = [
 ]
 
 MAX_PATH_BYTES: Final = 1024
-_REF_NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+_REF_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
+"""Matched whole (``fullmatch``): ``$`` would let a trailing newline through."""
 
 
 _CONTROL: Final = re.compile(r"[\x00-\x1f]")
 
 
+def check_encodable(text: str, what: str) -> str:
+    """``text`` if it encodes as UTF-8; InvalidPathError naming the first character that
+    cannot (a lone surrogate, as :func:`os.fsdecode` makes of a file name that is not
+    UTF-8), which would otherwise be staged and then fail every commit."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start]
+        raise InvalidPathError(
+            f"{what} {text!r} contains {bad!r} (U+{ord(bad):04X}, a lone surrogate) at "
+            f"position {exc.start}, which is not valid Unicode text: it comes from a file "
+            "name that is not UTF-8 (os.fsdecode keeps such bytes as surrogates); rename "
+            "the file, or decode its name with the encoding it was written in"
+        ) from None
+    return text
+
+
 def _check_segments(text: str, what: str, *, allow_trailing_slash: bool) -> None:
+    check_encodable(text, what)
     if _CONTROL.search(text):
         raise InvalidPathError(f"{what} {text!r} contains a control character; remove it")
     if text.startswith("/"):
@@ -89,7 +109,7 @@ def validate_ref_name(name: str, what: str = "branch") -> str:
         raise InvalidRefError(f"a {what} name must be a non-empty string")
     if len(name) > 200:
         raise InvalidRefError(f"{what} name {name[:40]!r}... is longer than 200 characters")
-    if not _REF_NAME.match(name):
+    if not _REF_NAME.fullmatch(name):
         bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in "._/-"))})
         detail = f"it contains {''.join(bad)!r}" if bad else "it must start with a letter or digit"
         raise InvalidRefError(

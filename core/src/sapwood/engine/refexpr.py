@@ -67,6 +67,13 @@ async def resolve_base(engine: Engine, name: str) -> bytes:
     if tag is not None:
         return tag
     if is_hex_prefix(name) and len(name) >= MIN_PREFIX:
+        deleted = await engine.refs.was_deleted(name)
+        if deleted is not None:
+            raise RefNotFoundError(
+                f"{deleted} {name!r} was deleted; it is not read as a commit id prefix (that "
+                f"would silently name some other commit): to name a commit, give its id "
+                "with more characters"
+            )
         matches = await engine.snapshots.ids_with_prefix(name, limit=2)
         if len(matches) == 1:
             return bytes.fromhex(matches[0])

@@ -32,6 +32,7 @@ from sapwood.engine.keys import (
     branch_dir,
     branch_pointer_key,
     branch_sequence_key,
+    branch_tombstone_key,
     decode_ref_name,
     encode_ref_name,
     sequence_number,
@@ -167,14 +168,15 @@ class RefStore:
             data, meta = await self.layer.get_with_meta(key)
         except NotFoundError:
             return None
-        pointer = decode_document(data, RefPointer, f"branch ref {key}")
+        what = f"branch ref {key}"
+        pointer = decode_document(data, RefPointer, what)
         if pointer.deleted:
             return None
         if self.mode == "cas" and not meta.etag:
             raise StorageError(
                 f"the store returned no etag for {key}; compare-and-swap needs one", key=key
             )
-        return BranchState(name, bytes.fromhex(pointer.snapshot), meta.etag)
+        return BranchState(name, pointer.snapshot_id(what), meta.etag)
 
     async def _newest_sequence(self, name: str) -> tuple[int, RefPointer] | None:
         newest = await take(self.layer, branch_dir(name), 1)
@@ -192,7 +194,9 @@ class RefStore:
         if found is None or found[1].deleted:
             return None
         number, pointer = found
-        return BranchState(name, bytes.fromhex(pointer.snapshot), number)
+        return BranchState(
+            name, pointer.snapshot_id(f"branch {name!r} (ref file {number})"), number
+        )
 
     async def create_branch(self, name: str, snapshot: bytes) -> BranchState:
         """Create the branch at ``snapshot``; RefExistsError if it exists."""
@@ -270,7 +274,26 @@ class RefStore:
                     f"branch {name!r} moved while being deleted; try again"
                 ) from None
             return
+        # The tombstone records that the name was a branch, so the name never silently
+        # turns into a commit-id prefix afterwards (see :meth:`was_deleted`); a branch
+        # created again under the name takes precedence over it.
+        await self.layer.put(branch_tombstone_key(name), encode_document(RefPointer(deleted=True)))
         await self.layer.delete(branch_pointer_key(name))
+
+    async def was_deleted(self, name: str) -> str | None:
+        """``"branch"`` or ``"tag"`` if a ref of that name existed and was deleted (and
+        none of the name exists now), else None."""
+        if self.mode == "sequence":
+            found = await self._newest_sequence(name)
+            if found is not None and found[1].deleted:
+                return "branch"
+        elif (
+            await self._exists(branch_tombstone_key(name)) and await self.find_branch(name) is None
+        ):
+            return "branch"
+        if await self._exists(tag_tombstone_key(name)):
+            return "tag"
+        return None
 
     async def branch_names(self, prefix: str = "") -> list[str]:
         """Names of existing branches starting with ``prefix``, sorted."""
@@ -335,8 +358,8 @@ class RefStore:
             return None
         if isinstance(data, BaseException):
             raise data
-        pointer = decode_document(data, RefPointer, f"tag ref {tag_pointer_key(name)}")
-        return bytes.fromhex(pointer.snapshot)
+        what = f"tag ref {tag_pointer_key(name)}"
+        return decode_document(data, RefPointer, what).snapshot_id(what)
 
     async def tag_name_taken(self, name: str) -> bool:
         """True if a tag named ``name`` exists or once existed (names are never reused)."""

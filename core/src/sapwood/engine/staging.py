@@ -14,9 +14,10 @@ from sapwood.engine.commits import commit_to_branch, staged_preparer
 from sapwood.engine.content import ContentWriter, WrittenContent
 from sapwood.engine.format import Entry, VirtualRef, from_micros, to_micros
 from sapwood.engine.keys import blob_key
+from sapwood.engine.leases import StagingLease
 from sapwood.engine.manifests import Tree
 from sapwood.engine.merge import same
-from sapwood.engine.paths import prefix_successor
+from sapwood.engine.paths import check_encodable, prefix_successor
 from sapwood.engine.repo import Engine
 from sapwood.engine.snapshots import commit_of
 from sapwood.errors import ConflictError
@@ -77,6 +78,8 @@ def check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, s
                 f"{what} maps str to str; got {key!r}: {type(value).__name__} (convert values "
                 "with str() or json.dumps())"
             )
+        check_encodable(key, f"{what} key")
+        check_encodable(value, f"{what} value of {key!r}")
         checked[key] = value
     return checked or None
 
@@ -101,6 +104,8 @@ def new_entry(
     metadata: dict[str, str] | None,
 ) -> Entry:
     """The entry staging ``written`` content at ``path``."""
+    if content_type:
+        check_encodable(content_type, "content type")
     return Entry(
         path=path,
         size=written.size,
@@ -278,6 +283,7 @@ async def commit_changes(
     metadata: Mapping[str, str],
     author: str,
     exclusive: frozenset[str] = frozenset(),
+    lease: StagingLease | None = None,
 ) -> tuple[bytes, Commit]:
     """Commit ``staged`` (made on commit ``base``) to ``branch``, rebased onto its head if
     it moved; the new commit's raw id and the commit. Paths in ``exclusive`` must not
@@ -289,5 +295,6 @@ async def commit_changes(
         message=message,
         metadata=metadata,
         author=author,
+        lease=lease,
     )
     return raw, commit_of(raw, snapshot)

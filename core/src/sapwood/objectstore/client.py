@@ -332,4 +332,4 @@ def _header_of(meta: ObjectMeta, key: str) -> StoredHeader:
         raise ObjectNotFoundError(
             f"{key!r} exists in the store but was not written by an object client"
         )
-    return StoredHeader.decode(text)
+    return StoredHeader.decode(text, f"object {key!r}")

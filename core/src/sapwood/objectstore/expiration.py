@@ -64,7 +64,7 @@ def parse_policy(text: str | None) -> ExpirationPolicy | None:
     kind, _, seconds = text.partition(":")
     try:
         delta = timedelta(seconds=float(seconds))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise SapwoodError(f"malformed expiration policy {text!r} in object metadata") from None
     if kind == "ttl":
         return TimeToLive(delta)

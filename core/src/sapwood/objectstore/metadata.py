@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Literal, TypeAlias
 
-from sapwood.errors import SapwoodError
+from sapwood.errors import IntegrityError, SapwoodError
 from sapwood.objectstore.expiration import (
     ExpirationPolicy,
     expires_at,
@@ -71,17 +71,38 @@ class StoredHeader:
         return json.dumps(body, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def decode(cls, text: str) -> StoredHeader:
-        """Parse what :meth:`encode` wrote."""
+    def decode(cls, text: str, what: str = "an object") -> StoredHeader:
+        """Parse what :meth:`encode` wrote; IntegrityError naming ``what`` if it is not
+        that."""
         try:
             body = json.loads(text)
+            if not isinstance(body, dict):
+                raise TypeError(f"expected a JSON object, got {type(body).__name__}")
             created = _aware(datetime.fromisoformat(body["created"]))
             accessed = _aware(datetime.fromisoformat(body.get("accessed") or body["created"]))
-            compression: Compression = "zstd" if body.get("compression") == "zstd" else "none"
+            stored = body.get("compression") or "none"
+            if stored not in ("zstd", "none"):
+                raise ValueError(f"unknown compression {stored!r}")
+            compression: Compression = "zstd" if stored == "zstd" else "none"
             custom = {str(k): str(v) for k, v in (body.get("custom") or {}).items()}
-            return cls(created, accessed, compression, parse_policy(body.get("expiration")), custom)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise SapwoodError(f"malformed object client metadata: {exc}") from None
+            header = cls(
+                created, accessed, compression, parse_policy(body.get("expiration")), custom
+            )
+            header.expires()  # a policy too long for the calendar fails here, not on read
+            return header
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            OverflowError,
+            RecursionError,
+            SapwoodError,
+        ) as exc:
+            raise IntegrityError(
+                f"{what} has malformed object client metadata ({exc}); it was damaged or "
+                "written by something else: delete it or write it again"
+            ) from None
 
     def expires(self) -> datetime | None:
         """When this object expires (None: never)."""

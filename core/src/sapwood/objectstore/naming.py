@@ -1,8 +1,15 @@
-"""Where an object client's objects live: ``USECASE/SCOPE/KEY`` in the store.
+"""Where an object client's objects live: ``USECASE/SCOPE/_/KEY`` in the store.
 
 A scope is an ordered list of ``name=value`` pairs written as path segments ``name.value``
-(``org.42/project.1337``); ``.`` is outside the allowed characters, so the split is never
-ambiguous. A session without scopes uses the segment ``_``.
+(``org.42/project.1337``); ``.`` is outside the allowed characters, so each such segment is
+one pair. The segment ``_`` (which holds no ``.``) ends the scope, so no key can reach into
+another scope: key ``project.1337/report`` of scope ``org=42`` is stored at
+``attachments/org.42/_/project.1337/report``, apart from key ``report`` of scope ``org=42,
+project=1337`` at ``attachments/org.42/project.1337/_/report``. A session without scopes
+uses ``USECASE/_/KEY``.
+
+Objects that earlier versions wrote in a scoped session lack the ``_`` segment
+(``USECASE/SCOPE/KEY``); see docs/object-client.md for moving them.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ SCOPE_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-()$!+*'")
 
 _SHOWN = "A-Z a-z 0-9 _ - ( ) $ ! + * '"
 NO_SCOPE = "_"
+"""The segment that ends a scope (alone: the empty scope)."""
 
 
 def check_name(value: str, what: str) -> str:
@@ -35,7 +43,8 @@ def check_name(value: str, what: str) -> str:
 
 
 def scope_path(scopes: Mapping[str, str | int | bool]) -> str:
-    """The path segments for ``scopes``, in the order given."""
+    """The path segments for ``scopes``, in the order given, ending with the segment
+    ``_`` that closes every scope."""
     parts = []
     for name, value in scopes.items():
         check_name(name, "scope name")
@@ -49,7 +58,7 @@ def scope_path(scopes: Mapping[str, str | int | bool]) -> str:
             )
         check_name(text, f"scope {name!r} value")
         parts.append(f"{name}.{text}")
-    return "/".join(parts) or NO_SCOPE
+    return "/".join([*parts, NO_SCOPE])
 
 
 def check_key(key: str) -> str:

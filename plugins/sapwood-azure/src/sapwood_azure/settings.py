@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from sapwood.config import ObjectStoreConfig
+from sapwood.config import ObjectStoreConfig, mask_text
 from sapwood.errors import ConfigError
 from sapwood.kit.endpoints import checked_endpoint, is_loopback_host
 
@@ -143,6 +143,14 @@ def resolve_location(
         )
     endpoint = None
     if config.endpoint_url:
+        if urlsplit(config.endpoint_url).query:
+            # Most likely a SAS token, which would then show in every message naming the
+            # endpoint.
+            raise ConfigError(
+                f"endpoint_url {mask_text(config.endpoint_url)!r} carries a query string; give "
+                "the bare endpoint, and a SAS token as StaticCredentials(bearer_token=...)",
+                field="endpoint_url",
+            )
         endpoint = checked_endpoint(
             config.endpoint_url,
             allow_http=config.allow_http,

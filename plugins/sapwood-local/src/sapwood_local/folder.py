@@ -40,6 +40,7 @@ from sapwood_local.paths import RESERVED, check_no_escape, key_segments
 from sapwood_local.sidecar import (
     Identity,
     Sidecar,
+    content_digest,
     decode_sidecar,
     encode_sidecar,
     identity_of,
@@ -91,8 +92,10 @@ class LocalFolder:
         self._meta_dir = os.path.join(internal, "meta")
         self._lock_dir = os.path.join(internal, "locks")
         self._tmp_dir = os.path.join(internal, "tmp")
+        self._internal = internal
         self._real_root: str | None = None
         self._ready = False
+        self._internal_checked = False
 
     # paths -----------------------------------------------------------------------------
 
@@ -140,14 +143,40 @@ class LocalFolder:
                 ) from None
             except OSError as exc:
                 raise translate(exc, "create the store folder", self.root) from None
-        for folder in (self._meta_dir, self._lock_dir, self._tmp_dir):
-            try:
-                os.makedirs(folder, exist_ok=True)
-            except OSError as exc:
-                raise translate(exc, "create the folder", folder) from None
+        self._internal_checked = False
+        self._check_internal(create=True)
         self._real_root = None
         self.real_root()
         self._ready = True
+
+    def _check_internal(self, *, create: bool = False) -> None:
+        """Refuse internal folders that are symbolic links (or not folders): writing
+        through one would write outside the store's folder. With ``create``, make the
+        missing ones, one level at a time so none is made through a link."""
+        if self._internal_checked:
+            return
+        for folder in (self._internal, self._meta_dir, self._lock_dir, self._tmp_dir):
+            if create:
+                try:
+                    os.mkdir(folder)
+                except FileExistsError:
+                    pass
+                except OSError as exc:
+                    raise translate(exc, "create the folder", folder) from None
+            self._refuse_link(folder)
+        self._internal_checked = True
+
+    def _refuse_link(self, folder: str) -> None:
+        try:
+            info = os.lstat(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise StorageError(
+                f"{folder!r} is a symbolic link or not a folder: the local backend keeps its "
+                "metadata, locks and temporary files there and never writes outside the "
+                f"store's folder {self.root!r}; replace it with a plain folder"
+            )
 
     # sidecars --------------------------------------------------------------------------
 
@@ -163,7 +192,9 @@ class LocalFolder:
         return decode_sidecar(raw)
 
     def _store_sidecar(self, digest: str, sidecar: Sidecar) -> None:
+        self._check_internal()
         target = self._sidecar_path(digest)
+        self._refuse_link(os.path.dirname(target))
         staged = os.path.join(self._tmp_dir, f"{digest}.meta.{secrets.token_hex(6)}")
         self._write_file(staged, encode_sidecar(sidecar))
         try:
@@ -293,6 +324,7 @@ class LocalFolder:
     def _lock_if_possible(self, digest: str) -> Iterator[None]:
         """The key's lock, or nothing on a folder this process may not write to (no
         writer from this process can race it then, and readers need no lock)."""
+        self._check_internal()
         try:
             lock = key_lock(self._lock_dir, digest)
             lock.__enter__()
@@ -326,16 +358,14 @@ class LocalFolder:
                 with contextlib.suppress(OSError, SapwoodError):
                     self._move_into_place(staged, path, key)
                     return os.stat(path), sidecar
+        # A read never deletes a sidecar: one that does not apply is ignored (a write
+        # replaces it), so nothing is lost if it applies again once a restore completes.
         if info is None:
-            with contextlib.suppress(OSError):
-                self._drop_sidecar(digest)
             return None, None
         identity = identity_of(info)
-        if not sidecar.identity.same_content(identity):
-            # Rewritten without metadata by a writer that died before removing this
-            # sidecar, or edited by another tool: the sidecar no longer applies.
-            with contextlib.suppress(OSError):
-                self._drop_sidecar(digest)
+        if not self._describes(sidecar, identity, path):
+            # Edited by another tool, or rewritten by a writer that died before replacing
+            # this sidecar: it no longer applies.
             return info, None
         repaired = Sidecar(
             key=sidecar.key,
@@ -343,10 +373,28 @@ class LocalFolder:
             identity=identity,
             content_type=sidecar.content_type,
             metadata=sidecar.metadata,
+            digest=sidecar.digest,
         )
         with contextlib.suppress(OSError):
             self._store_sidecar(digest, repaired)
         return info, repaired
+
+    @staticmethod
+    def _describes(sidecar: Sidecar, identity: Identity, path: str) -> bool:
+        """Whether ``sidecar`` describes the data file at ``path`` whose identity changed
+        (copied, restored from an archive, synced with coarser times)."""
+        if sidecar.identity.size != identity.size:
+            return False
+        if sidecar.digest is None:  # written before sidecars kept a digest
+            return sidecar.identity.same_content(identity)
+        try:
+            with open(path, "rb") as data:
+                hasher = hashlib.blake2b(digest_size=16)
+                while piece := data.read(1 << 20):
+                    hasher.update(piece)
+        except OSError:
+            return False
+        return hasher.hexdigest() == sidecar.digest
 
     # writing ---------------------------------------------------------------------------
 
@@ -450,13 +498,8 @@ class LocalFolder:
             # file's identity (inode, size, unique time) is the etag: no sidecar to write.
             sidecar: Sidecar | None = None
             if content_type is not None or metadata or identity.mtime_ns != stamp:
-                sidecar = Sidecar(
-                    key=key,
-                    etag=secrets.token_hex(10),
-                    identity=identity,
-                    content_type=content_type,
-                    metadata=dict(metadata or {}),
-                    pending=staged_name,
+                sidecar = self._new_sidecar(
+                    key, data, identity, content_type, metadata, staged_name
                 )
             with key_lock(self._lock_dir, digest):
                 info, current = self._settle(key, digest, path)
@@ -467,11 +510,10 @@ class LocalFolder:
                 self._make_parent(key, path)
                 if sidecar is not None:
                     self._store_sidecar(digest, sidecar)
-                    self._move_into_place(staged, path, key)
-                else:
-                    self._move_into_place(staged, path, key)
-                    if current is not None:
-                        self._drop_sidecar(digest)
+                self._move_into_place(staged, path, key)
+                if sidecar is None:
+                    # Any old sidecar, applying or not (a read never deletes one), goes now.
+                    self._drop_sidecar(digest)
             self._sync_folder(os.path.dirname(path))
             if sidecar is not None:
                 self._sync_folder(os.path.dirname(self._sidecar_path(digest)))
@@ -484,6 +526,25 @@ class LocalFolder:
                 with contextlib.suppress(OSError):
                     os.unlink(staged)
         return self._meta(key, identity, sidecar)
+
+    @staticmethod
+    def _new_sidecar(
+        key: str,
+        data: bytes,
+        identity: Identity,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+        staged_name: str,
+    ) -> Sidecar:
+        return Sidecar(
+            key=key,
+            etag=secrets.token_hex(10),
+            identity=identity,
+            content_type=content_type,
+            metadata=dict(metadata or {}),
+            pending=staged_name,
+            digest=content_digest(data),
+        )
 
     def _check_mode(self, key: str, mode: PutMode, current: str | None) -> None:
         if mode == "overwrite":

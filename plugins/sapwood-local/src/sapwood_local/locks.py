@@ -27,11 +27,13 @@ def stripe_of(key_hash: str) -> str:
 def key_lock(lock_folder: str, key_hash: str, *, exclusive: bool = True) -> Iterator[None]:
     """Hold the lock of the stripe ``key_hash`` falls in."""
     path = os.path.join(lock_folder, stripe_of(key_hash))
+    # O_NOFOLLOW: a lock file replaced by a link must not create a file where it points.
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        fd = os.open(path, flags, 0o666)
     except FileNotFoundError:
-        os.makedirs(lock_folder, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        os.mkdir(lock_folder)
+        fd = os.open(path, flags, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield

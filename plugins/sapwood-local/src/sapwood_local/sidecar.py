@@ -1,20 +1,32 @@
 """Per-object metadata kept beside the data, in the hidden folder.
 
 The data file holds the object's bytes exactly, so the folder stays usable by other tools.
-Its sidecar holds the etag, content type and user metadata, plus the *identity* of the data
-file it describes (inode, size, modification time). A reader trusts a sidecar only when
-that identity matches the data file it opened, so it never pairs one version's bytes with
-another version's etag. Files without a sidecar (written by other tools) get an etag
-derived from their identity.
+Its sidecar holds the etag, content type and user metadata (such as the object layer's
+compression flag), plus the *identity* of the data file it describes (inode, size,
+modification time) and a digest of its bytes. A reader trusts a sidecar at once when the
+identity matches the data file it opened; otherwise (the folder was copied, archived and
+restored, or synced without nanosecond times) only when the file's bytes still hash to the
+sidecar's digest, and then it records the new identity. So a sidecar never pairs one
+version's bytes with another version's metadata, and survives copying. Files without a
+sidecar (written by other tools) get an etag derived from their identity.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import msgspec
 
-__all__ = ["Identity", "Sidecar", "decode_sidecar", "encode_sidecar", "identity_of", "stat_etag"]
+__all__ = [
+    "Identity",
+    "Sidecar",
+    "content_digest",
+    "decode_sidecar",
+    "encode_sidecar",
+    "identity_of",
+    "stat_etag",
+]
 
 
 class Identity(msgspec.Struct, frozen=True, array_like=True):
@@ -43,6 +55,8 @@ class Sidecar(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     content_type: str | None = None
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
     pending: str | None = None
+    digest: str | None = None
+    """:func:`content_digest` of the data file (absent in sidecars of older versions)."""
 
 
 _encoder = msgspec.json.Encoder()
@@ -70,3 +84,8 @@ def identity_of(stat: os.stat_result) -> Identity:
 def stat_etag(identity: Identity) -> str:
     """The etag of a data file that has no trustworthy sidecar."""
     return f"s{identity.inode:x}.{identity.size:x}.{identity.mtime_ns:x}"
+
+
+def content_digest(data: bytes) -> str:
+    """The digest a sidecar keeps of its data file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
