@@ -102,7 +102,7 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
 
 def test_the_plugin_and_configuration_pages_are_checked() -> None:
     checked = {str(page.relative_to(DOCS)) for page in pages()}
-    assert {"plugins.md", "configuration.md"} <= checked
+    assert {"plugins.md", "configuration.md", "lakefs.md"} <= checked
 
 
 EXAMPLE = """\

@@ -27,3 +27,35 @@ def test_the_quickstart_story_runs_from_start_to_end(tmp_path: Path) -> None:
     assert "1,oak\n     2,ash\n   ...and today it has 4 lines" in story
     assert lines[-1] == f"Done. The repository stays in {folder}."
     assert (folder / "config.json").exists()
+
+
+def test_the_quickstart_runs_twice_in_a_row(tmp_path: Path) -> None:
+    folder = tmp_path / "census"
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, str(EXAMPLE), str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == f"Done. The repository stays in {folder}."
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_example_runs_twice_in_a_row(tmp_path: Path) -> None:
+    text = README.read_text()
+    start = text.index("```python\n") + len("```python\n")
+    source = text[start : text.index("```", start)]
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", source],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "b'hello'" in done.stdout

@@ -47,6 +47,7 @@ WRITTEN_OUT = {
     "merge": "takes sync sessions",
     "copy_object": "a session's copy takes a sync session as its source",
     "prefix": "returns the sync manager itself, for chaining",
+    "object": "returns the sync manager itself, for chaining",
     "store": "a sync session's Zarr store wraps the sync session, whose loop is sapwood's own",
 }
 TYPING = Path(__file__).parent / "typing"

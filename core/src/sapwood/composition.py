@@ -20,6 +20,7 @@ URL scheme or a plugin is looked up).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,13 +166,40 @@ class OpenedStore:
             await self.storage.close()
 
 
+_SCHEME_ONLY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(?!//)(.*)", re.DOTALL)
+"""A str starting ``scheme:`` without ``//``: ``file:data/repo``, or a mistyped URL such
+as ``s3:bucket`` (a one-letter scheme is a Windows drive, ``C:\\data``)."""
+
+
+def _url_or_folder(store: str) -> str | None:
+    """``store`` as a URL to parse, or None if it is a folder path. ConfigError for input
+    that looks like a URL but is not one (``s3:bucket``), which must never become a folder
+    of that name."""
+    if "://" in store:
+        return store
+    looks_like_url = _SCHEME_ONLY.fullmatch(store)
+    if looks_like_url is None:
+        return None
+    scheme, rest = looks_like_url.groups()
+    if scheme.lower() == "file":
+        return store  # file:data/repo, the documented relative form
+    raise ConfigError(
+        f"{store!r} looks like a URL but is not one (a URL has '://' after its scheme): "
+        f"write '{scheme}://{rest.lstrip('/')}' for that store, or './{store}' for a local "
+        "folder of that name",
+        field="url",
+    )
+
+
 def open_store(store: StoreSpec, credentials: StoreCredentials = None) -> OpenedStore:
     """The store a URL, a folder path, a config or a Storage names (no I/O happens)."""
-    if isinstance(store, os.PathLike) or (isinstance(store, str) and "://" not in store):
+    if isinstance(store, str):
+        url = _url_or_folder(store)
+        if url is not None:
+            store = ObjectStoreConfig.from_url(url)
+    if isinstance(store, os.PathLike | str):
         folder = Path(os.fspath(store)).expanduser().resolve()
         store = ObjectStoreConfig(object_store="local", prefix=str(folder))
-    if isinstance(store, str):
-        store = ObjectStoreConfig.from_url(store)
     if isinstance(store, ObjectStoreConfig):
         return OpenedStore(open_storage(store, credentials), store, owns=True)
     if isinstance(store, Storage):
@@ -252,6 +280,7 @@ async def create_repository(
     store_credentials: StoreCredentials = None,
     config: RepositoryConfig | None = None,
     virtual_chunk_credentials: VirtualCredentials = None,
+    default_branch: str = "main",
 ) -> tuple[Engine, OpenedStore]:
     """Create a repository at ``store``: its engine, and the store it runs on."""
     opened = open_store(store, store_credentials)
@@ -261,6 +290,7 @@ async def create_repository(
             config,
             location=opened.location,
             open_container=_container_opener(virtual_chunk_credentials),
+            default_branch=default_branch,
         )
     except BaseException:
         await opened.close_if_owned()

@@ -19,6 +19,8 @@ __all__ = [
     "InvalidPathError",
     "InvalidRefError",
     "NotFoundError",
+    "NothingToCommitError",
+    "ObjectExistsError",
     "ObjectNotFoundError",
     "PermissionDeniedError",
     "PluginError",
@@ -84,6 +86,20 @@ class RepositoryExistsError(SapwoodError):
 
 class ObjectNotFoundError(SapwoodError, FileNotFoundError):
     """A path does not exist at the given reference."""
+
+
+class ObjectExistsError(SapwoodError, FileExistsError):
+    """A create-only write (``exclusive=True``, mode ``"xb"``/``"x"``) found the path
+    already present, when staged or when committed."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class NothingToCommitError(SapwoodError):
+    """A commit was asked for with nothing staged (pass ``allow_empty=True`` to make an
+    empty commit anyway)."""
 
 
 class RefNotFoundError(SapwoodError):

@@ -107,8 +107,13 @@ def test_an_empty_prefix_of_an_existing_ref_imports_nothing(
     lakectl_env: MotoServer, s3_bucket: str, memory_repo: sapwood.Repository
 ) -> None:
     fill(lakectl_env, s3_bucket)
-    with pytest.raises(sapwood.ObjectNotFoundError, match="nothing to import"):
-        memory_repo.branch("main").import_from(f"lakefs://{s3_bucket}/main/none/", "x/", "m").run()
+    main = memory_repo.branch("main")
+    before = main.get_commit()
+    status = main.import_from(f"lakefs://{s3_bucket}/main/none/", "x/", "m").run()
+    assert status.completed
+    assert status.ingested_objects == 0
+    assert status.commit is None
+    assert main.get_commit() == before
 
 
 def test_unknown_or_ill_typed_options_are_config_errors(lakectl_env: MotoServer) -> None:

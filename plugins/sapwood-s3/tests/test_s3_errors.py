@@ -169,3 +169,54 @@ def test_error_codes_map_to_sapwood_types(
     assert error.retryable is retryable
     assert "'k'" in str(error)
     assert "bucket 'bkt'" in str(error)
+
+
+async def test_an_endpoint_that_is_not_s3_says_so() -> None:
+    import http.server
+    import threading
+
+    class WebSite(http.server.BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            page = b"<html><body>Not Found</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(page)
+
+        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = answer  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), WebSite)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    config = ObjectStoreConfig(
+        object_store="s3", bucket="b", region="us-east-1", endpoint_url=endpoint
+    )
+    store = open_storage(config, TEST_CREDENTIALS)
+    try:
+        with pytest.raises(StorageError) as caught:
+            await store.get("k")
+        assert not isinstance(caught.value, NotFoundError)
+        assert "does not look like an S3 API endpoint" in str(caught.value)
+        assert endpoint in str(caught.value)
+    finally:
+        await store.close()
+        server.shutdown()
+        server.server_close()
+
+
+async def test_missing_keys_on_moto_are_still_not_found(
+    moto_server: MotoServer, s3_bucket: str
+) -> None:
+    store = open_storage(moto_server.store_config(s3_bucket), TEST_CREDENTIALS)
+    try:
+        for call in (lambda: store.get("missing"), lambda: store.head("missing")):
+            with pytest.raises(NotFoundError, match="no such key"):
+                await call()
+    finally:
+        await store.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from sapwood import _loop
 
@@ -30,6 +30,19 @@ class Twin(Generic[A]):
 
     def __init__(self, aio: A) -> None:
         self.aio = aio
+
+    if not TYPE_CHECKING:  # hidden from type checkers, which then still flag unknown names
+
+        def __setattr__(self, name: str, value: object) -> None:
+            # A misspelt or unknown setting (``manager.message = ...``) would otherwise be
+            # stored on the sync object and ignored by the async one doing the work.
+            if name == "aio" or name.startswith("_") or hasattr(type(self), name):
+                super().__setattr__(name, value)
+                return
+            raise AttributeError(
+                f"{type(self).__name__} has no setting {name!r}; it would be ignored, so it "
+                f"is refused (see help({type(self).__name__}) for what it has)"
+            )
 
     @classmethod
     def wrap(cls, aio: A) -> Self:

@@ -18,6 +18,7 @@ from sapwood._sync._convert import (
 from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
 from sapwood._sync.reference import Reference
 from sapwood.aio.branch import AsyncBranch
+from sapwood.aio.session import OpenMode
 
 __all__ = ["Branch"]
 
@@ -70,19 +71,19 @@ class Branch(Reference):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> ObjectReader: ...
 
     @overload
-    def open(self, path: str, mode: Literal["r"], *, encoding: str = ...) -> TextReader: ...
+    def open(self, path: str, mode: Literal["r"], *, encoding: str | None = ...) -> TextReader: ...
 
     @overload
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> ObjectWriter: ...
@@ -91,9 +92,9 @@ class Branch(Reference):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectReader | TextReader | ObjectWriter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeAlias, TypeVar, overload
 
@@ -89,7 +89,8 @@ class FileTwin(Twin[F]):
 
     @property
     def mode(self) -> str:
-        """The mode it was opened with (``"rb"``, ``"r"``, ``"wb"`` or ``"w"``)."""
+        """The mode it was opened with (``"rb"``, ``"r"``, ``"wb"``, ``"w"``, ``"xb"`` or
+        ``"x"``)."""
         return self.aio.mode
 
     @property
@@ -110,12 +111,25 @@ class FileTwin(Twin[F]):
         """Never a terminal."""
         return False
 
+    def writable(self) -> bool:
+        """True for writers."""
+        return self.aio.writable()
+
     def fileno(self) -> int:
         """There is no operating-system file underneath."""
         raise io.UnsupportedOperation("sapwood file objects have no file descriptor")
 
     def flush(self) -> None:
-        """Nothing to flush: data is handed over as it is written."""
+        """Nothing to flush: data is handed over as it is written (ValueError once
+        closed, as Python's files do)."""
+        if self.aio.closed:
+            raise ValueError(f"I/O operation on closed file {self.name!r}")
+
+    def truncate(self, size: int | None = None) -> int:
+        """sapwood files are not resized in place: io.UnsupportedOperation."""
+        if self.aio.closed:
+            raise ValueError(f"I/O operation on closed file {self.name!r}")
+        raise io.UnsupportedOperation(f"{self.name!r} cannot be truncated")
 
 
 class ObjectReader(FileTwin[AsyncObjectReader]):
@@ -147,9 +161,9 @@ class ObjectReader(FileTwin[AsyncObjectReader]):
         """The object's size in bytes."""
         return self.aio.size
 
-    def writable(self) -> bool:
-        """Readers do not write."""
-        return self.aio.writable()
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Readers do not write: io.UnsupportedOperation."""
+        return _loop.run(self.aio.write(data))
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes from the current position (all the rest if negative)."""
@@ -280,9 +294,9 @@ class TextReader(FileTwin[AsyncTextReader]):
             self._ahead.clear()
         return self.aio.seek(offset, whence)
 
-    def writable(self) -> bool:
-        """Readers do not write."""
-        return False
+    def write(self, text: str) -> int:
+        """Readers do not write: io.UnsupportedOperation."""
+        return _loop.run(self.aio.write(text))
 
     def close(self) -> None:
         """Close the reader."""
@@ -311,7 +325,9 @@ class TextReader(FileTwin[AsyncTextReader]):
 
 
 class ObjectWriter(FileTwin[AsyncObjectWriter]):
-    """A streaming writer (``mode="wb"`` or ``"w"``) that stages the object when closed.
+    """A streaming writer (``mode="wb"``, ``"w"``, or create-only ``"xb"``, ``"x"``) that
+    stages the object when closed; :attr:`content_type` and :attr:`metadata` may be set
+    until then.
 
     Data goes to storage as it is written, so memory stays bounded. Leaving a ``with``
     block by an exception, or calling :meth:`abort`, stages nothing. Sync twin of
@@ -331,13 +347,37 @@ class ObjectWriter(FileTwin[AsyncObjectWriter]):
         """The staged object's info, once closed."""
         return self.aio.info
 
-    def writable(self) -> bool:
-        """Writers write."""
-        return self.aio.writable()
+    @property
+    def content_type(self) -> str | None:
+        """The content type the object is staged with (guessed from the path if None);
+        settable until the writer is closed."""
+        return self.aio.content_type
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        self.aio.content_type = value
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """A copy of the user metadata the object is staged with; assign a new mapping
+        (settable until the writer is closed) to change it."""
+        return self.aio.metadata
+
+    @metadata.setter
+    def metadata(self, value: Mapping[str, str] | None) -> None:
+        self.aio.metadata = value
 
     def tell(self) -> int:
         """Bytes written so far."""
         return self.aio.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Writers only append: io.UnsupportedOperation."""
+        return self.aio.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        """Writers do not read: io.UnsupportedOperation."""
+        return _loop.run(self.aio.read(size))
 
     def write(self, data: bytes | bytearray | memoryview | str) -> int:
         """Append ``data`` (str in text mode, bytes otherwise); returns its length."""

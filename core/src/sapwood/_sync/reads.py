@@ -24,14 +24,14 @@ class Reads(Twin[Any]):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> ObjectReader: ...
 
     @overload
-    def open(self, path: str, mode: Literal["r"], *, encoding: str = ...) -> TextReader: ...
+    def open(self, path: str, mode: Literal["r"], *, encoding: str | None = ...) -> TextReader: ...
 
     @documented_by(AsyncReads.open)
     def open(
-        self, path: str, mode: Literal["rb", "r"] = "rb", *, encoding: str = "utf-8"
+        self, path: str, mode: Literal["rb", "r"] = "rb", *, encoding: str | None = None
     ) -> ObjectReader | TextReader:
         return file_twin(_loop.run(reader_opener(self.aio.open)(path, mode, encoding=encoding)))

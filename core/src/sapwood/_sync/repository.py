@@ -37,6 +37,7 @@ class Repository(Twin[AsyncRepository]):
     fetch_config = awaited_on_class(AsyncRepository.fetch_config)
 
     config = forwarded(AsyncRepository.config)
+    default_branch = forwarded(AsyncRepository.default_branch)
     storage_capabilities = forwarded(AsyncRepository.storage_capabilities)
 
     @property
@@ -84,6 +85,7 @@ class Repository(Twin[AsyncRepository]):
 
     expire_snapshots = awaited(AsyncRepository.expire_snapshots)
     garbage_collect = awaited(AsyncRepository.garbage_collect)
+    delete = awaited(AsyncRepository.delete)
     verify = awaited(AsyncRepository.verify)
 
 

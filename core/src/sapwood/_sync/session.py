@@ -12,7 +12,7 @@ from sapwood._sync._convert import as_repository, as_session
 from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
 from sapwood._sync.reads import Reads
 from sapwood.aio.reference import AsyncReference, RefLike, SupportsId
-from sapwood.aio.session import AsyncSession
+from sapwood.aio.session import AsyncSession, OpenMode
 from sapwood.models import Commit, ObjectInfo
 
 if TYPE_CHECKING:
@@ -88,19 +88,19 @@ class Session(Reads):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> ObjectReader: ...
 
     @overload
-    def open(self, path: str, mode: Literal["r"], *, encoding: str = ...) -> TextReader: ...
+    def open(self, path: str, mode: Literal["r"], *, encoding: str | None = ...) -> TextReader: ...
 
     @overload
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> ObjectWriter: ...
@@ -109,9 +109,9 @@ class Session(Reads):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectReader | TextReader | ObjectWriter:

@@ -8,11 +8,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from sapwood.aio import folders
-from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
+from sapwood.aio.files import (
+    AsyncObjectReader,
+    AsyncObjectWriter,
+    AsyncOpening,
+    AsyncTextReader,
+    checked_encoding,
+)
 from sapwood.aio.folders import FolderSummary
 from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
-from sapwood.aio.session import AsyncSession, UploadData
+from sapwood.aio.session import WRITE_MODES, AsyncSession, OpenMode, UploadData
 from sapwood.aio.transaction import AsyncTransaction
 from sapwood.engine import operations
 from sapwood.errors import ConflictError, RefExistsError
@@ -100,11 +106,14 @@ class AsyncBranch(AsyncReference):
     # -- lifecycle --------------------------------------------------------------------------
 
     async def create(
-        self, source_reference: RefLike = "main", exist_ok: bool = False
+        self, source_reference: RefLike | None = None, exist_ok: bool = False
     ) -> AsyncBranch:
-        """Create the branch at the commit ``source_reference`` names; RefExistsError if it
+        """Create the branch at the commit ``source_reference`` names (default: the head of
+        the repository's default branch, ``main`` unless chosen); RefExistsError if it
         exists (unless ``exist_ok``). Returns this branch, so
         ``repo.branch("dev").create("main")`` reads well."""
+        if source_reference is None:
+            source_reference = self.repository.engine.default_branch
         raw = await resolve_ref(self.repository, source_reference)
         try:
             await self.repository.engine.refs.create_branch(self.id, raw)
@@ -114,7 +123,13 @@ class AsyncBranch(AsyncReference):
         return self
 
     async def delete(self) -> None:
-        """Delete the branch (and drop what is staged on it)."""
+        """Delete the branch (and drop what is staged on it); the repository's default
+        branch cannot be deleted (ConflictError)."""
+        if self.id == self.repository.engine.default_branch:
+            raise ConflictError(
+                f"branch {self.id!r} is the repository's default branch and cannot be "
+                "deleted; reset_to() another commit to change what it holds"
+            )
         await self.repository.engine.refs.delete_branch(self.id)
         self._staging = None
 
@@ -130,32 +145,36 @@ class AsyncBranch(AsyncReference):
         path: str,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        exclusive: bool = False,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object) at ``path``; its
         info. The content type is guessed from the path when not given.
 
         The content is stored behind the call: it returns once the write has started (a
         bounded number run at once), reads of the path wait for it, the commit waits for it
-        and fails if it could not be stored, and the next upload reports such a failure."""
-        return await self._write(lambda s: s.upload(data, path, content_type, metadata))
+        and fails if it could not be stored, and the next upload reports such a failure.
+
+        ``exclusive=True`` creates only: ObjectExistsError (a FileExistsError) if ``path``
+        exists now, and again at commit if another writer created it meanwhile."""
+        return await self._write(lambda s: s.upload(data, path, content_type, metadata, exclusive))
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
     def open(
-        self, path: str, mode: Literal["r"], *, encoding: str = ...
+        self, path: str, mode: Literal["r"], *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncTextReader]: ...
 
     @overload
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> AsyncOpening[AsyncObjectWriter]: ...
@@ -163,14 +182,15 @@ class AsyncBranch(AsyncReference):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
-        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``) that
-        stages the object when closed.
+        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``; create
+        only with ``"xb"``, ``"x"``: ObjectExistsError if the path exists, when opened,
+        closed or committed) that stages the object when closed.
 
         Await it for the file (``f = await ref.open(p)``) or use it directly in
         ``async with ref.open(p) as f:``, which closes the file at the end."""
@@ -183,21 +203,22 @@ class AsyncBranch(AsyncReference):
     async def _open_file(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode in ("rb", "r"):
-            return await (await self.reader())._open_reader(path, mode == "r", encoding)
-        if mode in ("wb", "w"):
+            chosen = checked_encoding(mode, encoding, content_type, metadata)
+            return await (await self.reader())._open_reader(path, mode == "r", chosen)
+        if mode in WRITE_MODES:
             return await self._write(
                 lambda s: s.open(
                     path, mode, encoding=encoding, content_type=content_type, metadata=metadata
                 )
             )
-        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb' or 'w'")
+        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb', 'w', 'xb' or 'x'")
 
     async def delete_objects(self, paths: str | Iterable[str]) -> None:
         """Stage the deletion of ``paths``."""
@@ -233,10 +254,12 @@ class AsyncBranch(AsyncReference):
             yield change
 
     async def commit_changes(
-        self, message: str, metadata: Mapping[str, str] | None = None
+        self, message: str, metadata: Mapping[str, str] | None = None, allow_empty: bool = False
     ) -> Commit:
-        """Commit what is staged (rebasing onto the head if it moved); the new commit."""
-        return await (await self._session()).commit(message, metadata)
+        """Commit what is staged (rebasing onto the head if it moved); the new commit.
+
+        With nothing staged: NothingToCommitError and no commit, unless ``allow_empty``."""
+        return await (await self._session()).commit(message, metadata, allow_empty)
 
     async def reset(self, path: str | None = None) -> None:
         """Drop staged changes: all, or those at ``path`` or under ``path/``."""
@@ -244,12 +267,17 @@ class AsyncBranch(AsyncReference):
             await self._staging.reset(path)
 
     def transaction(
-        self, commit_message: str, metadata: Mapping[str, str] | None = None
+        self,
+        commit_message: str,
+        metadata: Mapping[str, str] | None = None,
+        tag: str | None = None,
+        allow_empty: bool = False,
     ) -> AsyncTransaction:
         """``async with branch.transaction(msg) as tx:`` stage on ``tx`` (a session of its
         own); committed when the block ends (rebased onto the head if the branch moved and
-        no path collides), discarded if it raises."""
-        return AsyncTransaction(self, commit_message, metadata)
+        no path collides) and tagged ``tag`` if given, discarded if it raises. A block
+        that stages nothing raises NothingToCommitError, unless ``allow_empty``."""
+        return AsyncTransaction(self, commit_message, metadata, tag, allow_empty)
 
     def import_from(
         self,
@@ -280,18 +308,25 @@ class AsyncBranch(AsyncReference):
 
     # -- history edits ----------------------------------------------------------------------
 
-    async def revert(self, reference: RefLike) -> Commit:
-        """A new commit undoing what ``reference``'s commit changed (against its first
-        parent); ConflictError if later commits changed the same paths."""
+    async def revert(self, reference: RefLike, parent_number: int = 1) -> Commit:
+        """A new commit undoing what ``reference``'s commit changed against its parent
+        number ``parent_number`` (1-based: to revert a merge, 1 undoes what the merged
+        branch brought in); ConflictError if later commits changed the same paths."""
         self._refuse_if_staged("revert on")
         target = await resolve_ref(self.repository, reference)
         return await operations.revert(
-            self.repository.engine, self.id, target, author=self.repository.author
+            self.repository.engine,
+            self.id,
+            target,
+            author=self.repository.author,
+            parent_number=parent_number,
         )
 
     async def cherry_pick(self, reference: RefLike) -> Commit:
         """A new commit repeating what ``reference``'s commit changed (against its first
-        parent) on this branch; ConflictError if this branch changed the same paths."""
+        parent) on this branch, with its message and metadata (plus ``operation`` and
+        ``source`` naming where it came from); ConflictError if this branch changed the
+        same paths."""
         self._refuse_if_staged("cherry-pick onto")
         target = await resolve_ref(self.repository, reference)
         return await operations.cherry_pick(

@@ -8,24 +8,59 @@ closed, or nothing at all if it is aborted or left by an exception.
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from types import TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
 from sapwood.engine.content import ContentReader, ContentWriter, WrittenContent
+from sapwood.engine.staging import check_content_type, check_metadata
 from sapwood.models import ObjectInfo
 
-__all__ = ["AsyncObjectReader", "AsyncObjectWriter", "AsyncOpening", "AsyncTextReader"]
+__all__ = [
+    "AsyncObjectReader",
+    "AsyncObjectWriter",
+    "AsyncOpening",
+    "AsyncTextReader",
+    "checked_encoding",
+]
 
 BLOCK: Final = 64 * 1024
 COOKIE_SHIFT: Final = 64
 COOKIE_OFFSET_MASK: Final = (1 << COOKIE_SHIFT) - 1
 
 
+def checked_encoding(
+    mode: str,
+    encoding: str | None,
+    content_type: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> str:
+    """The text encoding for ``open(path, mode, ...)`` (UTF-8 unless given); ValueError for
+    options the mode would ignore: an encoding in binary mode (as Python's ``open``), a
+    content type or metadata when reading."""
+    if encoding is not None:
+        if "b" in mode:
+            raise ValueError(f"binary mode {mode!r} takes no encoding; open with mode 'r' or 'w'")
+        codecs.lookup(encoding)  # LookupError for an unknown encoding, as Python's open
+    if "r" in mode and (content_type is not None or metadata is not None):
+        raise ValueError(
+            f"content_type and metadata describe what is written; mode {mode!r} only reads"
+        )
+    return encoding or "utf-8"
+
+
 class AsyncObjectReader:
-    """A read-only, seekable binary file over one object (``mode="rb"``)."""
+    """A read-only, seekable binary file over one object (``mode="rb"``).
+
+    Only what does I/O is awaited: ``await f.read()``, ``await f.readline()``,
+    ``await f.close()``. :meth:`seek` and :meth:`tell` only move or report the position
+    (no I/O happens until the next read), so they are plain calls: ``f.seek(10)``, not
+    ``await f.seek(10)``. Errors follow Python's own files: io.UnsupportedOperation for
+    writing, OSError for a negative seek, ValueError for any use once closed.
+    """
 
     def __init__(self, info: ObjectInfo, content: ContentReader) -> None:
         self.info = info
@@ -56,20 +91,36 @@ class AsyncObjectReader:
         return self._closed
 
     def readable(self) -> bool:
-        """Readers read."""
+        """Readers read (ValueError once closed, as Python's files do)."""
+        self._check()
         return True
 
     def seekable(self) -> bool:
         """Readers seek."""
+        self._check()
         return True
 
     def writable(self) -> bool:
-        """Readers do not write."""
+        """Readers do not write (answered even once closed, as Python's readers do)."""
         return False
 
     def _check(self) -> None:
         if self._closed:
             raise ValueError(f"I/O operation on closed file {self.info.path!r}")
+
+    async def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Readers do not write: io.UnsupportedOperation."""
+        self._check()
+        raise io.UnsupportedOperation(f"{self.info.path!r} is open for reading; write")
+
+    def truncate(self, size: int | None = None) -> int:
+        """Readers do not write: io.UnsupportedOperation."""
+        self._check()
+        raise io.UnsupportedOperation(f"{self.info.path!r} is open for reading; truncate")
+
+    async def flush(self) -> None:
+        """Nothing to flush (ValueError once closed, as Python's files do)."""
+        self._check()
 
     async def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes from the current position (all the rest if negative)."""
@@ -114,7 +165,8 @@ class AsyncObjectReader:
         else:
             raise ValueError(f"invalid whence {whence!r}; use 0, 1 or 2")
         if target < 0:
-            raise ValueError(f"negative seek position {target}")
+            # As Python's own files: OSError (EINVAL), not ValueError.
+            raise OSError(errno.EINVAL, f"negative seek position {target} in {self.name!r}")
         self._position = target
         return target
 
@@ -156,7 +208,8 @@ class AsyncTextReader:
 
     As with :class:`io.TextIOWrapper`, :meth:`tell` returns an opaque cookie (not a
     character count) that :meth:`seek` takes back; otherwise it seeks only to the start
-    or the end.
+    or the end. As with :class:`AsyncObjectReader`, reads are awaited while :meth:`seek`
+    and :meth:`tell` (no I/O) are plain calls.
     """
 
     def __init__(self, binary: AsyncObjectReader, encoding: str = "utf-8", errors: str = "strict"):
@@ -220,6 +273,7 @@ class AsyncTextReader:
 
     async def read(self, size: int = -1) -> str:
         """Up to ``size`` characters (all the rest if negative)."""
+        self.binary._check()
         await self._skip_to_cookie()
         if size is None or size < 0:
             if self._decoder.getstate() == self._clean_state:
@@ -236,6 +290,7 @@ class AsyncTextReader:
 
     async def readline(self, size: int = -1) -> str:
         """The next line including its ``\\n``."""
+        self.binary._check()
         await self._skip_to_cookie()
         while "\n" not in self._buffer and (size < 0 or len(self._buffer) < size):
             if not await self._fill():
@@ -262,6 +317,7 @@ class AsyncTextReader:
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek to a cookie from :meth:`tell`, to the start (``seek(0)``), to the end
         (``seek(0, 2)``), or nowhere (``seek(0, 1)``, which returns :meth:`tell`)."""
+        self.binary._check()
         if whence == io.SEEK_CUR and offset == 0:
             return self.tell()
         if whence == io.SEEK_END and offset == 0:
@@ -285,11 +341,24 @@ class AsyncTextReader:
 
     def seekable(self) -> bool:
         """Text readers seek (to positions from :meth:`tell`, the start and the end)."""
-        return True
+        return self.binary.seekable()
 
     def readable(self) -> bool:
         """Readers read."""
-        return True
+        return self.binary.readable()
+
+    def writable(self) -> bool:
+        """Readers do not write."""
+        return self.binary.writable()
+
+    async def write(self, text: str) -> int:
+        """Readers do not write: io.UnsupportedOperation."""
+        self.binary._check()
+        raise io.UnsupportedOperation(f"{self.name!r} is open for reading; write")
+
+    async def flush(self) -> None:
+        """Nothing to flush (ValueError once closed)."""
+        await self.binary.flush()
 
     async def close(self) -> None:
         """Close the reader, releasing what it buffered."""
@@ -317,29 +386,69 @@ class AsyncTextReader:
         return line
 
 
+Stage = Callable[[WrittenContent, str | None, dict[str, str] | None], Awaitable[ObjectInfo]]
+"""Stages a writer's content with its content type and metadata; the object's info."""
+
+
 class AsyncObjectWriter:
-    """A streaming writer (``mode="wb"`` or ``"w"``) that stages the object when closed.
+    """A streaming writer (``mode="wb"``, ``"w"``, or create-only ``"xb"``, ``"x"``) that
+    stages the object when closed.
 
     Bytes go to blobs as they arrive (memory stays bounded by the chunk sizes); leaving an
     ``async with`` block by an exception, or calling :meth:`abort`, stages nothing.
+    :attr:`content_type` and :attr:`metadata` may be set until the writer is closed.
     """
 
     def __init__(
         self,
         path: str,
         content: ContentWriter,
-        stage: Callable[[WrittenContent], Awaitable[ObjectInfo]],
+        stage: Stage,
         *,
         text: bool = False,
         encoding: str = "utf-8",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        exclusive: bool = False,
     ) -> None:
         self.path = path
         self._content = content
         self._stage = stage
         self._text = text
+        self._exclusive = exclusive
         self._encoder = codecs.getincrementalencoder(encoding)() if text else None
         self._closed = False
+        check_content_type(content_type)
+        self._content_type = content_type
+        self._metadata = check_metadata(metadata, "object metadata")
         self.info: ObjectInfo | None = None
+
+    def _check_open(self, what: str) -> None:
+        if self._closed:
+            raise ValueError(f"cannot {what}: the writer for {self.path!r} is closed")
+
+    @property
+    def content_type(self) -> str | None:
+        """The content type the object is staged with (guessed from the path if None);
+        settable until the writer is closed."""
+        return self._content_type
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        self._check_open("set content_type")
+        check_content_type(value)
+        self._content_type = value
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """A copy of the user metadata the object is staged with; assign a new mapping
+        (settable until the writer is closed) to change it."""
+        return dict(self._metadata or {})
+
+    @metadata.setter
+    def metadata(self, value: Mapping[str, str] | None) -> None:
+        self._check_open("set metadata")
+        self._metadata = check_metadata(value, "object metadata")
 
     @property
     def name(self) -> str:
@@ -348,8 +457,8 @@ class AsyncObjectWriter:
 
     @property
     def mode(self) -> str:
-        """``"w"`` or ``"wb"``."""
-        return "w" if self._text else "wb"
+        """``"wb"``, ``"w"``, ``"xb"`` or ``"x"``, as opened."""
+        return ("x" if self._exclusive else "w") + ("" if self._text else "b")
 
     @property
     def closed(self) -> bool:
@@ -357,25 +466,47 @@ class AsyncObjectWriter:
         return self._closed
 
     def writable(self) -> bool:
-        """Writers write."""
+        """Writers write (ValueError once closed, as Python's files do)."""
+        self._check_open("ask writable()")
         return True
 
     def readable(self) -> bool:
-        """Writers do not read."""
+        """Writers do not read (answered even once closed, as Python's writers do)."""
         return False
 
     def seekable(self) -> bool:
         """Writers only append."""
+        self._check_open("ask seekable()")
         return False
 
     def tell(self) -> int:
         """Bytes written so far."""
+        self._check_open("tell()")
         return self._content.size
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Writers only append: io.UnsupportedOperation."""
+        self._check_open("seek()")
+        raise io.UnsupportedOperation(f"the writer for {self.path!r} only appends; seek")
+
+    def truncate(self, size: int | None = None) -> int:
+        """Writers only append: io.UnsupportedOperation."""
+        self._check_open("truncate()")
+        raise io.UnsupportedOperation(f"the writer for {self.path!r} only appends; truncate")
+
+    async def read(self, size: int = -1) -> bytes:
+        """Writers do not read: io.UnsupportedOperation."""
+        self._check_open("read()")
+        raise io.UnsupportedOperation(f"the writer for {self.path!r} is not readable; read")
+
+    async def flush(self) -> None:
+        """Nothing to do: data goes to storage as chunks fill (ValueError once closed)."""
+        self._check_open("flush()")
 
     async def write(self, data: bytes | bytearray | memoryview | str) -> int:
         """Append ``data`` (str in text mode, bytes otherwise); returns its length."""
         if self._closed:
-            raise ValueError(f"write to closed file {self.path!r}")
+            raise ValueError(f"I/O operation on closed file {self.path!r}")
         if self._encoder is not None:
             if not isinstance(data, str):
                 raise TypeError(f"write() argument must be str in text mode, not {type(data)}")
@@ -394,7 +525,7 @@ class AsyncObjectWriter:
         if self._encoder is not None:
             await self._content.write(self._encoder.encode("", final=True))
         written = await self._content.finish()
-        self.info = await self._stage(written)
+        self.info = await self._stage(written, self._content_type, self._metadata)
         return self.info
 
     async def abort(self) -> None:

@@ -10,6 +10,7 @@ imported by reference (no bytes copied); any other is copied in.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Self
@@ -17,11 +18,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from sapwood.aio.sealed import Sealed
 from sapwood.aio.session import AsyncSession
 from sapwood.composition import find_importer, open_storage
 from sapwood.config import ObjectStoreConfig
-from sapwood.engine.paths import validate_prefix
-from sapwood.errors import ConfigError, ObjectNotFoundError, SapwoodError
+from sapwood.engine.paths import validate_path, validate_prefix
+from sapwood.engine.staging import check_metadata
+from sapwood.errors import ConfigError, NotFoundError, ObjectNotFoundError, SapwoodError
 from sapwood.extensions import Importer, ImportSource
 from sapwood.models import Commit
 from sapwood.storage import CommonPrefix, Storage
@@ -73,8 +76,26 @@ class StoreImporter:
                 metadata=dict(entry.metadata),
             )
 
+    async def find(self, uri: str, name: str) -> ImportSource | None:
+        """The object ``name`` directly in the folder ``uri`` (one request, no listing), or
+        None if there is none."""
+        store = self._store(uri)
+        try:
+            meta = await store.head(name)
+        except NotFoundError:
+            return None
+        base = uri.partition("?")[0].rstrip("/")
+        return ImportSource(
+            path=name,
+            size_bytes=meta.size,
+            physical_address=f"{base}/{name}",
+            etag=meta.etag,
+            content_type=meta.content_type,
+            metadata=dict(meta.metadata),
+        )
+
     async def read(self, source: ImportSource) -> bytes:
-        """The bytes of one object found by :meth:`scan`."""
+        """The bytes of one object found by :meth:`scan` or :meth:`find`."""
         for uri, store in self._stores.items():
             base = uri.partition("?")[0].rstrip("/") + "/"
             if source.physical_address.startswith(base):
@@ -101,13 +122,16 @@ def importer_for(uri: str) -> Importer:
     return found if found is not None else StoreImporter()
 
 
-class AsyncImportManager:
+class AsyncImportManager(Sealed):
     """An import of one or more sources into a branch, committed as one commit.
 
-    ``await manager.run()`` imports and waits; ``start()``, ``status()``, ``wait()`` and
-    ``cancel()`` run it in the background. Objects are staged in a session of the import's
-    own, so nothing staged on the branch handle is mixed in, and a failed or cancelled
-    import commits nothing.
+    ``await manager.run()`` imports and waits; ``start()`` (which returns the import's
+    :attr:`id`), ``status()``, ``wait()`` and ``cancel()`` run it in the background.
+    Sources chain: ``manager.prefix(uri, "raw/").object(uri2, "docs/readme.md")``;
+    :attr:`commit_message` and :attr:`metadata` may be changed until it starts. Objects
+    are staged in a session of the import's own, so nothing staged on the branch handle is
+    mixed in; a failed or cancelled import commits nothing, and so does one whose sources
+    hold nothing (it completes with 0 objects).
     """
 
     def __init__(
@@ -117,47 +141,103 @@ class AsyncImportManager:
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         self._branch = branch
-        self._message = commit_message
-        self._metadata = dict(metadata) if metadata is not None else None
-        self._sources: list[tuple[str, str]] = []
-        self._task: asyncio.Task[Commit] | None = None
+        self._message = _checked_message(commit_message)
+        self._metadata = check_metadata(metadata, "commit metadata")
+        self._sources: list[tuple[str, str, bool]] = []
+        self._id = uuid.uuid4().hex
+        self._task: asyncio.Task[Commit | None] | None = None
         self._ingested = 0
+        self._completed = False
         self._commit: Commit | None = None
         self._error: str | None = None
         self._updated = datetime.now(UTC)
+        self._sealed = True
 
     def __repr__(self) -> str:
-        return f"AsyncImportManager(branch={self._branch.id!r}, sources={self._sources!r})"
+        return f"AsyncImportManager(branch={self._branch.id!r}, sources={self.sources!r})"
+
+    @property
+    def id(self) -> str:
+        """This import's id (what :meth:`start` returns)."""
+        return self._id
 
     @property
     def sources(self) -> tuple[tuple[str, str], ...]:
         """The (uri, destination) pairs to import."""
-        return tuple(self._sources)
+        return tuple((uri, destination) for uri, destination, _ in self._sources)
+
+    @property
+    def commit_message(self) -> str:
+        """The message of the import's commit; settable until the import starts."""
+        return self._message
+
+    @commit_message.setter
+    def commit_message(self, message: str) -> None:
+        self._refuse_if_started("change commit_message")
+        self._message = _checked_message(message)
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """A copy of the import commit's metadata; assign a new mapping (until the import
+        starts) to change it."""
+        return dict(self._metadata or {})
+
+    @metadata.setter
+    def metadata(self, metadata: Mapping[str, str] | None) -> None:
+        self._refuse_if_started("change metadata")
+        self._metadata = check_metadata(metadata, "commit metadata")
+
+    def _refuse_if_started(self, action: str) -> None:
+        if self._task is not None:
+            raise SapwoodError(
+                f"cannot {action}: import {self._id} has started; set it before start() or "
+                "run(), or make another import"
+            )
 
     def prefix(self, uri: str, destination: str) -> Self:
         """Add a source: every object under ``uri`` goes under ``destination`` (a folder
-        path such as ``"raw/"``, or ``""`` for the top)."""
-        if self._task is not None:
-            raise SapwoodError("this import has started; add sources before start() or run()")
+        path such as ``"raw/"``, or ``""`` for the top). Returns this manager, to chain."""
+        self._refuse_if_started("add a source")
         validate_prefix(destination)
         importer_for(uri)
-        self._sources.append((uri, destination))
+        self._sources.append((uri, destination, False))
         return self
 
-    async def start(self) -> None:
-        """Start importing in the background (see :meth:`status` and :meth:`wait`)."""
+    def object(self, uri: str, destination: str) -> Self:
+        """Add a source: the one object at ``uri`` becomes the object at ``destination``
+        (a full path); ObjectNotFoundError when the import runs if there is none. Returns
+        this manager, to chain."""
+        self._refuse_if_started("add a source")
+        validate_path(destination)
+        parent, _, name = uri.partition("?")[0].rstrip("/").rpartition("/")
+        if not name or "://" not in parent + "/":
+            raise ConfigError(
+                f"{uri!r} does not name an object; write one such as s3://bucket/folder/file",
+                field="uri",
+            )
+        importer_for(uri)
+        self._sources.append((uri, destination, True))
+        return self
+
+    async def start(self) -> str:
+        """Start importing in the background (see :meth:`status` and :meth:`wait`); the
+        import's :attr:`id`."""
         if self._task is not None:
-            raise SapwoodError("this import has started already; wait() for it")
+            raise SapwoodError(f"import {self._id} has started already; wait() for it")
         if not self._sources:
-            raise SapwoodError("nothing to import: add a source with prefix(uri, destination)")
+            raise SapwoodError(
+                "nothing to import: add a source with prefix(uri, destination) or "
+                "object(uri, destination)"
+            )
         self._task = asyncio.get_running_loop().create_task(self._import())
         # The error is kept in status(); retrieving it here spares a "never retrieved" log.
         self._task.add_done_callback(lambda task: task.cancelled() or task.exception())
+        return self._id
 
     async def status(self) -> ImportStatus:
         """Where the import stands now."""
         return ImportStatus(
-            completed=self._commit is not None,
+            completed=self._completed,
             ingested_objects=self._ingested,
             commit=self._commit,
             error=self._error,
@@ -167,7 +247,7 @@ class AsyncImportManager:
     async def wait(self) -> ImportStatus:
         """Wait for the import to end; its final status (its error re-raised if it failed)."""
         if self._task is None:
-            raise SapwoodError("this import has not started; call start() or run()")
+            raise SapwoodError(f"import {self._id} has not started; call start() or run()")
         await asyncio.shield(self._task)
         return await self.status()
 
@@ -177,21 +257,32 @@ class AsyncImportManager:
         return await self.wait()
 
     async def cancel(self) -> None:
-        """Stop the import; nothing is committed."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            await asyncio.wait([self._task])
+        """Stop the running import; nothing is committed. SapwoodError if it is not
+        running (not started, or already ended)."""
+        task = self._task
+        if task is None:
+            raise SapwoodError(f"import {self._id} has not started, so it cannot be cancelled")
+        if task.done():
+            ended = "completed" if self._completed else "failed"
+            raise SapwoodError(f"import {self._id} has {ended} already; there is nothing to cancel")
+        task.cancel()
+        await asyncio.wait([task])
 
     def _touch(self) -> None:
         self._updated = datetime.now(UTC)
 
-    async def _import(self) -> Commit:
+    async def _import(self) -> Commit | None:
         repository = self._branch.repository
         session = await repository.writable_session(self._branch.id)
         try:
-            for uri, destination in self._sources:
-                await self._import_source(session, uri, destination)
-            self._commit = await session.commit(self._message, self._metadata)
+            for uri, destination, single in self._sources:
+                if single:
+                    await self._import_object(session, uri, destination)
+                else:
+                    await self._import_source(session, uri, destination)
+            if session.has_uncommitted_changes:
+                self._commit = await session.commit(self._message, self._metadata)
+            self._completed = True
         except BaseException as exc:
             await session.discard()
             self._error = "cancelled" if isinstance(exc, asyncio.CancelledError) else str(exc)
@@ -200,38 +291,69 @@ class AsyncImportManager:
             self._touch()
         return self._commit
 
+    async def _stage(
+        self, session: AsyncSession, importer: Importer, source: ImportSource, path: str
+    ) -> None:
+        virtual = self._branch.repository.engine.virtual
+        try:
+            virtual.container_for(source.physical_address)
+        except ConfigError:
+            await session.upload(
+                await importer.read(source), path, source.content_type, source.metadata
+            )
+        else:
+            await session.put_virtual(
+                path,
+                source.physical_address,
+                length=source.size_bytes,
+                etag=source.etag,
+                content_type=source.content_type,
+                metadata=source.metadata or None,
+            )
+        self._ingested += 1
+        self._touch()
+
     async def _import_source(self, session: AsyncSession, uri: str, destination: str) -> None:
         importer = importer_for(uri)
         folder = destination if not destination or destination.endswith("/") else destination + "/"
-        virtual = self._branch.repository.engine.virtual
-        found = 0
         try:
             async for source in importer.scan(uri):
-                path = folder + source.path
-                try:
-                    virtual.container_for(source.physical_address)
-                except ConfigError:
-                    await session.upload(
-                        await importer.read(source), path, source.content_type, source.metadata
-                    )
-                else:
-                    await session.put_virtual(
-                        path,
-                        source.physical_address,
-                        length=source.size_bytes,
-                        etag=source.etag,
-                        content_type=source.content_type,
-                        metadata=source.metadata or None,
-                    )
-                self._ingested += 1
-                found += 1
-                self._touch()
-            if not found:
-                raise ObjectNotFoundError(
-                    f"nothing to import: no objects under {uri}; check the URI (and the "
-                    "credentials, which may hide what is there)"
-                )
+                await self._stage(session, importer, source, folder + source.path)
         finally:
-            closer = getattr(importer, "close", None)
-            if closer is not None:
-                await closer()
+            await _close(importer)
+
+    async def _import_object(self, session: AsyncSession, uri: str, destination: str) -> None:
+        parent, _, name = uri.partition("?")[0].rstrip("/").rpartition("/")
+        query = uri.partition("?")[2]
+        folder_uri = parent + (f"?{query}" if query else "")
+        importer = importer_for(folder_uri)
+        try:
+            found = await _find(importer, folder_uri, name)
+            if found is None:
+                raise ObjectNotFoundError(f"no object at {uri} to import; check the URI")
+            await self._stage(session, importer, found, destination)
+        finally:
+            await _close(importer)
+
+
+def _checked_message(message: object) -> str:
+    if not isinstance(message, str):
+        raise TypeError(f"a commit message is a str, not {type(message).__name__}")
+    return message
+
+
+async def _find(importer: Importer, folder_uri: str, name: str) -> ImportSource | None:
+    """The object ``name`` in ``folder_uri``: looked up directly by the store importer, and
+    found by scanning the folder with a plugin's importer (whose contract lists folders)."""
+    if isinstance(importer, StoreImporter):
+        return await importer.find(folder_uri, name)
+    async for source in importer.scan(folder_uri):
+        if source.path == name:
+            return source
+    return None
+
+
+async def _close(importer: Importer) -> None:
+    closer = getattr(importer, "close", None)
+    if closer is not None:
+        await closer()

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Literal, overload
 
-from sapwood.aio.files import AsyncObjectReader, AsyncOpening, AsyncTextReader
+from sapwood.aio.files import AsyncObjectReader, AsyncOpening, AsyncTextReader, checked_encoding
 from sapwood.engine.paths import validate_prefix
 from sapwood.models import ObjectInfo
 from sapwood.storage import CommonPrefix
@@ -59,16 +59,16 @@ class AsyncReads(ABC):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
     def open(
-        self, path: str, mode: Literal["r"], *, encoding: str = ...
+        self, path: str, mode: Literal["r"], *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncTextReader]: ...
 
     def open(
-        self, path: str, mode: Literal["rb", "r"] = "rb", *, encoding: str = "utf-8"
+        self, path: str, mode: Literal["rb", "r"] = "rb", *, encoding: str | None = None
     ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader]:
         """A seekable binary reader (``"rb"``) or a text reader (``"r"``) over the object;
         only the chunks a read needs are fetched.
@@ -78,8 +78,9 @@ class AsyncReads(ABC):
         return AsyncOpening(self._open_for_reading(path, mode, encoding))
 
     async def _open_for_reading(
-        self, path: str, mode: str, encoding: str
+        self, path: str, mode: str, encoding: str | None
     ) -> AsyncObjectReader | AsyncTextReader:
         if mode not in ("rb", "r"):
             raise ValueError(f"objects open for reading here: mode 'rb' or 'r', not {mode!r}")
-        return await (await self._reading_session())._open_reader(path, mode == "r", encoding)
+        chosen = checked_encoding(mode, encoding)
+        return await (await self._reading_session())._open_reader(path, mode == "r", chosen)

@@ -123,19 +123,36 @@ class AsyncReference(AsyncReads):
             yield commit
 
     def diff(
-        self, other_ref: RefLike, prefix: str = "", max_amount: int | None = None
+        self,
+        other_ref: RefLike,
+        prefix: str = "",
+        delimiter: str = "",
+        after: str = "",
+        max_amount: int | None = None,
     ) -> AsyncIterator[Change]:
-        """The changes that turn this reference's tree into ``other_ref``'s, in path order."""
+        """The changes that turn this reference's tree into ``other_ref``'s, in path order,
+        under ``prefix`` and after the path ``after``. With a ``delimiter`` (``"/"``), the
+        changes under each folder below ``prefix`` come as one ``Change`` whose
+        ``path_type`` is ``"common_prefix"``, as listing does."""
         operations.validate_prefix(prefix)
-        return self._diff(other_ref, prefix, max_amount)
+        if not isinstance(delimiter, str) or not isinstance(after, str):
+            raise TypeError("delimiter and after are str")
+        return self._diff(other_ref, prefix, delimiter, after, max_amount)
 
     async def _diff(
-        self, other_ref: RefLike, prefix: str, max_amount: int | None
+        self,
+        other_ref: RefLike,
+        prefix: str,
+        delimiter: str,
+        after: str,
+        max_amount: int | None,
     ) -> AsyncIterator[Change]:
         engine = self._repository.engine
         mine = await self.resolve()
         theirs = await resolve_ref(self._repository, other_ref)
-        async for change in operations.diff(engine, mine, theirs, prefix, max_amount):
+        async for change in operations.diff(
+            engine, mine, theirs, prefix, max_amount, delimiter=delimiter, after=after
+        ):
             yield change
 
     async def merge_into(

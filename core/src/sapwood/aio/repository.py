@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +20,13 @@ from sapwood.config import ObjectStoreConfig, RepositoryConfig
 from sapwood.engine.gc import Moment, expire_snapshots, garbage_collect
 from sapwood.engine.history import first_parent_as_of
 from sapwood.engine.ids import is_hex_prefix
+from sapwood.engine.lifecycle import delete_repository
 from sapwood.engine.paths import validate_ref_name
 from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
 from sapwood.engine.verify import verify_repository
 from sapwood.errors import (
+    ConflictError,
     InvalidRefError,
     RepositoryExistsError,
     RepositoryNotFoundError,
@@ -79,6 +83,8 @@ class AsyncRepository:
         """Recorded as the author of commits made through this repository."""
         self._owns_storage = owns_storage
         self._branches: dict[str, AsyncBranch] = {}
+        # Writable sessions handed out, so close() and delete() know what is staged.
+        self._sessions: weakref.WeakSet[AsyncSession] = weakref.WeakSet()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -93,14 +99,16 @@ class AsyncRepository:
         store_credentials: StoreCredentials = None,
         config: RepositoryConfig | None = None,
         virtual_chunk_credentials: VirtualCredentials = None,
+        default_branch: str = DEFAULT_BRANCH,
     ) -> AsyncRepository:
-        """Create a repository with a ``main`` branch on an empty location.
+        """Create a repository with a ``default_branch`` (``main``) on an empty location.
 
-        RepositoryExistsError if one is there already; ConfigError if the store cannot move
-        refs safely and ``config.unsafe_overwrite_refs`` is not set.
+        RepositoryExistsError if one is there already; ConfigError if other data is there
+        (a repository needs an empty folder or prefix of its own), or if the store cannot
+        move refs safely and ``config.unsafe_overwrite_refs`` is not set.
         """
         engine, opened = await composition.create_repository(
-            store, store_credentials, config, virtual_chunk_credentials
+            store, store_credentials, config, virtual_chunk_credentials, default_branch
         )
         return cls._wrap(engine, opened, store_credentials, config, virtual_chunk_credentials)
 
@@ -191,10 +199,40 @@ class AsyncRepository:
             else self.opener.virtual_credentials,
         )
 
+    @property
+    def default_branch(self) -> str:
+        """The branch made at creation (``main`` unless chosen); it cannot be deleted."""
+        return self.engine.default_branch
+
+    def _staged_branches(self) -> list[str]:
+        """Branches with changes staged through this repository: on a branch handle or in
+        a writable session it handed out."""
+        staged = {
+            name
+            for name, handle in list(self._branches.items())
+            if handle._staging is not None and handle._staging.has_uncommitted_changes
+        }
+        staged.update(
+            session.branch
+            for session in list(self._sessions)
+            if session.branch is not None and session.has_uncommitted_changes
+        )
+        return sorted(staged)
+
     async def close(self) -> None:
-        """Release the store (if this repository built it) and external containers."""
+        """Release the store (if this repository built it) and external containers.
+
+        Changes still staged on its branches are lost: a ResourceWarning names them."""
         if self._closed:
             return
+        staged = self._staged_branches()
+        if staged:
+            warnings.warn(
+                f"closing {self!r} drops the changes staged on branch(es) "
+                f"{', '.join(repr(b) for b in staged)}; commit_changes() or reset() them first",
+                ResourceWarning,
+                stacklevel=2,
+            )
         self._closed = True
         await self.engine.close()
         if self._owns_storage:
@@ -294,7 +332,7 @@ class AsyncRepository:
             "format_version": str(document.format_version),
             "ref_mode": self.engine.refs.mode,
             "created_at": document.created_at.isoformat(),
-            "default_branch": DEFAULT_BRANCH,
+            "default_branch": self.engine.default_branch,
         }
 
     async def resolve(self, reference: RefLike) -> bytes:
@@ -324,7 +362,7 @@ class AsyncRepository:
         elif snapshot_id is not None:
             raw = await self.commit(snapshot_id).resolve()
         else:
-            raw = await self.branch(_ref_name(branch or DEFAULT_BRANCH)).resolve()
+            raw = await self.branch(_ref_name(branch or self.engine.default_branch)).resolve()
             if as_of is not None:
                 raw = await first_parent_as_of(self.engine, raw, as_of)
         return AsyncSession(self, raw, read_only=True)
@@ -334,9 +372,26 @@ class AsyncRepository:
         and commits to it."""
         name = _ref_name(branch)
         raw = await self.branch(name).resolve()
-        return AsyncSession(self, raw, branch=name, read_only=False)
+        session = AsyncSession(self, raw, branch=name, read_only=False)
+        self._sessions.add(session)
+        return session
 
     # -- maintenance ------------------------------------------------------------------------
+
+    async def delete(self) -> None:
+        """Delete the whole repository (every branch, tag, commit and object) and close
+        this handle. Refused with ConflictError while a branch of this handle has staged
+        changes (commit or reset them first); other handles on it fail from then on."""
+        staged = self._staged_branches()
+        if staged:
+            raise ConflictError(
+                f"not deleting {self!r}: changes are staged on branch(es) "
+                f"{', '.join(repr(b) for b in staged)}; commit_changes() or reset() them first",
+                staged,
+            )
+        await delete_repository(self.engine)
+        self._branches.clear()
+        await self.close()
 
     async def verify(self, *, check_content: bool = True) -> VerificationReport:
         """Check every object the branches and tags reach (``fsck``): a report of what is

@@ -8,13 +8,25 @@ import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
 
-from sapwood.aio.files import AsyncObjectReader, AsyncObjectWriter, AsyncOpening, AsyncTextReader
+from sapwood.aio.files import (
+    AsyncObjectReader,
+    AsyncObjectWriter,
+    AsyncOpening,
+    AsyncTextReader,
+    checked_encoding,
+)
 from sapwood.aio.reads import AsyncReads
 from sapwood.engine import staging
 from sapwood.engine.leases import StagingLease
 from sapwood.engine.paths import validate_path, validate_prefix
 from sapwood.engine.staging import object_info
-from sapwood.errors import IntegrityError, ObjectNotFoundError, SapwoodError
+from sapwood.errors import (
+    IntegrityError,
+    NothingToCommitError,
+    ObjectExistsError,
+    ObjectNotFoundError,
+    SapwoodError,
+)
 from sapwood.models import Change, Commit, ObjectInfo
 from sapwood.storage import CommonPrefix
 
@@ -32,9 +44,14 @@ if TYPE_CHECKING:
     from sapwood.engine.repo import Engine
     from sapwood.zarr import SapwoodStore
 
-__all__ = ["AsyncSession", "Readable", "UploadData", "object_info"]
+__all__ = ["AsyncSession", "OpenMode", "Readable", "UploadData", "object_info"]
 
 PIECE: Final = 8 * 1024 * 1024
+
+OpenMode = Literal["rb", "r", "wb", "w", "xb", "x"]
+"""The modes ``open()`` takes: read (``"rb"``, ``"r"``), write (``"wb"``, ``"w"``) and
+create-only write (``"xb"``, ``"x"``), binary or text, as Python's own ``open``."""
+WRITE_MODES: Final = ("wb", "w", "xb", "x")
 
 
 class Readable(Protocol):
@@ -76,6 +93,8 @@ class AsyncSession(AsyncReads):
         self._read_only = read_only
         self._fork = fork
         self._changes: dict[str, Entry | None] = {}
+        # Paths staged create-only: checked again against the head when committing.
+        self._exclusive: set[str] = set()
         self._tree: tuple[bytes, Tree] | None = None
         self._open_lock: asyncio.Lock | None = None
         self._lease: StagingLease | None = None
@@ -133,6 +152,7 @@ class AsyncSession(AsyncReads):
             "read_only": self._read_only,
             "fork": self._fork,
             "changes": self._changes,
+            "exclusive": self._exclusive,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -143,6 +163,7 @@ class AsyncSession(AsyncReads):
         self._read_only = state["read_only"]
         self._fork = state["fork"]
         self._changes = state["changes"]
+        self._exclusive = state.get("exclusive", set())
         self._tree = None
         self._open_lock = None
         self._lease = None
@@ -225,21 +246,21 @@ class AsyncSession(AsyncReads):
 
     @overload
     def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str = ...
+        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncObjectReader]: ...
 
     @overload
     def open(
-        self, path: str, mode: Literal["r"], *, encoding: str = ...
+        self, path: str, mode: Literal["r"], *, encoding: str | None = ...
     ) -> AsyncOpening[AsyncTextReader]: ...
 
     @overload
     def open(
         self,
         path: str,
-        mode: Literal["wb", "w"],
+        mode: Literal["wb", "w", "xb", "x"],
         *,
-        encoding: str = ...,
+        encoding: str | None = ...,
         content_type: str | None = ...,
         metadata: Mapping[str, str] | None = ...,
     ) -> AsyncOpening[AsyncObjectWriter]: ...
@@ -247,15 +268,16 @@ class AsyncSession(AsyncReads):
     def open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
         """A file object: ``"rb"``/``"r"`` read the object (seekable, fetching only the
         chunks a read needs); ``"wb"``/``"w"`` stream a new version that is staged on
-        close.
+        close; ``"xb"``/``"x"`` do the same but create only (ObjectExistsError if the path
+        exists, when opened, closed or committed).
 
         Await it for the file (``f = await ref.open(p)``) or use it directly in
         ``async with ref.open(p) as f:``, which closes the file at the end."""
@@ -266,17 +288,27 @@ class AsyncSession(AsyncReads):
     async def _open(
         self,
         path: str,
-        mode: Literal["rb", "r", "wb", "w"] = "rb",
+        mode: OpenMode = "rb",
         *,
-        encoding: str = "utf-8",
+        encoding: str | None = None,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
+        if mode not in ("rb", "r", *WRITE_MODES):
+            raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb', 'w', 'xb' or 'x'")
+        chosen = checked_encoding(mode, encoding, content_type, metadata)
         if mode in ("rb", "r"):
-            return await self._open_reader(path, mode == "r", encoding)
-        if mode in ("wb", "w"):
-            return await self._writer(path, mode == "w", encoding, content_type, metadata)
-        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb' or 'w'")
+            return await self._open_reader(path, mode == "r", chosen)
+        if mode in WRITE_MODES:
+            return await self._writer(
+                path,
+                not mode.endswith("b"),
+                chosen,
+                content_type,
+                metadata,
+                exclusive=mode.startswith("x"),
+            )
+        raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb', 'w', 'xb' or 'x'")
 
     async def _list(
         self, max_amount: int | None, after: str, prefix: str, delimiter: str
@@ -326,6 +358,21 @@ class AsyncSession(AsyncReads):
 
         return load
 
+    async def _refuse_existing(self, path: str) -> None:
+        if await self._lookup(path) is not None:
+            raise ObjectExistsError(
+                f"{path!r} already exists in {self._describe()} and the write is create-only "
+                "(exclusive); write without exclusive=True (mode 'wb') to replace it",
+                path,
+            )
+
+    def _stage(self, path: str, entry: Entry | None, *, exclusive: bool = False) -> None:
+        self._changes[path] = entry
+        if exclusive:
+            self._exclusive.add(path)
+        else:
+            self._exclusive.discard(path)
+
     async def _content_writer(self, path: str) -> ContentWriter:
         engine = await self._engine()
         await (await self._staging_lease()).anchor()
@@ -342,18 +389,36 @@ class AsyncSession(AsyncReads):
         encoding: str,
         content_type: str | None,
         metadata: Mapping[str, str] | None,
+        *,
+        exclusive: bool = False,
     ) -> AsyncObjectWriter:
         self._check_writable()
         validate_path(path)
-        checked = staging.check_metadata(metadata, "object metadata")
+        staging.check_metadata(metadata, "object metadata")
+        staging.check_content_type(content_type)
+        if exclusive:
+            await self._refuse_existing(path)
         content = await self._content_writer(path)
 
-        async def stage(written: WrittenContent) -> ObjectInfo:
-            entry = await self._new_entry(path, written, content_type, checked)
-            self._changes[path] = entry
+        async def stage(
+            written: WrittenContent, content_type: str | None, metadata: dict[str, str] | None
+        ) -> ObjectInfo:
+            if exclusive:
+                await self._refuse_existing(path)
+            entry = await self._new_entry(path, written, content_type, metadata)
+            self._stage(path, entry, exclusive=exclusive)
             return object_info(entry)
 
-        return AsyncObjectWriter(path, content, stage, text=text, encoding=encoding)
+        return AsyncObjectWriter(
+            path,
+            content,
+            stage,
+            text=text,
+            encoding=encoding,
+            content_type=content_type,
+            metadata=metadata,
+            exclusive=exclusive,
+        )
 
     async def upload(
         self,
@@ -361,14 +426,21 @@ class AsyncSession(AsyncReads):
         path: str,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        exclusive: bool = False,
     ) -> ObjectInfo:
         """Stage ``data`` (bytes, str, or a binary or text file object, read in pieces) as
         the object at ``path``; its info. A file stored as one blob is written behind the
         call (see :meth:`AsyncBranch.upload <sapwood.aio.AsyncBranch.upload>`), except in a
-        fork, whose blobs must have landed before it is pickled."""
+        fork, whose blobs must have landed before it is pickled.
+
+        ``exclusive=True`` creates only: ObjectExistsError (a FileExistsError) if ``path``
+        exists now, and again at commit if another writer created it meanwhile."""
         self._check_writable()
         validate_path(path)
         checked = staging.check_metadata(metadata, "object metadata")
+        staging.check_content_type(content_type)  # before any byte is stored
+        if exclusive:
+            await self._refuse_existing(path)
         content = await self._content_writer(path)
         try:
             if isinstance(data, bytes | bytearray | memoryview):
@@ -385,8 +457,10 @@ class AsyncSession(AsyncReads):
         except BaseException:
             await content.abort()
             raise
+        if exclusive:
+            await self._refuse_existing(path)
         entry = await self._new_entry(path, written, content_type, checked)
-        self._changes[path] = entry
+        self._stage(path, entry, exclusive=exclusive)
         return object_info(entry)
 
     async def put_virtual(
@@ -414,7 +488,7 @@ class AsyncSession(AsyncReads):
             content_type=content_type,
             metadata=staging.check_metadata(metadata, "object metadata"),
         )
-        self._changes[path] = entry
+        self._stage(path, entry)
         return object_info(entry)
 
     async def delete_objects(self, paths: str | Iterable[str]) -> None:
@@ -424,7 +498,7 @@ class AsyncSession(AsyncReads):
         for path in items:
             validate_path(path)
         for path in items:
-            self._changes[path] = None
+            self._stage(path, None)
 
     async def copy_object(
         self, from_reference: RefLike | AsyncSession, from_path: str, to_path: str | None = None
@@ -453,7 +527,7 @@ class AsyncSession(AsyncReads):
                 f"cannot copy {from_path!r} from {from_reference!r}: its data is no longer in "
                 "the store (garbage collection deleted it, or it was removed outside sapwood)"
             )
-        self._changes[target] = entry
+        self._stage(target, entry)
         return object_info(entry)
 
     def list_uncommitted(
@@ -476,15 +550,18 @@ class AsyncSession(AsyncReads):
         """Drop staged changes: all of them, or those at ``path`` or under ``path/``."""
         if path is None:
             self._changes.clear()
+            self._exclusive.clear()
             await self._release_lease()
             return
         folder = path.rstrip("/") + "/"
         for staged in [p for p in self._changes if p == path or p.startswith(folder)]:
             del self._changes[staged]
+            self._exclusive.discard(staged)
 
     async def discard(self) -> None:
         """Drop every staged change (blobs already written become garbage for GC)."""
         self._changes.clear()
+        self._exclusive.clear()
         await self._release_lease()
 
     async def _release_lease(self) -> None:
@@ -496,10 +573,15 @@ class AsyncSession(AsyncReads):
 
     # -- committing, forks ------------------------------------------------------------------
 
-    async def commit(self, message: str, metadata: Mapping[str, str] | None = None) -> Commit:
+    async def commit(
+        self, message: str, metadata: Mapping[str, str] | None = None, allow_empty: bool = False
+    ) -> Commit:
         """Commit the staged changes to the branch; the new commit.
 
-        The session then continues from the new commit with nothing staged.
+        With nothing staged, NothingToCommitError and no commit, unless ``allow_empty``.
+        A path staged create-only that another writer committed meanwhile fails the
+        commit with ObjectExistsError naming it. The session then continues from the new
+        commit with nothing staged.
         """
         self._check_writable()
         if self._fork:
@@ -512,6 +594,11 @@ class AsyncSession(AsyncReads):
         if not isinstance(message, str):
             raise TypeError(f"a commit message is a str, not {type(message).__name__}")
         checked = staging.check_metadata(metadata, "commit metadata") or {}
+        if not self._changes and not allow_empty:
+            raise NothingToCommitError(
+                f"nothing is staged on {self._describe()}, so there is nothing to commit; "
+                "stage changes first, or pass allow_empty=True for an empty commit"
+            )
         repository = await self.repository()
         engine = repository.engine
         staged = dict(self._changes)
@@ -523,11 +610,13 @@ class AsyncSession(AsyncReads):
             message=message,
             metadata=checked,
             author=repository.author,
+            exclusive=frozenset(self._exclusive & staged.keys()),
             lease=await self._staging_lease(),
         )
         for path, entry in staged.items():
             if path in self._changes and self._changes[path] is entry:
                 del self._changes[path]
+                self._exclusive.discard(path)
         self._snapshot = raw
         await self._release_lease()
         return commit
@@ -586,6 +675,8 @@ class AsyncSession(AsyncReads):
                     f"{self._describe()}; fork and merge from the same session"
                 )
         self._changes.update(staging.fold_forks(self._changes, [f._changes for f in forks]))
+        for fork in forks:
+            self._exclusive |= fork._exclusive
 
 
 async def _pump(source: Readable, content: ContentWriter) -> None:

@@ -8,6 +8,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from sapwood.aio.session import AsyncSession
+from sapwood.engine.paths import validate_ref_name
+from sapwood.engine.staging import check_metadata
+from sapwood.errors import RefExistsError
 from sapwood.models import Commit
 
 if TYPE_CHECKING:
@@ -20,20 +23,41 @@ class AsyncTransaction:
     """Stages changes in a session of its own and commits them when the block ends.
 
     On success the session is committed (rebased onto the branch's head if it moved and no
-    path collides; ConflictError otherwise) and :attr:`commit` holds the new commit. On an
-    exception everything staged is discarded and the exception propagates.
+    path collides; ConflictError otherwise) and :attr:`commit` holds the new commit, tagged
+    ``tag`` if one was given. A block that staged nothing raises NothingToCommitError and
+    makes no commit, unless ``allow_empty``. On an exception everything staged is
+    discarded and the exception propagates.
     """
 
     def __init__(
-        self, branch: AsyncBranch, message: str, metadata: Mapping[str, str] | None = None
+        self,
+        branch: AsyncBranch,
+        message: str,
+        metadata: Mapping[str, str] | None = None,
+        tag: str | None = None,
+        allow_empty: bool = False,
     ) -> None:
+        if tag is not None:
+            validate_ref_name(tag, "tag")
+        if not isinstance(message, str):
+            raise TypeError(f"a commit message is a str, not {type(message).__name__}")
         self.branch = branch
         self.message = message
-        self.metadata = dict(metadata) if metadata is not None else None
+        self.metadata = check_metadata(metadata, "commit metadata")
+        self.tag = tag
+        self.allow_empty = allow_empty
         self.session: AsyncSession | None = None
         self.commit: Commit | None = None
 
     async def __aenter__(self) -> AsyncSession:
+        if self.tag is not None:
+            # Refused before any work is done, not after the commit is made.
+            refs = self.branch.repository.engine.refs
+            if await refs.tag_name_taken(self.tag):
+                raise RefExistsError(
+                    f"tag {self.tag!r} exists or once existed, and tag names are never reused; "
+                    "pick another tag for this transaction"
+                )
         self.session = await self.branch.repository.writable_session(self.branch.id)
         return self.session
 
@@ -46,6 +70,8 @@ class AsyncTransaction:
         session = self.session
         assert session is not None
         if exc is None:
-            self.commit = await session.commit(self.message, self.metadata)
+            self.commit = await session.commit(self.message, self.metadata, self.allow_empty)
+            if self.tag is not None:
+                await self.branch.repository.tag(self.tag).create(self.commit.id)
         else:
             await session.discard()

@@ -23,7 +23,7 @@ from sapwood.engine.format import Entry, Snapshot
 from sapwood.engine.leases import StagingLease
 from sapwood.engine.merge import conflict_error, same
 from sapwood.engine.repo import Engine
-from sapwood.errors import ConflictError, PreconditionFailedError
+from sapwood.errors import ConflictError, ObjectExistsError, PreconditionFailedError
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -31,6 +31,7 @@ __all__ = [
     "UpToDate",
     "commit_to_branch",
     "rebase_conflicts",
+    "refuse_existing",
     "staged_preparer",
 ]
 
@@ -65,12 +66,31 @@ async def rebase_conflicts(
     return conflicts
 
 
+async def refuse_existing(engine: Engine, head: bytes, paths: frozenset[str]) -> None:
+    """ObjectExistsError if any of ``paths`` (staged create-only) exists at ``head``."""
+    if not paths:
+        return
+    present = sorted((await (await engine.tree(head)).get_many(sorted(paths))).keys())
+    if present:
+        shown = ", ".join(repr(p) for p in present[:10])
+        raise ObjectExistsError(
+            f"create-only write refused at commit: {shown} was created by another commit "
+            "since it was staged; reset() it, or stage it without exclusive=True to replace it",
+            present[0],
+        )
+
+
 def staged_preparer(
-    engine: Engine, base: bytes, changes: Mapping[str, Entry | None]
+    engine: Engine,
+    base: bytes,
+    changes: Mapping[str, Entry | None],
+    exclusive: frozenset[str] = frozenset(),
 ) -> Callable[[bytes], Awaitable[Prepared]]:
-    """Prepare staged changes made on ``base`` for whatever the head now is."""
+    """Prepare staged changes made on ``base`` for whatever the head now is; ``exclusive``
+    paths are create-only (checked against each head the commit is tried on)."""
 
     async def prepare(head: bytes) -> Prepared:
+        await refuse_existing(engine, head, exclusive)
         conflicts = await rebase_conflicts(engine, base, head, changes)
         if conflicts:
             raise conflict_error("the branch moved and cannot be rebased onto", conflicts)

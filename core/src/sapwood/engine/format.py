@@ -224,6 +224,7 @@ class RepositoryDocument(msgspec.Struct, frozen=True, kw_only=True):
     ref_mode: RefMode
     created_at: datetime
     config: RepositoryConfig = msgspec.field(default_factory=RepositoryConfig)
+    default_branch: str = "main"
 
 
 _ENCODER: Final = msgspec.msgpack.Encoder()

@@ -19,12 +19,14 @@ from sapwood.config import RepositoryConfig
 from sapwood.engine.config_file import check_no_credentials, read_document, write_document
 from sapwood.engine.format import EMPTY_TABLE, FORMAT_VERSION, RepositoryDocument
 from sapwood.engine.keys import CONFIG_KEY
-from sapwood.engine.listing import take
+from sapwood.engine.listing import list_objects, take
+from sapwood.engine.paths import validate_ref_name
 from sapwood.engine.refs import choose_ref_mode, effective_ref_mode
 from sapwood.engine.repo import DEFAULT_BRANCH, Engine, default_author
 from sapwood.engine.tasks import gather_or_cancel
 from sapwood.engine.virtual import ContainerOpener
 from sapwood.errors import (
+    ConfigError,
     NotFoundError,
     RefExistsError,
     RepositoryExistsError,
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "LayerFactory",
     "create_engine",
+    "delete_repository",
     "ensure_default_branch",
     "open_engine",
     "repository_exists",
@@ -49,7 +52,7 @@ LayerFactory: TypeAlias = Callable[[RepositoryConfig | None], ObjectLayer]
 
 
 async def ensure_default_branch(engine: Engine) -> None:
-    """Give a repository without refs its ``main`` branch at an empty root commit.
+    """Give a repository without refs its default branch at an empty root commit.
 
     A creator writes config.json first and main's ref second; one stopped in between (or
     still running while another process opens) leaves a repository with no refs. Openers
@@ -64,7 +67,7 @@ async def ensure_default_branch(engine: Engine) -> None:
         ranges=EMPTY_TABLE,
     )
     with contextlib.suppress(RefExistsError):
-        await engine.refs.create_branch(DEFAULT_BRANCH, root)
+        await engine.refs.create_branch(engine.default_branch, root)
 
 
 async def repository_exists(layer: ObjectLayer) -> bool:
@@ -88,20 +91,19 @@ async def create_engine(
     *,
     location: str,
     open_container: ContainerOpener | None = None,
+    default_branch: str = DEFAULT_BRANCH,
 ) -> Engine:
-    """Write a new repository (its config, then ``main`` at an empty root commit).
+    """Write a new repository (its config, then ``default_branch`` at an empty root commit).
 
-    RepositoryExistsError if one is at ``location`` already; ConfigError if the store cannot
-    move refs safely and ``config.unsafe_overwrite_refs`` is not set.
+    RepositoryExistsError if one is at ``location`` already; ConfigError if other data is
+    there, or if the store cannot move refs safely and ``config.unsafe_overwrite_refs`` is
+    not set.
     """
+    validate_ref_name(default_branch, "branch")
     given = config or RepositoryConfig()
     check_no_credentials(given)
     layer = layer_for(given)
-    if await repository_exists(layer):
-        raise RepositoryExistsError(
-            f"a sapwood repository already exists at {location}; open it with "
-            "open() or open_or_create(), or choose another location"
-        )
+    await _refuse_occupied(layer, location)
     unsafe = bool(given.resolved().unsafe_overwrite_refs)
     mode = choose_ref_mode(layer.capabilities, unsafe)
     document = RepositoryDocument(
@@ -109,12 +111,42 @@ async def create_engine(
         ref_mode=mode,
         created_at=datetime.now(UTC),
         config=given,
+        default_branch=default_branch,
     )
     engine = Engine(layer, document, given, ref_mode=mode, open_container=open_container)
     await write_document(layer, document, create=True)
     await ensure_default_branch(engine)
     logger.info("created repository at %s (ref mode %s)", location, mode)
     return engine
+
+
+async def _refuse_occupied(layer: ObjectLayer, location: str) -> None:
+    exists = RepositoryExistsError(
+        f"a sapwood repository already exists at {location}; open it with "
+        "open() or open_or_create(), or choose another location"
+    )
+    if await repository_exists(layer):
+        raise exists
+    found = await take(layer, "", 1)
+    if found:
+        if await repository_exists(layer):  # another creator won a race meanwhile
+            raise exists
+        raise ConfigError(
+            f"{location} is not empty (it holds {found[0]!r}, among others) and is not a "
+            "sapwood repository; creating one would mix its internals with that data. Use an "
+            "empty folder or prefix (e.g. a 'repo' subfolder), or bring the data in with "
+            "branch.import_from() or upload_folder()",
+            field="store",
+        )
+
+
+async def delete_repository(engine: Engine) -> int:
+    """Delete every object of the repository (its config first, so no one opens it half
+    deleted); how many objects were deleted."""
+    await engine.layer.delete(CONFIG_KEY)
+    keys = [meta.key for meta in await list_objects(engine.layer, "")]
+    await engine.layer.delete_many(keys)
+    return len(keys) + 1
 
 
 async def open_engine(

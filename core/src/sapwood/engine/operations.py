@@ -117,15 +117,40 @@ async def log(
 
 
 async def diff(
-    engine: Engine, mine: bytes, theirs: bytes, prefix: str, max_amount: int | None
+    engine: Engine,
+    mine: bytes,
+    theirs: bytes,
+    prefix: str,
+    max_amount: int | None,
+    *,
+    delimiter: str = "",
+    after: str = "",
 ) -> AsyncIterator[Change]:
-    """The changes that turn commit ``mine``'s tree into ``theirs``', in path order."""
+    """The changes that turn commit ``mine``'s tree into ``theirs``', in path order,
+    starting after the path ``after``. With a ``delimiter``, changed paths that continue
+    past it (after ``prefix``) are reported once per common prefix, as a ``"changed"``
+    change of path type ``"common_prefix"`` (as listing does)."""
     if max_amount is not None and max_amount <= 0:
         return
     produced = 0
+    last_common = ""
     async for path, old, new in diff_trees(
         await engine.tree(mine), await engine.tree(theirs), prefix
     ):
+        if path <= after:
+            continue
+        if delimiter:
+            cut = path.find(delimiter, len(prefix))
+            if cut >= 0:
+                common = path[: cut + len(delimiter)]
+                if common == last_common or common <= after:
+                    continue
+                last_common = common
+                yield Change(type="changed", path=common, path_type="common_prefix")
+                produced += 1
+                if max_amount is not None and produced >= max_amount:
+                    return
+                continue
         if old is None:
             assert new is not None
             yield Change(type="added", path=path, size_bytes=new.size)
@@ -183,9 +208,21 @@ async def _pick(
     message: str,
     metadata: Mapping[str, str],
     author: str,
+    parent_number: int = 1,
 ) -> Commit:
     picked = await engine.snapshots.read(target)
-    parent = picked.parents[0] if picked.parents else None
+    parents = picked.parents
+    if isinstance(parent_number, bool) or not isinstance(parent_number, int):
+        raise TypeError(f"parent_number is an int, not {type(parent_number).__name__}")
+    if not parents and parent_number == 1:
+        parent = None
+    elif 1 <= parent_number <= len(parents):
+        parent = parents[parent_number - 1]
+    else:
+        raise InvalidRefError(
+            f"commit {target.hex()[:12]} has {len(parents)} parent(s), so parent_number "
+            f"{parent_number} does not name one; give 1 to {max(1, len(parents))}"
+        )
     what = f"{'reverting' if undo else 'cherry-picking'} {target.hex()[:12]} on {branch!r}"
 
     async def prepare(head: bytes) -> Prepared:
@@ -206,9 +243,12 @@ async def _pick(
     return commit_of(raw, snapshot)
 
 
-async def revert(engine: Engine, branch: str, target: bytes, *, author: str) -> Commit:
-    """A new commit on ``branch`` undoing what commit ``target`` changed (against its first
-    parent); ConflictError if later commits changed the same paths."""
+async def revert(
+    engine: Engine, branch: str, target: bytes, *, author: str, parent_number: int = 1
+) -> Commit:
+    """A new commit on ``branch`` undoing what commit ``target`` changed against its
+    parent number ``parent_number`` (1-based; a merge's second parent is 2);
+    ConflictError if later commits changed the same paths."""
     return await _pick(
         engine,
         branch,
@@ -217,19 +257,22 @@ async def revert(engine: Engine, branch: str, target: bytes, *, author: str) -> 
         message='Revert "{message}"',
         metadata={"operation": "revert"},
         author=author,
+        parent_number=parent_number,
     )
 
 
 async def cherry_pick(engine: Engine, branch: str, target: bytes, *, author: str) -> Commit:
     """A new commit on ``branch`` repeating what commit ``target`` changed (against its
-    first parent); ConflictError if the branch changed the same paths."""
+    first parent), keeping its metadata plus the provenance keys ``operation`` and
+    ``source``; ConflictError if the branch changed the same paths."""
+    picked = await engine.snapshots.read(target)
     return await _pick(
         engine,
         branch,
         target,
         undo=False,
         message="{message}",
-        metadata={"operation": "cherry-pick"},
+        metadata={**(picked.metadata or {}), "operation": "cherry-pick"},
         author=author,
     )
 

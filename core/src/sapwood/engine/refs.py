@@ -431,6 +431,12 @@ class RefStore:
         what = f"tag ref {tag_pointer_key(name)}"
         return decode_document(data, RefPointer, what).snapshot_id(what)
 
+    async def tag_name_taken(self, name: str) -> bool:
+        """True if a tag named ``name`` exists or once existed (names are never reused)."""
+        return await self._exists(tag_pointer_key(name)) or await self._exists(
+            tag_tombstone_key(name)
+        )
+
     async def _exists(self, key: str) -> bool:
         try:
             await self.layer.head(key)

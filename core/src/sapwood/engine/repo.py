@@ -107,6 +107,11 @@ class Engine:
         self.virtual = VirtualResolver(resolved, open_container)
         self.clock: Callable[[], datetime] = _utc_now
 
+    @property
+    def default_branch(self) -> str:
+        """The branch made at creation (``main`` unless chosen), which cannot be deleted."""
+        return self.document.default_branch
+
     def commit_time_us(self, parents: Sequence[Snapshot]) -> int:
         """Now, but always after every parent, so time order is also history order."""
         now = to_micros(self.clock())

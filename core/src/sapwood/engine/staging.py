@@ -27,6 +27,7 @@ from sapwood.storage import CommonPrefix
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
     "Changes",
+    "check_content_type",
     "check_metadata",
     "commit_changes",
     "content_writer",
@@ -83,8 +84,15 @@ def check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, s
     return checked or None
 
 
+def check_content_type(content_type: object) -> None:
+    """TypeError unless ``content_type`` is a str or None."""
+    if content_type is not None and not isinstance(content_type, str):
+        raise TypeError(f"content_type is a str or None, not {type(content_type).__name__}")
+
+
 def content_type_for(path: str, content_type: str | None) -> str:
-    """``content_type``, or one guessed from the path."""
+    """``content_type``, or one guessed from the path (TypeError if it is not a str)."""
+    check_content_type(content_type)
     return content_type or mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE
 
 
@@ -279,17 +287,19 @@ async def commit_changes(
     message: str,
     metadata: Mapping[str, str],
     author: str,
+    exclusive: frozenset[str] = frozenset(),
     lease: StagingLease | None = None,
 ) -> tuple[bytes, Commit]:
     """Commit ``staged`` (made on commit ``base``) to ``branch``, rebased onto its head if
-    it moved; the new commit's raw id and the commit."""
+    it moved; the new commit's raw id and the commit. Paths in ``exclusive`` must not
+    exist on the head the commit lands on (ObjectExistsError names them)."""
     await engine.blobs.settle(
         chunk.id for entry in staged.values() if entry is not None for chunk in entry.chunks or ()
     )
     raw, snapshot = await commit_to_branch(
         engine,
         branch,
-        staged_preparer(engine, base, dict(staged)),
+        staged_preparer(engine, base, dict(staged), exclusive),
         message=message,
         metadata=metadata,
         author=author,

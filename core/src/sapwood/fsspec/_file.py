@@ -109,8 +109,13 @@ class SapwoodFile(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is unty
     def _initiate_upload(self) -> None:
         assert self._session is not None
         session = self._session
+        # "xb" reaches the session too, so the create-only check is made again inside the
+        # commit's compare-and-swap loop, where racing writers cannot both pass it.
         writer = session.open(
-            self.key, "wb", content_type=self._content_type, metadata=self._metadata
+            self.key,
+            "xb" if self.mode == "xb" else "wb",
+            content_type=self._content_type,
+            metadata=self._metadata,
         )
         self._writer = writer
         if self.mode == "ab" and session.exists(self.key):

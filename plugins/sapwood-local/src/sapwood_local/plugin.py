@@ -9,6 +9,7 @@ from sapwood.credentials import CredentialProvider
 from sapwood.errors import ConfigError
 from sapwood.extensions import StorageBackend
 from sapwood.hookspecs import hookimpl
+from sapwood.kit.fields import refuse_unused_fields
 from sapwood.storage import Storage
 from sapwood_local.config import LocalExtra
 
@@ -24,6 +25,7 @@ def open_local_storage(
             "a local store needs a folder: write file:///absolute/path or set prefix",
             field="prefix",
         )
+    refuse_unused_fields(config, "local", ("prefix",))
     extra = convert_config(config.extra, LocalExtra, what="ObjectStoreConfig.extra")
     return LocalStorage(config.prefix, fsync=extra.fsync)
 

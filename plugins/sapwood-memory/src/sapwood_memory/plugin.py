@@ -8,6 +8,7 @@ from sapwood.config import ObjectStoreConfig
 from sapwood.credentials import CredentialProvider
 from sapwood.extensions import StorageBackend
 from sapwood.hookspecs import hookimpl
+from sapwood.kit.fields import refuse_unused_fields
 from sapwood.storage import Storage
 
 
@@ -17,6 +18,7 @@ def open_memory_storage(
     """The memory store ``config.bucket`` names, under ``config.prefix``."""
     from sapwood_memory.storage import MemoryStorage
 
+    refuse_unused_fields(config, "memory", ("bucket", "prefix"))
     return MemoryStorage(config.bucket or "", config.prefix)
 
 

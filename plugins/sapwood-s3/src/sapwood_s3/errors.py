@@ -64,6 +64,21 @@ def _status(exc: ClientError) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
 
 
+def _not_s3(exc: ClientError, code: str) -> bool:
+    """True for an answer no S3 service gives: an error with a body that is an HTML page
+    (what a web server says for any path it does not have), no S3 error code in it and no
+    ``x-amz-`` header. HEAD answers carry no body, so they are never judged."""
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    if str(getattr(exc, "operation_name", "")).startswith("Head"):
+        return False
+    if code and not code.isdigit():
+        return False
+    if any(name.lower().startswith("x-amz-") for name in headers):
+        return False
+    content_type = str(headers.get("content-type", "")).lower()
+    return "html" in content_type
+
+
 def is_invalid_range(exc: BaseException) -> bool:
     """True for the 416 S3 answers to a range that starts at or past the end."""
     return isinstance(exc, ClientError) and (
@@ -134,6 +149,14 @@ def _map_client_error(
         return PreconditionFailedError(
             f"{what}: the object changed since its etag was read ({detail}); read it again "
             "and retry",
+            key=key,
+        )
+    if status == 404 and _not_s3(exc, code):
+        endpoint = settings.endpoint_url or "the endpoint"
+        return StorageError(
+            f"{what}: {endpoint} answered HTTP 404 with a web page and no S3 headers, so "
+            f"it does not look like an {settings.service} API endpoint; check endpoint_url (a "
+            "website or console address is not the API's)",
             key=key,
         )
     if code in _NOT_FOUND or status == 404:
