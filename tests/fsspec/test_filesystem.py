@@ -11,7 +11,7 @@ import fsspec
 import pytest
 
 import sapwood
-from sapwood.errors import AlreadyExistsError
+from sapwood.errors import ObjectExistsError
 from sapwood.fsspec import FolderNotEmptyError, ReadOnlyReferenceError, SapwoodFileSystem
 
 from .conftest import messages
@@ -517,7 +517,7 @@ def test_create_only_writes_refuse_an_existing_path(
 ) -> None:
     fs.pipe_file("main/a.txt", b"a")
 
-    with pytest.raises(AlreadyExistsError, match="already exists") as caught:
+    with pytest.raises(ObjectExistsError, match="already exists") as caught:
         fs.pipe_file("main/a.txt", b"b", mode="create")
     with pytest.raises(FileExistsError):
         fs.open("main/a.txt", "xb")

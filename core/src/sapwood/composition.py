@@ -33,6 +33,7 @@ from sapwood.config import (
     RepositoryConfig,
     VirtualChunkContainer,
     convert_config,
+    mask_text,
 )
 from sapwood.credential_chain import choose_credentials
 from sapwood.credentials import AnonymousCredentials, CredentialProvider, CredentialsSpec
@@ -157,7 +158,7 @@ class OpenedStore:
     def location(self) -> str:
         """The store for messages: its URL, or the Storage's repr."""
         if isinstance(self.spec, ObjectStoreConfig):
-            return self.spec.to_url()
+            return mask_text(self.spec.to_url())  # messages and logs never show a secret
         return repr(self.spec)
 
     async def close_if_owned(self) -> None:

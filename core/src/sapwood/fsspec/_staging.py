@@ -6,21 +6,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sapwood import ConflictError, InvalidRefError, RefNotFoundError, Repository, Session
-from sapwood.errors import AlreadyExistsError
+from sapwood.errors import ObjectExistsError
 from sapwood.fsspec._errors import ReadOnlyReferenceError
 from sapwood.models import Commit
 
 __all__ = ["Staging", "exists_error"]
 
 
-def exists_error(ref: str, key: str, meanwhile: bool = False) -> AlreadyExistsError:
+def exists_error(ref: str, key: str, meanwhile: bool = False) -> ObjectExistsError:
     """The error of a create-only write (``mode="xb"``, ``pipe_file(..., mode="create")``)
     that found ``key`` present."""
     when = " (another writer created it meanwhile)" if meanwhile else ""
-    return AlreadyExistsError(
+    return ObjectExistsError(
         f"{key!r} already exists on branch {ref!r}{when}: a create-only write (mode 'xb' or "
         "'create') never replaces an object; write with mode 'wb' or 'overwrite' to replace it",
-        key=key,
+        path=key,
     )
 
 
@@ -30,7 +30,7 @@ class Staging:
     Reads of a branch that has a session here go through it, so a transaction reads what
     it wrote. :meth:`commit` makes one commit per branch that has changes; paths written
     create-only are checked again against each branch's head first, and a commit that
-    conflicts on one of them is reported as AlreadyExistsError.
+    conflicts on one of them is reported as ObjectExistsError.
     """
 
     def __init__(self, repository: Repository) -> None:
@@ -66,7 +66,7 @@ class Staging:
             ) from None
 
     def claim(self, ref: str, key: str) -> Session:
-        """Stage-to-be a create-only write of ``key`` on branch ``ref``: AlreadyExistsError
+        """Stage-to-be a create-only write of ``key`` on branch ``ref``: ObjectExistsError
         if it exists there (committed or staged here); its session otherwise."""
         session = self.session(ref)
         claimed = self._create_only.setdefault(ref, set())
