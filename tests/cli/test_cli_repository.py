@@ -298,3 +298,23 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         "doctor",
     ]:
         assert command in text
+
+
+def test_fsck_reports_a_damaged_blob_and_exits_1(cli: Cli, tmp_path: Path) -> None:
+    write(tmp_path / "big.bin", "x" * 4096)
+    cli("fs", "upload", str(tmp_path / "big.bin"), "main:big.bin")
+    healthy = cli("fsck", "--json").json()
+    assert healthy["problems"] == []
+    assert healthy["objects_checked"] > 0
+    assert "nothing missing or damaged" in cli("fsck").stdout
+
+    (blob,) = (path for path in (tmp_path / "repo" / "blobs").rglob("*") if path.is_file())
+    blob.write_bytes(b"y" * blob.stat().st_size)
+    damaged = cli("fsck", "--json", ok=False)
+    assert damaged.returncode == 1
+    (problem,) = damaged.json()["problems"]
+    assert problem["object_type"] == "blob"
+    assert problem["refs"] == ["branch main"]
+    table = cli("fsck", ok=False)
+    assert table.returncode == 1
+    assert "branch main" in table.stdout

@@ -1,4 +1,4 @@
-"""``sapwood init``, ``import``, ``gc``, ``expire`` and ``doctor``."""
+"""``sapwood init``, ``import``, ``gc``, ``expire``, ``fsck`` and ``doctor``."""
 
 from __future__ import annotations
 
@@ -95,6 +95,34 @@ def _expire(ctx: Context) -> int:
     return 0
 
 
+def _fsck(ctx: Context) -> int:
+    report = ctx.repository().verify(check_content=not ctx.args.quick)
+    if ctx.json:
+        ctx.emit_json(report)
+        return 0 if report.ok else 1
+    if report.ok:
+        ctx.say(
+            f"ok: {report.commits_checked} commit(s) and {report.objects_checked} object(s) "
+            f"({report.bytes_checked} bytes) checked; nothing missing or damaged"
+        )
+        return 0
+    ctx.table(
+        f"sapwood fsck: {len(report.problems)} problem(s) in {report.objects_checked} object(s)",
+        ["problem", "object", "key", "reached from", "detail"],
+        [
+            (
+                p.kind,
+                p.object_type,
+                p.key,
+                ", ".join(p.refs) or "(no ref)",
+                p.detail,
+            )
+            for p in report.problems
+        ],
+    )
+    return 1
+
+
 def _doctor(ctx: Context) -> int:
     url = _masked_url(ctx.url())
     repo = ctx.repository()
@@ -147,7 +175,7 @@ def register_init(commands: Commands, common: argparse.ArgumentParser) -> None:
 
 
 def register(commands: Commands, common: argparse.ArgumentParser) -> None:
-    """Add ``import``, ``gc``, ``expire`` and ``doctor``."""
+    """Add ``import``, ``gc``, ``expire``, ``fsck`` and ``doctor``."""
     importer = commands.add_parser(
         "import",
         parents=[common],
@@ -189,6 +217,20 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
     )
     add_json(expire)
     expire.set_defaults(handler=_expire)
+
+    fsck = commands.add_parser(
+        "fsck",
+        parents=[common],
+        help="check every object the branches and tags reach",
+        description="Walk every ref, commit, manifest and blob the branches and tags reach, "
+        "check hashes and references, and list what is missing or damaged with the refs "
+        "that reach it; exit status 1 if anything is.",
+    )
+    fsck.add_argument(
+        "--quick", action="store_true", help="check that blobs exist without reading them"
+    )
+    add_json(fsck)
+    fsck.set_defaults(handler=_fsck)
 
     doctor = commands.add_parser(
         "doctor",
