@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
 
 
@@ -41,8 +39,6 @@ def test_bench_natural_quick_prints_its_tables() -> None:
 
 
 def test_bench_natural_quick_on_moto_prints_its_tables() -> None:
-    pytest.importorskip("moto")
-    pytest.importorskip("boto3")
     out = _run("bench_natural.py", "--quick", "--no-icechunk", "--only", "s3")
     assert "S3 on moto" in out, out
     assert "| boto3 |" in out, out

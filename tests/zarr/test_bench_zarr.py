@@ -7,10 +7,6 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
-pytest.importorskip("zarr")
-
 import sapwood
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_zarr.py"

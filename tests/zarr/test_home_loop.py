@@ -8,8 +8,6 @@ import threading
 
 import pytest
 
-pytest.importorskip("zarr")
-
 from sapwood import _loop
 from sapwood.zarr._home import HomeLoop
 

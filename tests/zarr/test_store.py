@@ -8,11 +8,8 @@ import pickle
 import threading
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("zarr")
-
 import numpy as np
+import pytest
 import zarr
 import zarr.api.asynchronous as zarr_async
 from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteRequest

@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("zarr")
-
 from zarr.core.buffer import Buffer, cpu
 from zarr.testing.store import StoreTests
 

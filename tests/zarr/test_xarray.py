@@ -6,13 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("xarray")
-pytest.importorskip("distributed")
-
 import dask.array as da
 import numpy as np
+import pytest
 import xarray as xr
 from distributed import Client, LocalCluster
 

@@ -7,10 +7,6 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 
-import pytest
-
-pytest.importorskip("xarray.tests.test_backends")
-
 from xarray.tests.conftest import time_unit, use_dask  # noqa: F401  (fixtures the suite uses)
 from xarray.tests.test_backends import (  # (fixtures the suite uses)
     ZarrBase,
