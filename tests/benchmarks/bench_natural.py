@@ -59,10 +59,12 @@ def _started() -> float:
 
 
 def payload(index: int, size: int) -> bytes:
-    """Distinct, incompressible-looking bytes for file ``index``."""
-    seed = index.to_bytes(8, "little")
-    block = (seed * (size // 8 + 1))[:size]
-    return bytes(b ^ (index * 131 + i) % 251 for i, b in enumerate(block[:64])) + block[64:]
+    """Distinct, incompressible bytes for file ``index`` (the same in every process), as
+    bench_engine.py's section (a) uses: Icechunk stores its chunks uncompressed here, so
+    compressible data would measure compression rather than the loops."""
+    import random
+
+    return random.Random(index).randbytes(size)
 
 
 def child_sapwood_write(folder: str, count: int, size: int, url: str | None) -> float:

@@ -6,4 +6,6 @@ import sys
 
 from sapwood.cli.app import main
 
-sys.exit(main())
+# Guarded so that tools importing every module (the API docs' inspection) never run it.
+if __name__ == "__main__":
+    sys.exit(main())
