@@ -1,8 +1,9 @@
 """fsspec's own abstract test suites (copy, get, put, open, pipe), unmodified.
 
-Every suite runs over a repository in memory; the create-only suites (open, pipe) run over
-a local folder and over S3 (moto) as well. (The copy, get and put suites also pass on local
-and S3, but take minutes there, since every call is a commit: they run on memory here.)
+Every suite runs over a repository in memory, over a local folder and over S3 (moto). On
+local and S3 the copy, get and put suites take a few minutes (every call that writes is a
+commit, and the suites build their folder trees file by file); they run in CI all the same,
+since passing them on the backends users deploy is the point.
 
 Folders in sapwood exist only through the objects under them (as in S3), so
 ``supports_empty_directories`` is False: the suites then add a dummy file where they need
@@ -92,5 +93,41 @@ class TestSapwoodOpenS3(TestSapwoodOpen):
 
 class TestSapwoodPipeS3(TestSapwoodPipe):
     """The pipe suite over S3 (moto)."""
+
+    backend = "s3"
+
+
+class TestSapwoodCopyLocal(TestSapwoodCopy):
+    """The copy suite over a local folder."""
+
+    backend = "local"
+
+
+class TestSapwoodGetLocal(TestSapwoodGet):
+    """The get suite over a local folder."""
+
+    backend = "local"
+
+
+class TestSapwoodPutLocal(TestSapwoodPut):
+    """The put suite over a local folder."""
+
+    backend = "local"
+
+
+class TestSapwoodCopyS3(TestSapwoodCopy):
+    """The copy suite over S3 (moto)."""
+
+    backend = "s3"
+
+
+class TestSapwoodGetS3(TestSapwoodGet):
+    """The get suite over S3 (moto)."""
+
+    backend = "s3"
+
+
+class TestSapwoodPutS3(TestSapwoodPut):
+    """The put suite over S3 (moto)."""
 
     backend = "s3"
