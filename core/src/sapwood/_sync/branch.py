@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal, overload
-
-from sapwood import _loop
-from sapwood._sync._bind import awaited, called, documented_by, iterated
+from sapwood._sync._bind import awaited, called, iterated
 from sapwood._sync._convert import (
     as_branch,
     as_import_manager,
@@ -15,15 +11,14 @@ from sapwood._sync._convert import (
     as_session,
     as_transaction,
 )
-from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
 from sapwood._sync.reference import Reference
+from sapwood._sync.writable_open import OpensForWriting
 from sapwood.aio.branch import AsyncBranch
-from sapwood.aio.session import OpenMode
 
 __all__ = ["Branch"]
 
 
-class Branch(Reference):
+class Branch(OpensForWriting, Reference):
     """A branch: reads follow its head (plus what is staged here); writes are staged in
     this process until :meth:`commit_changes`.
 
@@ -68,40 +63,3 @@ class Branch(Reference):
     upload_folder = awaited(AsyncBranch.upload_folder)
 
     # -- written out: overloads by mode -----------------------------------------------------
-
-    @overload
-    def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
-    ) -> ObjectReader: ...
-
-    @overload
-    def open(self, path: str, mode: Literal["r"], *, encoding: str | None = ...) -> TextReader: ...
-
-    @overload
-    def open(
-        self,
-        path: str,
-        mode: Literal["wb", "w", "xb", "x"],
-        *,
-        encoding: str | None = ...,
-        content_type: str | None = ...,
-        metadata: Mapping[str, str] | None = ...,
-    ) -> ObjectWriter: ...
-
-    @documented_by(AsyncBranch.open)
-    def open(
-        self,
-        path: str,
-        mode: OpenMode = "rb",
-        *,
-        encoding: str | None = None,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectReader | TextReader | ObjectWriter:
-        return file_twin(
-            _loop.run(
-                opener(self.aio.open)(
-                    path, mode, encoding=encoding, content_type=content_type, metadata=metadata
-                )
-            )
-        )

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING
 
 from sapwood import _loop
 from sapwood._sync._bind import awaited, called, documented_by, forwarded, iterated, unwrap
 from sapwood._sync._convert import as_repository, as_session
-from sapwood._sync.files import ObjectReader, ObjectWriter, TextReader, file_twin, opener
 from sapwood._sync.reads import Reads
+from sapwood._sync.writable_open import OpensForWriting
 from sapwood.aio.reference import AsyncReference, RefLike, SupportsId
-from sapwood.aio.session import AsyncSession, OpenMode
+from sapwood.aio.session import AsyncSession
 from sapwood.models import Commit, ObjectInfo
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["Session"]
 
 
-class Session(Reads):
+class Session(OpensForWriting, Reads):
     """A consistent view of one commit, plus (if writable) changes staged on top of it.
 
     Get one from :meth:`Repository.readonly_session` or :meth:`Repository.writable_session`.
@@ -85,42 +84,5 @@ class Session(Reads):
         source = unwrap(from_reference)
         assert isinstance(source, str | AsyncSession | AsyncReference | Commit | SupportsId)
         return _loop.run(self.aio.copy_object(source, from_path, to_path))
-
-    @overload
-    def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
-    ) -> ObjectReader: ...
-
-    @overload
-    def open(self, path: str, mode: Literal["r"], *, encoding: str | None = ...) -> TextReader: ...
-
-    @overload
-    def open(
-        self,
-        path: str,
-        mode: Literal["wb", "w", "xb", "x"],
-        *,
-        encoding: str | None = ...,
-        content_type: str | None = ...,
-        metadata: Mapping[str, str] | None = ...,
-    ) -> ObjectWriter: ...
-
-    @documented_by(AsyncSession.open)
-    def open(
-        self,
-        path: str,
-        mode: OpenMode = "rb",
-        *,
-        encoding: str | None = None,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectReader | TextReader | ObjectWriter:
-        return file_twin(
-            _loop.run(
-                opener(self.aio.open)(
-                    path, mode, encoding=encoding, content_type=content_type, metadata=metadata
-                )
-            )
-        )
 
     use_credentials = called(AsyncSession.use_credentials)

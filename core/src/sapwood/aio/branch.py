@@ -5,21 +5,21 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar
 
 from sapwood.aio import folders
 from sapwood.aio.files import (
     AsyncObjectReader,
     AsyncObjectWriter,
-    AsyncOpening,
     AsyncTextReader,
     checked_encoding,
 )
 from sapwood.aio.folders import FolderSummary
 from sapwood.aio.importer import AsyncImportManager
 from sapwood.aio.reference import AsyncReference, RefLike, resolve_ref
-from sapwood.aio.session import WRITE_MODES, AsyncSession, OpenMode, UploadData
+from sapwood.aio.session import AsyncSession, UploadData
 from sapwood.aio.transaction import AsyncTransaction
+from sapwood.aio.writable_open import WRITE_MODES, AsyncOpensForWriting, OpenMode
 from sapwood.engine import operations
 from sapwood.errors import ConflictError, RefExistsError
 from sapwood.models import Change, Commit, ObjectInfo
@@ -33,7 +33,7 @@ __all__ = ["AsyncBranch"]
 T = TypeVar("T")
 
 
-class AsyncBranch(AsyncReference):
+class AsyncBranch(AsyncOpensForWriting, AsyncReference):
     """A branch: reads follow its head (plus what is staged here); writes are staged in
     this process until :meth:`commit_changes`.
 
@@ -158,56 +158,14 @@ class AsyncBranch(AsyncReference):
         exists now, and again at commit if another writer created it meanwhile."""
         return await self._write(lambda s: s.upload(data, path, content_type, metadata, exclusive))
 
-    @overload
-    def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
-    ) -> AsyncOpening[AsyncObjectReader]: ...
-
-    @overload
-    def open(
-        self, path: str, mode: Literal["r"], *, encoding: str | None = ...
-    ) -> AsyncOpening[AsyncTextReader]: ...
-
-    @overload
-    def open(
+    async def _open_any(
         self,
         path: str,
-        mode: Literal["wb", "w", "xb", "x"],
+        mode: OpenMode,
         *,
-        encoding: str | None = ...,
-        content_type: str | None = ...,
-        metadata: Mapping[str, str] | None = ...,
-    ) -> AsyncOpening[AsyncObjectWriter]: ...
-
-    def open(
-        self,
-        path: str,
-        mode: OpenMode = "rb",
-        *,
-        encoding: str | None = None,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
-        """A reader (``"rb"``, ``"r"``) or a streaming writer (``"wb"``, ``"w"``; create
-        only with ``"xb"``, ``"x"``: ObjectExistsError if the path exists, when opened,
-        closed or committed) that stages the object when closed.
-
-        Await it for the file (``f = await ref.open(p)``) or use it directly in
-        ``async with ref.open(p) as f:``, which closes the file at the end."""
-        return AsyncOpening(
-            self._open_file(
-                path, mode, encoding=encoding, content_type=content_type, metadata=metadata
-            )
-        )
-
-    async def _open_file(
-        self,
-        path: str,
-        mode: OpenMode = "rb",
-        *,
-        encoding: str | None = None,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        encoding: str | None,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode in ("rb", "r"):
             chosen = checked_encoding(mode, encoding, content_type, metadata)

@@ -6,16 +6,16 @@ import asyncio
 import dataclasses
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from sapwood.aio.files import (
     AsyncObjectReader,
     AsyncObjectWriter,
-    AsyncOpening,
     AsyncTextReader,
     checked_encoding,
 )
 from sapwood.aio.reads import AsyncReads
+from sapwood.aio.writable_open import WRITE_MODES, AsyncOpensForWriting, OpenMode
 from sapwood.engine import staging
 from sapwood.engine.leases import StagingLease
 from sapwood.engine.paths import validate_path, validate_prefix
@@ -46,12 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncSession", "OpenMode", "Readable", "UploadData", "object_info"]
 
-PIECE: Final = 8 * 1024 * 1024
 
-OpenMode = Literal["rb", "r", "wb", "w", "xb", "x"]
-"""The modes ``open()`` takes: read (``"rb"``, ``"r"``), write (``"wb"``, ``"w"``) and
-create-only write (``"xb"``, ``"x"``), binary or text, as Python's own ``open``."""
-WRITE_MODES: Final = ("wb", "w", "xb", "x")
+PIECE: Final = 8 * 1024 * 1024
 
 
 class Readable(Protocol):
@@ -67,7 +63,7 @@ UploadData = bytes | bytearray | memoryview | str | Readable
 object."""
 
 
-class AsyncSession(AsyncReads):
+class AsyncSession(AsyncOpensForWriting, AsyncReads):
     """A consistent view of one commit, plus (if writable) changes staged on top of it.
 
     A writable session commits to its branch with optimistic concurrency: if the branch
@@ -244,55 +240,14 @@ class AsyncSession(AsyncReads):
         binary = AsyncObjectReader(object_info(entry), (await self._engine()).reader(entry))
         return AsyncTextReader(binary, encoding) if text else binary
 
-    @overload
-    def open(
-        self, path: str, mode: Literal["rb"] = "rb", *, encoding: str | None = ...
-    ) -> AsyncOpening[AsyncObjectReader]: ...
-
-    @overload
-    def open(
-        self, path: str, mode: Literal["r"], *, encoding: str | None = ...
-    ) -> AsyncOpening[AsyncTextReader]: ...
-
-    @overload
-    def open(
+    async def _open_any(
         self,
         path: str,
-        mode: Literal["wb", "w", "xb", "x"],
+        mode: OpenMode,
         *,
-        encoding: str | None = ...,
-        content_type: str | None = ...,
-        metadata: Mapping[str, str] | None = ...,
-    ) -> AsyncOpening[AsyncObjectWriter]: ...
-
-    def open(
-        self,
-        path: str,
-        mode: OpenMode = "rb",
-        *,
-        encoding: str | None = None,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> AsyncOpening[AsyncObjectReader | AsyncTextReader | AsyncObjectWriter]:
-        """A file object: ``"rb"``/``"r"`` read the object (seekable, fetching only the
-        chunks a read needs); ``"wb"``/``"w"`` stream a new version that is staged on
-        close; ``"xb"``/``"x"`` do the same but create only (ObjectExistsError if the path
-        exists, when opened, closed or committed).
-
-        Await it for the file (``f = await ref.open(p)``) or use it directly in
-        ``async with ref.open(p) as f:``, which closes the file at the end."""
-        return AsyncOpening(
-            self._open(path, mode, encoding=encoding, content_type=content_type, metadata=metadata)
-        )
-
-    async def _open(
-        self,
-        path: str,
-        mode: OpenMode = "rb",
-        *,
-        encoding: str | None = None,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        encoding: str | None,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
     ) -> AsyncObjectReader | AsyncTextReader | AsyncObjectWriter:
         if mode not in ("rb", "r", *WRITE_MODES):
             raise ValueError(f"invalid mode {mode!r}; use 'rb', 'r', 'wb', 'w', 'xb' or 'x'")
