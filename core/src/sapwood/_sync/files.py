@@ -10,7 +10,7 @@ import io
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeAlias, TypeVar, overload
+from typing import Any, Generic, Self, TypeAlias, TypeVar, overload
 
 from sapwood import _loop
 from sapwood._sync._twin import Twin
@@ -20,6 +20,7 @@ from sapwood.models import ObjectInfo
 __all__ = [
     "AsyncFile",
     "FileTwin",
+    "LineReader",
     "ObjectReader",
     "ObjectWriter",
     "TextReader",
@@ -131,15 +132,63 @@ class FileTwin(Twin[F]):
             raise ValueError(f"I/O operation on closed file {self.name!r}")
         raise io.UnsupportedOperation(f"{self.name!r} cannot be truncated")
 
+    def __enter__(self) -> Self:
+        return self
 
-class ObjectReader(FileTwin[AsyncObjectReader]):
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _loop.run(self.aio.__aexit__(exc_type, exc, tb))
+
+
+R = TypeVar("R", AsyncObjectReader, AsyncTextReader)
+L = TypeVar("L", bytes, str)
+
+
+class LineReader(FileTwin[R], Generic[R, L]):
+    """What the binary and the text reader share: closing, and iteration over lines that
+    fetches them in batches (handed back by ``_settle`` before any other call reads)."""
+
+    _ahead: deque[L]
+
+    def __init__(self, aio: R) -> None:
+        self.aio = aio  # Twin.__init__'s one line: mypy rejects super() with constrained R
+        self._ahead = deque()
+
+    def close(self) -> None:
+        """Close the reader."""
+        _loop.run(self.aio.close())
+
+    def readlines(self, hint: int = -1) -> list[L]:
+        """The remaining lines (stopping once ``hint`` bytes or characters were read, if
+        given)."""
+        lines: list[L] = []
+        taken = 0
+        for line in self:
+            lines.append(line)
+            taken += len(line)
+            if 0 < hint <= taken:
+                break
+        return lines
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> L:
+        if not self._ahead:
+            self._ahead.extend(_loop.run(_next_lines(self.aio)))
+            if not self._ahead:
+                raise StopIteration
+        return self._ahead.popleft()
+
+
+class ObjectReader(LineReader[AsyncObjectReader, bytes]):
     """A read-only, seekable binary file over one object (``mode="rb"``), fetching only the
     chunks each read needs. Iterating yields lines. Sync twin of
     :class:`~sapwood.aio.AsyncObjectReader`."""
-
-    def __init__(self, aio: AsyncObjectReader) -> None:
-        super().__init__(aio)
-        self._ahead: deque[bytes] = deque()
 
     def __repr__(self) -> str:
         return f"<ObjectReader {self.name!r} size={self.size}>"
@@ -190,10 +239,6 @@ class ObjectReader(FileTwin[AsyncObjectReader]):
         self._settle()
         return _loop.run(self.aio.readline(size))
 
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        """The remaining lines (stopping once ``hint`` bytes were read, if given)."""
-        return _read_lines(self, hint)
-
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Move the position (SEEK_SET, SEEK_CUR or SEEK_END); no I/O happens."""
         self._settle()
@@ -204,40 +249,11 @@ class ObjectReader(FileTwin[AsyncObjectReader]):
         self._settle()
         return self.aio.tell()
 
-    def close(self) -> None:
-        """Close the reader."""
-        _loop.run(self.aio.close())
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        _loop.run(self.aio.__aexit__(exc_type, exc, tb))
-
-    def __iter__(self) -> Self:
-        return self
-
-    def __next__(self) -> bytes:
-        if not self._ahead:
-            self._ahead.extend(_loop.run(_next_lines(self.aio)))
-            if not self._ahead:
-                raise StopIteration
-        return self._ahead.popleft()
-
-
-class TextReader(FileTwin[AsyncTextReader]):
+class TextReader(LineReader[AsyncTextReader, str]):
     """A read-only text file over one object (``mode="r"``), decoded incrementally; it
     seeks to positions from :meth:`tell`, the start or the end. Sync twin of
     :class:`~sapwood.aio.AsyncTextReader`."""
-
-    def __init__(self, aio: AsyncTextReader) -> None:
-        super().__init__(aio)
-        self._ahead: deque[str] = deque()
 
     def __repr__(self) -> str:
         return f"<TextReader {self.name!r} encoding={self.encoding!r}>"
@@ -275,10 +291,6 @@ class TextReader(FileTwin[AsyncTextReader]):
         self._settle()
         return _loop.run(self.aio.readline(size))
 
-    def readlines(self, hint: int = -1) -> list[str]:
-        """The remaining lines (stopping once ``hint`` characters were read, if given)."""
-        return _read_lines(self, hint)
-
     def tell(self) -> int:
         """An opaque cookie for the current position, which :meth:`seek` takes back (as
         with :class:`io.TextIOWrapper`, not a character count)."""
@@ -297,31 +309,6 @@ class TextReader(FileTwin[AsyncTextReader]):
     def write(self, text: str) -> int:
         """Readers do not write: io.UnsupportedOperation."""
         return _loop.run(self.aio.write(text))
-
-    def close(self) -> None:
-        """Close the reader."""
-        _loop.run(self.aio.close())
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        _loop.run(self.aio.__aexit__(exc_type, exc, tb))
-
-    def __iter__(self) -> Self:
-        return self
-
-    def __next__(self) -> str:
-        if not self._ahead:
-            self._ahead.extend(_loop.run(_next_lines(self.aio)))
-            if not self._ahead:
-                raise StopIteration
-        return self._ahead.popleft()
 
 
 class ObjectWriter(FileTwin[AsyncObjectWriter]):
@@ -395,28 +382,6 @@ class ObjectWriter(FileTwin[AsyncObjectWriter]):
     def abort(self) -> None:
         """Stop without staging anything."""
         _loop.run(self.aio.abort())
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        _loop.run(self.aio.__aexit__(exc_type, exc, tb))
-
-
-def _read_lines(reader: ObjectReader | TextReader, hint: int) -> list[Any]:
-    lines: list[Any] = []
-    taken = 0
-    for line in reader:
-        lines.append(line)
-        taken += len(line)
-        if 0 < hint <= taken:
-            break
-    return lines
 
 
 @overload
