@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import errno
 import io
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from types import TracebackType
@@ -20,6 +21,7 @@ from sapwood.engine.staging import check_content_type, check_metadata
 from sapwood.models import ObjectInfo
 
 __all__ = [
+    "AsyncLineReader",
     "AsyncObjectReader",
     "AsyncObjectWriter",
     "AsyncOpening",
@@ -52,7 +54,42 @@ def checked_encoding(
     return encoding or "utf-8"
 
 
-class AsyncObjectReader:
+L = TypeVar("L", bytes, str)
+
+
+class AsyncLineReader(ABC, Generic[L]):
+    """What both readers share: ``async with`` closes them, ``async for`` yields lines."""
+
+    @abstractmethod
+    async def readline(self, size: int = -1) -> L:
+        """The next line including its newline; empty at the end."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the reader."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> L:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+
+class AsyncObjectReader(AsyncLineReader[bytes]):
     """A read-only, seekable binary file over one object (``mode="rb"``).
 
     Only what does I/O is awaited: ``await f.read()``, ``await f.readline()``,
@@ -182,28 +219,8 @@ class AsyncObjectReader:
         self._block = b""
         self._content.close()
 
-    async def __aenter__(self) -> Self:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> bytes:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
-
-
-class AsyncTextReader:
+class AsyncTextReader(AsyncLineReader[str]):
     """A read-only text file over one object (``mode="r"``), decoded incrementally.
 
     As with :class:`io.TextIOWrapper`, :meth:`tell` returns an opaque cookie (not a
@@ -364,26 +381,6 @@ class AsyncTextReader:
         """Close the reader, releasing what it buffered."""
         self._buffer = ""
         await self.binary.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> str:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
 
 
 Stage = Callable[[WrittenContent, str | None, dict[str, str] | None], Awaitable[ObjectInfo]]
