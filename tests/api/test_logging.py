@@ -72,7 +72,7 @@ def test_retries_are_logged(caplog: pytest.LogCaptureFixture) -> None:
         main.upload(f"{index}".encode() * 600, f"f{index}")
     main.commit_changes("through a flaky store")
     repo.close()
-    retried = [m for name, _, m in messages(caplog) if name == "sapwood.layer.retrying"]
+    retried = [m for name, _, m in messages(caplog) if name == "sapwood.layer.retries"]
     assert retried
     assert all(m.startswith("retrying a ") for m in retried)
 

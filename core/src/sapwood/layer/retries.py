@@ -20,6 +20,7 @@ from typing import TypeVar
 from sapwood.config import RepositoryConfig, RetriesConfig, TimeoutsConfig
 from sapwood.errors import StorageError
 from sapwood.extensions import Clock
+from sapwood.layer.recording import current_call
 
 __all__ = ["AttemptCounter", "OneShotBody", "Retrier", "RetryPolicy", "attempt_with_timeout"]
 
@@ -150,17 +151,38 @@ class Retrier:
             try:
                 return await attempt()
             except StorageError as exc:
-                if not exc.retryable:
+                if not await self.pause_before_retry(
+                    exc, number, can_replay=can_replay, counter=counter
+                ):
                     raise
-                if number >= self.policy.max_attempts:
-                    exc.add_note(f"gave up after {number} attempts")
-                    raise
-                if can_replay is not None and not can_replay():
-                    exc.add_note("not retried: the request body was a stream already sent")
-                    raise
-                logger.info("retrying a storage request (attempt %d failed: %s)", number, exc)
-                if counter is not None:
-                    counter.retries += 1
-                    counter.retried_after.append(exc)
-                await self.clock.sleep(self.policy.backoff(number, self.rng))
                 number += 1
+
+    async def pause_before_retry(
+        self,
+        exc: StorageError,
+        failed_attempts: int,
+        *,
+        what: str = "a storage request",
+        can_replay: Callable[[], bool] | None = None,
+        counter: AttemptCounter | None = None,
+    ) -> bool:
+        """After ``failed_attempts`` attempts, the last failing with ``exc``: False if
+        ``exc`` must propagate (not retryable, attempts used up, or a stream body already
+        sent; a note on ``exc`` says which), else True once the backoff has been slept."""
+        if not exc.retryable:
+            return False
+        if failed_attempts >= self.policy.max_attempts:
+            exc.add_note(f"gave up after {failed_attempts} attempts")
+            return False
+        if can_replay is not None and not can_replay():
+            exc.add_note("not retried: the request body was a stream already sent")
+            return False
+        logger.info("retrying %s (attempt %d failed: %s)", what, failed_attempts, exc)
+        if counter is not None:
+            counter.retries += 1
+            counter.retried_after.append(exc)
+        record = current_call()
+        if record is not None:
+            record.retries += 1
+        await self.clock.sleep(self.policy.backoff(failed_attempts, self.rng))
+        return True

@@ -9,13 +9,11 @@ write whose retry loses its condition is checked with
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
 from sapwood.errors import PreconditionFailedError, StorageError
 from sapwood.layer.landed import landed_earlier, with_write_id, without_write_id
-from sapwood.layer.recording import current_call
 from sapwood.layer.retries import Retrier
 from sapwood.storage import (
     ByteRange,
@@ -30,7 +28,6 @@ from sapwood.storage import (
 __all__ = ["RetryingStorage"]
 
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
 
 
 class RetryingStorage(ForwardingStorage):
@@ -42,24 +39,7 @@ class RetryingStorage(ForwardingStorage):
 
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
         """The result of ``call()``, tried again while it fails retryably."""
-        number = 1
-        while True:
-            try:
-                return await call()
-            except StorageError as exc:
-                if not exc.retryable:
-                    raise
-                if number >= self.retrier.policy.max_attempts:
-                    exc.add_note(f"gave up after {number} attempts")
-                    raise
-                logger.info("retrying a storage request (attempt %d failed: %s)", number, exc)
-                record = current_call()
-                if record is not None:
-                    record.retries += 1
-                await self.retrier.clock.sleep(
-                    self.retrier.policy.backoff(number, self.retrier.rng)
-                )
-                number += 1
+        return await self.retrier.call(call)
 
     async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
         """The wrapped get, retried."""
@@ -126,7 +106,6 @@ class RetryingStorage(ForwardingStorage):
         last_key = start_after
         last_prefix: str | None = None
         failures = 0
-        policy = self.retrier.policy
         while True:
             resume = max(filter(None, (last_key, last_prefix)), default=None)
             source = self.inner.list(prefix, delimiter, resume)
@@ -145,17 +124,9 @@ class RetryingStorage(ForwardingStorage):
                     yield entry
                 return
             except StorageError as exc:
-                if not exc.retryable:
-                    raise
                 failures += 1
-                if failures >= policy.max_attempts:
-                    exc.add_note(f"gave up after {failures} attempts")
+                if not await self.retrier.pause_before_retry(exc, failures, what="a listing"):
                     raise
-                logger.info("retrying a listing (attempt %d failed: %s)", failures, exc)
-                record = current_call()
-                if record is not None:
-                    record.retries += 1
-                await self.retrier.clock.sleep(policy.backoff(failures, self.retrier.rng))
             finally:
                 closer = getattr(source, "aclose", None)
                 if closer is not None:
