@@ -8,6 +8,7 @@ least-recently-used bookkeeping is cachetools'; this adds the weights and a lock
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Final, Generic, TypeVar
 
 import cachetools
@@ -37,6 +38,13 @@ class DecodedCache(Generic[V]):
         with self._lock:
             found = self._items.get(key)
         return None if found is None else found[0]
+
+    def get_many(self, keys: Iterable[bytes]) -> list[V | None]:
+        """The cached value (or None) of each key, in order, under one lock."""
+        with self._lock:
+            get = self._items.get
+            found = [get(key) for key in keys]
+        return [None if item is None else item[0] for item in found]
 
     def put(self, key: bytes, value: V, weight: int = 1) -> None:
         """Remember ``value``; values heavier than the whole bound are not kept."""

@@ -2,28 +2,44 @@
 
 A range with the same id on both sides holds the very same entries, and within one tree
 ranges never overlap, so such ranges are dropped from both sides before any manifest is
-read; what is left is merge-joined entry by entry.
+read. The ranges left are cut into groups whose path spans do not overlap (for scattered
+changes, one old and one new range each); a group's two entry lists are compared with a
+few whole-list comparisons, which run at C speed, and only the entries those leave over
+are merge-joined one by one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from collections.abc import AsyncIterator, Sequence
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from sapwood.engine.format import Entry, RangeRef, RangeTable
 from sapwood.engine.manifests import PREFETCH, ManifestStore, Tree
+from sapwood.engine.paths import prefix_successor
 
 __all__ = ["EntryChange", "changed_paths", "diff_trees", "differing_ranges"]
 
 EntryChange: TypeAlias = tuple[str, Entry | None, Entry | None]
 """``(path, old entry or None, new entry or None)``."""
 
+BATCH: Final = 64
+"""Differing ranges a side loaded at once (concurrently); a bound on the diff's memory."""
+
+
+_NONZERO: Final = bytes([0] + [1] * 255)
+"""A translation table marking every non-zero byte with 1."""
+_PROBED_BYTES: Final = 2
+"""Leading bytes of each id compared column-wise to find the ids that differ."""
+
 
 def _common_prefix(x: bytes, y: bytes) -> int:
     """How many leading 32-byte ids ``x`` and ``y`` share (a binary search over byte
     comparisons, which run at memcmp speed; memoryview comparisons do not)."""
     low, high = 0, min(len(x), len(y)) // 32
+    if not high or x[:32] != y[:32]:
+        return 0
     while low < high:
         middle = (low + high + 1) // 2
         if x[: 32 * middle] == y[: 32 * middle]:
@@ -35,6 +51,8 @@ def _common_prefix(x: bytes, y: bytes) -> int:
 
 def _common_suffix(x: bytes, y: bytes, limit: int) -> int:
     """How many trailing ids ``x`` and ``y`` share, at most ``limit``."""
+    if not limit or x[-32:] != y[-32:]:
+        return 0
     low, high = 0, limit
     while low < high:
         middle = (low + high + 1) // 2
@@ -46,6 +64,35 @@ def _common_suffix(x: bytes, y: bytes, limit: int) -> int:
 
 
 def _mismatches(x: bytes, y: bytes) -> list[int]:
+    """Positions where two equally long id sequences differ, in order.
+
+    Ids are SHA-256 digests, so two different ids almost surely differ in their first few
+    bytes: those bytes are taken column-wise (a strided slice per byte) and compared as
+    big integers, which flags the differing positions without a Python step per id. A
+    final comparison of ``x`` patched at the flagged positions with ``y`` proves that
+    nothing else differs; if something does, the ids are compared block by block.
+    """
+    if x == y:
+        return []
+    count = len(x) // 32
+    flags = 0
+    for column in range(_PROBED_BYTES):
+        flags |= int.from_bytes(x[column::32], "little") ^ int.from_bytes(y[column::32], "little")
+    marks = flags.to_bytes(count, "little").translate(_NONZERO)
+    found: list[int] = []
+    at = marks.find(1)
+    while at >= 0:
+        found.append(at)
+        at = marks.find(1, at + 1)
+    patched = bytearray(x)
+    for k in found:
+        patched[32 * k : 32 * k + 32] = y[32 * k : 32 * k + 32]
+    if patched == y:
+        return found
+    return _bisected_mismatches(x, y)
+
+
+def _bisected_mismatches(x: bytes, y: bytes) -> list[int]:
     """Positions where two equally long id sequences differ, found by bisecting blocks."""
     found: list[int] = []
     stack = [(0, len(x) // 32)]
@@ -70,24 +117,40 @@ def differing_ranges(
 ) -> tuple[list[RangeRef], list[RangeRef]]:
     """The ranges of each side (within the spans) whose ids the other side lacks.
 
-    Equal leading and trailing runs are found by comparing id bytes, so unchanged parts
-    of large tables cost a few memory comparisons, not a loop over their ranges.
+    Equally long spans are compared position by position (see :func:`_mismatches`);
+    otherwise equal leading and trailing runs are found by comparing id bytes first. Either
+    way unchanged parts of large tables cost a few memory operations, not a Python step per
+    range.
     """
-    x = old.ids[32 * old_span.start : 32 * old_span.stop]
-    y = new.ids[32 * new_span.start : 32 * new_span.stop]
-    head = _common_prefix(x, y)
-    tail = _common_suffix(x[32 * head :], y[32 * head :], min(len(x), len(y)) // 32 - head)
-    a_low, a_high = old_span.start + head, old_span.stop - tail
-    b_low, b_high = new_span.start + head, new_span.stop - tail
+    a_low, a_high = old_span.start, old_span.stop
+    b_low, b_high = new_span.start, new_span.stop
+    if a_high - a_low != b_high - b_low:
+        x = old.ids[32 * a_low : 32 * a_high]
+        y = new.ids[32 * b_low : 32 * b_high]
+        head = _common_prefix(x, y)
+        tail = _common_suffix(x[32 * head :], y[32 * head :], min(len(x), len(y)) // 32 - head)
+        a_low, a_high = a_low + head, a_high - tail
+        b_low, b_high = b_low + head, b_high - tail
     if a_high - a_low == b_high - b_low:
         positions = _mismatches(
             old.ids[32 * a_low : 32 * a_high], new.ids[32 * b_low : 32 * b_high]
         )
-        left_ids = {old.id_at(a_low + k) for k in positions}
-        right_ids = {new.id_at(b_low + k) for k in positions}
-        common = left_ids & right_ids
-        left = [old.ref(a_low + k) for k in positions if old.id_at(a_low + k) not in common]
-        right = [new.ref(b_low + k) for k in positions if new.id_at(b_low + k) not in common]
+        ids_x, ids_y = old.ids, new.ids
+        left_ids = [ids_x[32 * (a_low + k) : 32 * (a_low + k) + 32] for k in positions]
+        right_ids = [ids_y[32 * (b_low + k) : 32 * (b_low + k) + 32] for k in positions]
+        common = set(left_ids).intersection(right_ids)
+        if not common:  # the usual case: no range merely moved
+            return [old.ref(a_low + k) for k in positions], [new.ref(b_low + k) for k in positions]
+        left = [
+            old.ref(a_low + k)
+            for k, raw in zip(positions, left_ids, strict=True)
+            if raw not in common
+        ]
+        right = [
+            new.ref(b_low + k)
+            for k, raw in zip(positions, right_ids, strict=True)
+            if raw not in common
+        ]
         return left, right
     ids_a = [old.id_at(k) for k in range(a_low, a_high)]
     ids_b = [new.id_at(k) for k in range(b_low, b_high)]
@@ -98,12 +161,14 @@ def differing_ranges(
 
 
 class _Side:
-    """Sequential access to the entries of some ranges of one tree, loaded in batches."""
+    """Sequential access to the entries of some ranges of one tree, loaded in batches
+    (for a group of ranges too large to hold at once)."""
 
     def __init__(self, store: ManifestStore, ranges: Sequence[RangeRef], prefix: str) -> None:
         self.store = store
         self.ranges = ranges
         self.prefix = prefix
+        self.end = prefix_successor(prefix) if prefix else None
         self.next_range = 0
         self.buffer: list[Entry] = []
         self.position = 0
@@ -120,13 +185,8 @@ class _Side:
             self.next_range += len(batch)
             loaded = await self.store.load_ranges(batch)
             merged: list[Entry] = []
-            prefix = self.prefix
             for entries in loaded:
-                if prefix:
-                    low = bisect.bisect_left(entries, prefix, key=_entry_path)
-                    merged.extend(e for e in entries[low:] if e.path.startswith(prefix))
-                else:
-                    merged.extend(entries)
+                merged.extend(_within(entries, self.prefix, self.end))
             self.buffer = merged
             self.position = 0
 
@@ -135,14 +195,151 @@ def _entry_path(entry: Entry) -> str:
     return entry.path
 
 
-async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[EntryChange]:
-    """Paths whose content differs from ``old`` to ``new``, in path order."""
-    left, right = differing_ranges(old.table, old.span(prefix), new.table, new.span(prefix))
-    a = _Side(old.store, left, prefix)
-    b = _Side(new.store, right, prefix)
+def _within(entries: list[Entry], prefix: str, end: str | None) -> list[Entry]:
+    """The entries (sorted by path) whose path starts with ``prefix``; ``end`` is
+    ``prefix_successor(prefix)``. Without a prefix, ``entries`` itself."""
+    if not prefix:
+        return entries
+    low = bisect.bisect_left(entries, prefix, key=_entry_path)
+    high = len(entries) if end is None else bisect.bisect_left(entries, end, key=_entry_path)
+    return entries[low:high]
+
+
+def _groups(
+    left: Sequence[RangeRef], right: Sequence[RangeRef]
+) -> list[tuple[list[RangeRef], list[RangeRef]]]:
+    """The differing ranges of both sides cut into groups whose path spans do not overlap,
+    in path order: a path's entries, if any, lie in ranges of one and the same group, so
+    the groups can be compared one by one."""
+    groups: list[tuple[list[RangeRef], list[RangeRef]]] = []
+    reach = ""
+    i = j = 0
+    while i < len(left) or j < len(right):
+        from_left = j >= len(right) or (i < len(left) and left[i].first <= right[j].first)
+        ref = left[i] if from_left else right[j]
+        if not groups or ref.first > reach:
+            groups.append(([], []))
+            reach = ref.last
+        elif ref.last > reach:
+            reach = ref.last
+        if from_left:
+            groups[-1][0].append(ref)
+            i += 1
+        else:
+            groups[-1][1].append(ref)
+            j += 1
+    return groups
+
+
+def _common_head(xs: list[Entry], ys: list[Entry], limit: int) -> int:
+    """How many leading entries ``xs`` and ``ys`` share, at most ``limit`` (list slices
+    compare at C speed, by identity first, so shared entries cost almost nothing)."""
+    if not limit or xs[0] != ys[0]:
+        return 0
+    low, high = 1, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if xs[low:middle] == ys[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_tail(xs: list[Entry], ys: list[Entry], limit: int) -> int:
+    """How many trailing entries ``xs`` and ``ys`` share, at most ``limit``."""
+    if not limit or xs[-1] != ys[-1]:
+        return 0
+    nx, ny = len(xs), len(ys)
+    low, high = 1, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if xs[nx - middle : nx - low] == ys[ny - middle : ny - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _unequal(xs: list[Entry], ys: list[Entry]) -> list[int]:
+    """Positions where two equally long entry lists differ, found by bisecting blocks."""
+    found: list[int] = []
+    stack = [(0, len(xs))]
+    while stack:
+        low, high = stack.pop()
+        if xs[low:high] == ys[low:high]:
+            continue
+        if high - low <= 4:
+            found.extend(k for k in range(low, high) if xs[k] != ys[k])
+            continue
+        middle = (low + high) // 2
+        stack.append((middle, high))
+        stack.append((low, middle))
+    found.sort()
+    return found
+
+
+def _merge_join(xs: Sequence[Entry], ys: Sequence[Entry]) -> list[EntryChange]:
+    """The changes between two path-sorted entry lists, in path order."""
+    out: list[EntryChange] = []
+    i = j = 0
+    while i < len(xs) and j < len(ys):
+        x = xs[i]
+        y = ys[j]
+        if x.path == y.path:
+            if x is not y and x != y and not x.same_content(y):
+                out.append((x.path, x, y))
+            i += 1
+            j += 1
+        elif x.path < y.path:
+            out.append((x.path, x, None))
+            i += 1
+        else:
+            out.append((y.path, None, y))
+            j += 1
+    out.extend((x.path, x, None) for x in xs[i:])
+    out.extend((y.path, None, y) for y in ys[j:])
+    return out
+
+
+def _group_changes(xs: list[Entry], ys: list[Entry]) -> list[EntryChange]:
+    """The changes between the entries of one group on each side.
+
+    Equal leading and trailing runs are skipped with a few list comparisons, and when what
+    is left is as long on both sides, equal aligned blocks too (equal entries have equal
+    paths, so they pair up and change nothing); only the entries left over are
+    merge-joined one by one.
+    """
+    shorter = min(len(xs), len(ys))
+    head = _common_head(xs, ys, shorter)
+    if len(xs) == len(ys):
+        if head == shorter:
+            return []
+        if xs[head + 1 :] == ys[head + 1 :]:  # one entry replaced: the usual case
+            return _merge_join(xs[head : head + 1], ys[head : head + 1])
+    tail = _common_tail(xs, ys, shorter - head)
+    if head or tail:
+        xs = xs[head : len(xs) - tail]
+        ys = ys[head : len(ys) - tail]
+    if len(xs) == len(ys) > 8:
+        positions = _unequal(xs, ys)
+        xs = [xs[k] for k in positions]
+        ys = [ys[k] for k in positions]
+    return _merge_join(xs, ys)
+
+
+async def _stream_group(
+    old: ManifestStore,
+    left: Sequence[RangeRef],
+    new: ManifestStore,
+    right: Sequence[RangeRef],
+    prefix: str,
+) -> AsyncIterator[EntryChange]:
+    """The changes of a group too large to hold at once, merge-joined batch by batch."""
+    a = _Side(old, left, prefix)
+    b = _Side(new, right, prefix)
     while True:
-        await a.fill()
-        await b.fill()
+        await asyncio.gather(a.fill(), b.fill())
         if a.exhausted and b.exhausted:
             return
         xs, ys = a.buffer, b.buffer
@@ -175,6 +372,79 @@ async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[En
         a.position, b.position = i, j
         for change in out:
             yield change
+
+
+def _batches(
+    groups: list[tuple[list[RangeRef], list[RangeRef]]],
+) -> list[list[tuple[list[RangeRef], list[RangeRef]]]]:
+    """Consecutive groups packed into batches of at most ``BATCH`` ranges a side (a larger
+    group alone in its batch)."""
+    batches: list[list[tuple[list[RangeRef], list[RangeRef]]]] = []
+    sizes = (0, 0)
+    for group in groups:
+        left, right = group
+        if batches and sizes[0] + len(left) <= BATCH and sizes[1] + len(right) <= BATCH:
+            batches[-1].append(group)
+            sizes = (sizes[0] + len(left), sizes[1] + len(right))
+        else:
+            batches.append([group])
+            sizes = (len(left), len(right))
+    return batches
+
+
+def _joined(loaded: Sequence[list[Entry]], prefix: str, end: str | None) -> list[Entry]:
+    if len(loaded) == 1:
+        return _within(loaded[0], prefix, end)
+    joined: list[Entry] = []
+    for entries in loaded:
+        joined.extend(_within(entries, prefix, end))
+    return joined
+
+
+async def _load_both(
+    old: ManifestStore, left: list[RangeRef], new: ManifestStore, right: list[RangeRef]
+) -> tuple[list[list[Entry]], list[list[Entry]]]:
+    """The entries of the ranges of both sides: from memory if all are decoded there,
+    else loaded, both sides concurrently."""
+    olds = old.cached_ranges(left)
+    news = new.cached_ranges(right)
+    if olds is not None and news is not None:
+        return olds, news
+    loaded_old, loaded_new = await asyncio.gather(old.load_ranges(left), new.load_ranges(right))
+    return loaded_old, loaded_new
+
+
+async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[EntryChange]:
+    """Paths whose content differs from ``old`` to ``new``, in path order.
+
+    The differing ranges are cut into groups whose spans do not overlap; the ranges of up
+    to ``BATCH`` of them a side are loaded at once (both sides concurrently) and each group
+    is compared on its own.
+    """
+    left, right = differing_ranges(old.table, old.span(prefix), new.table, new.span(prefix))
+    end = prefix_successor(prefix) if prefix else None
+    for batch in _batches(_groups(left, right)):
+        if len(batch) == 1 and (len(batch[0][0]) > BATCH or len(batch[0][1]) > BATCH):
+            async for change in _stream_group(
+                old.store, batch[0][0], new.store, batch[0][1], prefix
+            ):
+                yield change
+            continue
+        left_refs = [ref for group in batch for ref in group[0]]
+        right_refs = [ref for group in batch for ref in group[1]]
+        olds, news = await _load_both(old.store, left_refs, new.store, right_refs)
+        a = b = 0
+        for group_left, group_right in batch:
+            if len(group_left) == 1 == len(group_right) and not prefix:
+                changes = _group_changes(olds[a], news[b])
+            else:
+                xs = _joined(olds[a : a + len(group_left)], prefix, end)
+                ys = _joined(news[b : b + len(group_right)], prefix, end)
+                changes = _group_changes(xs, ys)
+            a += len(group_left)
+            b += len(group_right)
+            for change in changes:
+                yield change
 
 
 async def changed_paths(old: Tree, new: Tree, prefix: str = "") -> dict[str, EntryChange]:

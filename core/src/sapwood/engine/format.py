@@ -278,12 +278,18 @@ def _check_table(table: RangeTable, what: str) -> RangeTable:
     well-formed object that only a faulty or hostile writer could have made)."""
     count = len(table.firsts)
     columns = (table.lasts, table.counts, table.pack_of, table.offsets, table.lengths)
+    # min and max rather than a test per element: this runs on every index a reader loads
     consistent = (
         all(len(column) == count for column in columns)
         and len(table.ids) == 32 * count
         and all(len(pack) == 32 for pack in table.packs)
-        and all(0 <= index < len(table.packs) for index in table.pack_of)
-        and min((*table.counts, *table.offsets, *table.lengths), default=0) >= 0
+        and (not count or (min(table.pack_of) >= 0 and max(table.pack_of) < len(table.packs)))
+        and min(
+            min(table.counts, default=0),
+            min(table.offsets, default=0),
+            min(table.lengths, default=0),
+        )
+        >= 0
     )
     if not consistent:
         raise IntegrityError(

@@ -121,6 +121,14 @@ class ManifestStore:
             return cast(list[Entry], cached)
         return (await self.load_ranges([ref]))[0]
 
+    def cached_ranges(self, refs: Sequence[RangeRef]) -> list[list[Entry]] | None:
+        """The entries of every range in ``refs`` if all of them are decoded in memory,
+        else None (a shortcut that schedules no task)."""
+        found = self.cache.get_many([ref.id for ref in refs])
+        if None in found:
+            return None
+        return cast(list[list[Entry]], found)
+
     async def load_ranges(self, refs: Sequence[RangeRef]) -> list[list[Entry]]:
         """Several ranges at once; ranges close together in one pack share a request, and
         a range another task is already loading is awaited rather than loaded again."""
