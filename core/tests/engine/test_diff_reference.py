@@ -2,7 +2,8 @@
 
 The trees are random (related by a few rounds of changes, or built independently so that
 their ranges are cut differently), read through the cache that wrote them (warm) and
-through a new store over the same storage (cold), with and without a prefix, and with the
+through a new store over the same storage (cold), through one that holds some of the ranges
+(mixed), with and without a prefix, and with the
 batch bound small enough to exercise the grouping and the streaming of large groups.
 """
 
@@ -111,5 +112,11 @@ async def test_diff_matches_a_naive_reference(
         cold_old, cold_new = Tree(reader, old.table), Tree(reader, new.table)
         cold = [change async for change in diff_trees(cold_old, cold_new, prefix)]
         assert cold == expected
+        # some ranges decoded in memory, the others read undecoded
+        half = ManifestStore(layer, DecodedCache(), range_entries=4)
+        await half.load_ranges(old.table.refs()[::2] + new.table.refs()[1::3])
+        half_old, half_new = Tree(half, old.table), Tree(half, new.table)
+        mixed = [change async for change in diff_trees(half_old, half_new, prefix)]
+        assert mixed == expected
         backwards = [change async for change in diff_trees(new, old, prefix)]
         assert backwards == [(path, y, x) for path, x, y in expected]

@@ -15,7 +15,9 @@ import bisect
 from collections.abc import AsyncIterator, Sequence
 from typing import Final, TypeAlias
 
-from sapwood.engine.format import Entry, RangeRef, RangeTable
+import msgspec
+
+from sapwood.engine.format import Entry, RangeRef, RangeTable, decode_entry
 from sapwood.engine.manifests import PREFETCH, ManifestStore, Tree
 from sapwood.engine.paths import prefix_successor
 
@@ -23,6 +25,10 @@ __all__ = ["EntryChange", "changed_paths", "diff_trees", "differing_ranges"]
 
 EntryChange: TypeAlias = tuple[str, Entry | None, Entry | None]
 """``(path, old entry or None, new entry or None)``."""
+
+Item: TypeAlias = Entry | msgspec.Raw
+"""An entry, decoded or as its msgpack bytes (equal bytes are equal entries; unequal
+bytes may still decode to equal entries, which the merge-join then pairs up)."""
 
 BATCH: Final = 64
 """Differing ranges a side loaded at once (concurrently); a bound on the diff's memory."""
@@ -211,6 +217,10 @@ def _groups(
     """The differing ranges of both sides cut into groups whose path spans do not overlap,
     in path order: a path's entries, if any, lie in ranges of one and the same group, so
     the groups can be compared one by one."""
+    if len(left) == len(right) and all(
+        x.first == y.first and x.last == y.last for x, y in zip(left, right, strict=True)
+    ):  # each range rewritten in place, the usual case: a group per pair
+        return [([x], [y]) for x, y in zip(left, right, strict=True)]
     groups: list[tuple[list[RangeRef], list[RangeRef]]] = []
     reach = ""
     i = j = 0
@@ -231,7 +241,7 @@ def _groups(
     return groups
 
 
-def _common_head(xs: list[Entry], ys: list[Entry], limit: int) -> int:
+def _common_head(xs: Sequence[Item], ys: Sequence[Item], limit: int) -> int:
     """How many leading entries ``xs`` and ``ys`` share, at most ``limit`` (list slices
     compare at C speed, by identity first, so shared entries cost almost nothing)."""
     if not limit or xs[0] != ys[0]:
@@ -246,7 +256,7 @@ def _common_head(xs: list[Entry], ys: list[Entry], limit: int) -> int:
     return low
 
 
-def _common_tail(xs: list[Entry], ys: list[Entry], limit: int) -> int:
+def _common_tail(xs: Sequence[Item], ys: Sequence[Item], limit: int) -> int:
     """How many trailing entries ``xs`` and ``ys`` share, at most ``limit``."""
     if not limit or xs[-1] != ys[-1]:
         return 0
@@ -261,7 +271,7 @@ def _common_tail(xs: list[Entry], ys: list[Entry], limit: int) -> int:
     return low
 
 
-def _unequal(xs: list[Entry], ys: list[Entry]) -> list[int]:
+def _unequal(xs: Sequence[Item], ys: Sequence[Item]) -> list[int]:
     """Positions where two equally long entry lists differ, found by bisecting blocks."""
     found: list[int] = []
     stack = [(0, len(xs))]
@@ -302,13 +312,34 @@ def _merge_join(xs: Sequence[Entry], ys: Sequence[Entry]) -> list[EntryChange]:
     return out
 
 
-def _group_changes(xs: list[Entry], ys: list[Entry]) -> list[EntryChange]:
+def _entries(items: Sequence[Item]) -> list[Entry]:
+    """``items`` decoded where they are not already."""
+    return [
+        item if isinstance(item, Entry) else decode_entry(item, "a manifest range being compared")
+        for item in items
+    ]
+
+
+def _replaced(x: Item, y: Item) -> list[EntryChange]:
+    """The changes when entry ``x`` alone became ``y`` (a shortcut of :func:`_merge_join`)."""
+    if not isinstance(x, Entry):
+        x = decode_entry(x, "a manifest range being compared")
+    if not isinstance(y, Entry):
+        y = decode_entry(y, "a manifest range being compared")
+    if x.path == y.path:
+        return [] if x == y or x.same_content(y) else [(x.path, x, y)]
+    if x.path < y.path:
+        return [(x.path, x, None), (y.path, None, y)]
+    return [(y.path, None, y), (x.path, x, None)]
+
+
+def _group_changes(xs: Sequence[Item], ys: Sequence[Item]) -> list[EntryChange]:
     """The changes between the entries of one group on each side.
 
     Equal leading and trailing runs are skipped with a few list comparisons, and when what
     is left is as long on both sides, equal aligned blocks too (equal entries have equal
-    paths, so they pair up and change nothing); only the entries left over are
-    merge-joined one by one.
+    paths, so they pair up and change nothing); only the entries left over are decoded
+    (if they are not yet) and merge-joined one by one.
     """
     shorter = min(len(xs), len(ys))
     head = _common_head(xs, ys, shorter)
@@ -316,7 +347,7 @@ def _group_changes(xs: list[Entry], ys: list[Entry]) -> list[EntryChange]:
         if head == shorter:
             return []
         if xs[head + 1 :] == ys[head + 1 :]:  # one entry replaced: the usual case
-            return _merge_join(xs[head : head + 1], ys[head : head + 1])
+            return _replaced(xs[head], ys[head])
     tail = _common_tail(xs, ys, shorter - head)
     if head or tail:
         xs = xs[head : len(xs) - tail]
@@ -325,7 +356,7 @@ def _group_changes(xs: list[Entry], ys: list[Entry]) -> list[EntryChange]:
         positions = _unequal(xs, ys)
         xs = [xs[k] for k in positions]
         ys = [ys[k] for k in positions]
-    return _merge_join(xs, ys)
+    return _merge_join(_entries(xs), _entries(ys))
 
 
 async def _stream_group(
@@ -392,26 +423,38 @@ def _batches(
     return batches
 
 
-def _joined(loaded: Sequence[list[Entry]], prefix: str, end: str | None) -> list[Entry]:
-    if len(loaded) == 1:
-        return _within(loaded[0], prefix, end)
+def _joined(loaded: Sequence[Sequence[Item]], prefix: str, end: str | None) -> Sequence[Item]:
+    """The entries of a group's ranges on one side, in order, under ``prefix`` (ranges
+    read for a prefix are decoded)."""
+    if not prefix:
+        if len(loaded) == 1:
+            return loaded[0]
+        return [item for items in loaded for item in items]
     joined: list[Entry] = []
-    for entries in loaded:
-        joined.extend(_within(entries, prefix, end))
+    for items in loaded:
+        joined.extend(_within(_entries(items), prefix, end))
     return joined
 
 
 async def _load_both(
-    old: ManifestStore, left: list[RangeRef], new: ManifestStore, right: list[RangeRef]
-) -> tuple[list[list[Entry]], list[list[Entry]]]:
+    old: ManifestStore,
+    left: list[RangeRef],
+    new: ManifestStore,
+    right: list[RangeRef],
+    prefix: str,
+) -> tuple[Sequence[Sequence[Item]], Sequence[Sequence[Item]]]:
     """The entries of the ranges of both sides: from memory if all are decoded there,
-    else loaded, both sides concurrently."""
+    else loaded, both sides concurrently; without a prefix, ranges not in memory come
+    as undecoded entries, so that only the few that differ are ever decoded."""
     olds = old.cached_ranges(left)
     news = new.cached_ranges(right)
     if olds is not None and news is not None:
         return olds, news
-    loaded_old, loaded_new = await asyncio.gather(old.load_ranges(left), new.load_ranges(right))
-    return loaded_old, loaded_new
+    if prefix:
+        decoded = await asyncio.gather(old.load_ranges(left), new.load_ranges(right))
+        return decoded[0], decoded[1]
+    encoded = await asyncio.gather(old.load_encoded_ranges(left), new.load_encoded_ranges(right))
+    return encoded[0], encoded[1]
 
 
 async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[EntryChange]:
@@ -432,17 +475,19 @@ async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[En
             continue
         left_refs = [ref for group in batch for ref in group[0]]
         right_refs = [ref for group in batch for ref in group[1]]
-        olds, news = await _load_both(old.store, left_refs, new.store, right_refs)
+        olds, news = await _load_both(old.store, left_refs, new.store, right_refs, prefix)
         a = b = 0
         for group_left, group_right in batch:
             if len(group_left) == 1 == len(group_right) and not prefix:
                 changes = _group_changes(olds[a], news[b])
+                a += 1
+                b += 1
             else:
                 xs = _joined(olds[a : a + len(group_left)], prefix, end)
                 ys = _joined(news[b : b + len(group_right)], prefix, end)
                 changes = _group_changes(xs, ys)
-            a += len(group_left)
-            b += len(group_right)
+                a += len(group_left)
+                b += len(group_right)
             for change in changes:
                 yield change
 
