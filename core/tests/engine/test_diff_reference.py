@@ -9,6 +9,7 @@ batch bound small enough to exercise the grouping and the streaming of large gro
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 
@@ -120,3 +121,41 @@ async def test_diff_matches_a_naive_reference(
         assert mixed == expected
         backwards = [change async for change in diff_trees(new, old, prefix)]
         assert backwards == [(path, y, x) for path, x, y in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    count=st.integers(0, 300),
+    changed=st.lists(st.tuples(st.integers(0, 299), st.integers(0, 31)), max_size=20),
+)
+def test_changed_ids_are_found_wherever_they_differ(
+    count: int, changed: list[tuple[int, int]]
+) -> None:
+    """_mismatches flags ids by their first bytes and proves the rest equal; ids that
+    differ only further in (here: in any one chosen byte) are still all found."""
+    ids = bytearray(b"".join(hashlib.sha256(b"%d" % k).digest() for k in range(count)))
+    other = bytearray(ids)
+    for position, byte in changed:
+        if position < count:
+            other[32 * position + byte] ^= 0x5A
+    expected = [k for k in range(count) if ids[32 * k : 32 * k + 32] != other[32 * k : 32 * k + 32]]
+    assert diff_module._mismatches(bytes(ids), bytes(other)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    head=st.integers(0, 40),
+    middle_x=st.integers(0, 5),
+    middle_y=st.integers(0, 5),
+    tail=st.integers(0, 40),
+)
+def test_common_runs_of_ids(head: int, middle_x: int, middle_y: int, tail: int) -> None:
+    def ids(tag: bytes, count: int) -> bytes:
+        return b"".join(hashlib.sha256(tag + b"%d" % k).digest() for k in range(count))
+
+    x = ids(b"h", head) + ids(b"x", middle_x) + ids(b"t", tail)
+    y = ids(b"h", head) + ids(b"y", middle_y) + ids(b"t", tail)
+    found_head = diff_module._common_prefix(x, y)
+    assert found_head == (head + tail if middle_x == middle_y == 0 else head)
+    limit = min(len(x), len(y)) // 32 - found_head
+    assert diff_module._common_suffix(x, y, limit) == min(tail, limit)

@@ -40,15 +40,22 @@ _PROBED_BYTES: Final = 2
 """Leading bytes of each id compared column-wise to find the ids that differ."""
 
 
+def _same(x: bytes, y: bytes, start: int, stop: int) -> bool:
+    """Whether ``x[start:stop] == y[start:stop]`` (both at least ``stop`` long), compared
+    in place: slicing large bytes would copy them, and fresh large buffers are slow to
+    allocate; memoryview comparisons go element by element."""
+    return x.startswith(memoryview(y)[start:stop], start)
+
+
 def _common_prefix(x: bytes, y: bytes) -> int:
     """How many leading 32-byte ids ``x`` and ``y`` share (a binary search over byte
-    comparisons, which run at memcmp speed; memoryview comparisons do not)."""
+    comparisons, which run at memcmp speed)."""
     low, high = 0, min(len(x), len(y)) // 32
-    if not high or x[:32] != y[:32]:
+    if not high or not _same(x, y, 0, 32):
         return 0
     while low < high:
         middle = (low + high + 1) // 2
-        if x[: 32 * middle] == y[: 32 * middle]:
+        if _same(x, y, 0, 32 * middle):
             low = middle
         else:
             high = middle - 1
@@ -59,10 +66,12 @@ def _common_suffix(x: bytes, y: bytes, limit: int) -> int:
     """How many trailing ids ``x`` and ``y`` share, at most ``limit``."""
     if not limit or x[-32:] != y[-32:]:
         return 0
+    shift = len(x) - len(y)
     low, high = 0, limit
     while low < high:
         middle = (low + high + 1) // 2
-        if x[len(x) - 32 * middle :] == y[len(y) - 32 * middle :]:
+        start = len(y) - 32 * middle
+        if x.startswith(memoryview(y)[start:], start + shift):
             low = middle
         else:
             high = middle - 1
@@ -104,7 +113,7 @@ def _bisected_mismatches(x: bytes, y: bytes) -> list[int]:
     stack = [(0, len(x) // 32)]
     while stack:
         low, high = stack.pop()
-        if x[32 * low : 32 * high] == y[32 * low : 32 * high]:
+        if _same(x, y, 32 * low, 32 * high):
             continue
         if high - low <= 4:
             found.extend(
@@ -134,7 +143,7 @@ def differing_ranges(
         x = old.ids[32 * a_low : 32 * a_high]
         y = new.ids[32 * b_low : 32 * b_high]
         head = _common_prefix(x, y)
-        tail = _common_suffix(x[32 * head :], y[32 * head :], min(len(x), len(y)) // 32 - head)
+        tail = _common_suffix(x, y, min(len(x), len(y)) // 32 - head)
         a_low, a_high = a_low + head, a_high - tail
         b_low, b_high = b_low + head, b_high - tail
     if a_high - a_low == b_high - b_low:
@@ -217,10 +226,6 @@ def _groups(
     """The differing ranges of both sides cut into groups whose path spans do not overlap,
     in path order: a path's entries, if any, lie in ranges of one and the same group, so
     the groups can be compared one by one."""
-    if len(left) == len(right) and all(
-        x.first == y.first and x.last == y.last for x, y in zip(left, right, strict=True)
-    ):  # each range rewritten in place, the usual case: a group per pair
-        return [([x], [y]) for x, y in zip(left, right, strict=True)]
     groups: list[tuple[list[RangeRef], list[RangeRef]]] = []
     reach = ""
     i = j = 0
@@ -239,6 +244,14 @@ def _groups(
             groups[-1][1].append(ref)
             j += 1
     return groups
+
+
+def _rewritten_in_place(left: Sequence[RangeRef], right: Sequence[RangeRef]) -> bool:
+    """Whether the differing ranges pair up with the same bounds (each range rewritten in
+    place, as scattered changes to existing paths do): then each pair is a group."""
+    return len(left) == len(right) and all(
+        x.first == y.first and x.last == y.last for x, y in zip(left, right, strict=True)
+    )
 
 
 def _common_head(xs: Sequence[Item], ys: Sequence[Item], limit: int) -> int:
@@ -465,6 +478,15 @@ async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[En
     is compared on its own.
     """
     left, right = differing_ranges(old.table, old.span(prefix), new.table, new.span(prefix))
+    if not prefix and _rewritten_in_place(left, right):
+        for start in range(0, len(left), BATCH):
+            olds, news = await _load_both(
+                old.store, left[start : start + BATCH], new.store, right[start : start + BATCH], ""
+            )
+            for xs, ys in zip(olds, news, strict=True):
+                for change in _group_changes(xs, ys):
+                    yield change
+        return
     end = prefix_successor(prefix) if prefix else None
     for batch in _batches(_groups(left, right)):
         if len(batch) == 1 and (len(batch[0][0]) > BATCH or len(batch[0][1]) > BATCH):
@@ -478,16 +500,11 @@ async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[En
         olds, news = await _load_both(old.store, left_refs, new.store, right_refs, prefix)
         a = b = 0
         for group_left, group_right in batch:
-            if len(group_left) == 1 == len(group_right) and not prefix:
-                changes = _group_changes(olds[a], news[b])
-                a += 1
-                b += 1
-            else:
-                xs = _joined(olds[a : a + len(group_left)], prefix, end)
-                ys = _joined(news[b : b + len(group_right)], prefix, end)
-                changes = _group_changes(xs, ys)
-                a += len(group_left)
-                b += len(group_right)
+            xs = _joined(olds[a : a + len(group_left)], prefix, end)
+            ys = _joined(news[b : b + len(group_right)], prefix, end)
+            changes = _group_changes(xs, ys)
+            a += len(group_left)
+            b += len(group_right)
             for change in changes:
                 yield change
 
