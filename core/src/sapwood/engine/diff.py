@@ -21,7 +21,13 @@ from sapwood.engine.format import Entry, RangeRef, RangeTable, decode_entry
 from sapwood.engine.manifests import PREFETCH, ManifestStore, Tree
 from sapwood.engine.paths import prefix_successor
 
-__all__ = ["EntryChange", "changed_paths", "diff_trees", "differing_ranges"]
+__all__ = [
+    "EntryChange",
+    "changed_paths",
+    "diff_trees",
+    "differing_positions",
+    "differing_ranges",
+]
 
 EntryChange: TypeAlias = tuple[str, Entry | None, Entry | None]
 """``(path, old entry or None, new entry or None)``."""
@@ -83,28 +89,27 @@ def _mismatches(x: bytes, y: bytes) -> list[int]:
 
     Ids are SHA-256 digests, so two different ids almost surely differ in their first few
     bytes: those bytes are taken column-wise (a strided slice per byte) and compared as
-    big integers, which flags the differing positions without a Python step per id. A
-    final comparison of ``x`` patched at the flagged positions with ``y`` proves that
-    nothing else differs; if something does, the ids are compared block by block.
+    big integers, which flags the differing positions without a Python step per id.
+    Comparing the runs between flagged positions in place proves that nothing else
+    differs; if something does, the ids are compared block by block.
     """
-    if x == y:
-        return []
     count = len(x) // 32
     flags = 0
     for column in range(_PROBED_BYTES):
         flags |= int.from_bytes(x[column::32], "little") ^ int.from_bytes(y[column::32], "little")
     marks = flags.to_bytes(count, "little").translate(_NONZERO)
     found: list[int] = []
+    start = 0
     at = marks.find(1)
     while at >= 0:
+        if not _same(x, y, 32 * start, 32 * at):
+            return _bisected_mismatches(x, y)
         found.append(at)
-        at = marks.find(1, at + 1)
-    patched = bytearray(x)
-    for k in found:
-        patched[32 * k : 32 * k + 32] = y[32 * k : 32 * k + 32]
-    if patched == y:
-        return found
-    return _bisected_mismatches(x, y)
+        start = at + 1
+        at = marks.find(1, start)
+    if not _same(x, y, 32 * start, len(x)):
+        return _bisected_mismatches(x, y)
+    return found
 
 
 def _bisected_mismatches(x: bytes, y: bytes) -> list[int]:
@@ -130,7 +135,16 @@ def _bisected_mismatches(x: bytes, y: bytes) -> list[int]:
 def differing_ranges(
     old: RangeTable, old_span: range, new: RangeTable, new_span: range
 ) -> tuple[list[RangeRef], list[RangeRef]]:
-    """The ranges of each side (within the spans) whose ids the other side lacks.
+    """The ranges of each side (within the spans) whose ids the other side lacks."""
+    left, right = differing_positions(old, old_span, new, new_span)
+    return [old.ref(k) for k in left], [new.ref(k) for k in right]
+
+
+def differing_positions(
+    old: RangeTable, old_span: range, new: RangeTable, new_span: range
+) -> tuple[list[int], list[int]]:
+    """The indexes of the ranges of each side (within the spans) whose ids the other side
+    lacks, in order.
 
     Equally long spans are compared position by position (see :func:`_mismatches`);
     otherwise equal leading and trailing runs are found by comparing id bytes first. Either
@@ -146,33 +160,23 @@ def differing_ranges(
         tail = _common_suffix(x, y, min(len(x), len(y)) // 32 - head)
         a_low, a_high = a_low + head, a_high - tail
         b_low, b_high = b_low + head, b_high - tail
+    ids_x, ids_y = old.ids, new.ids
     if a_high - a_low == b_high - b_low:
-        positions = _mismatches(
-            old.ids[32 * a_low : 32 * a_high], new.ids[32 * b_low : 32 * b_high]
-        )
-        ids_x, ids_y = old.ids, new.ids
-        left_ids = [ids_x[32 * (a_low + k) : 32 * (a_low + k) + 32] for k in positions]
-        right_ids = [ids_y[32 * (b_low + k) : 32 * (b_low + k) + 32] for k in positions]
-        common = set(left_ids).intersection(right_ids)
-        if not common:  # the usual case: no range merely moved
-            return [old.ref(a_low + k) for k in positions], [new.ref(b_low + k) for k in positions]
-        left = [
-            old.ref(a_low + k)
-            for k, raw in zip(positions, left_ids, strict=True)
-            if raw not in common
-        ]
-        right = [
-            new.ref(b_low + k)
-            for k, raw in zip(positions, right_ids, strict=True)
-            if raw not in common
-        ]
+        positions = _mismatches(ids_x[32 * a_low : 32 * a_high], ids_y[32 * b_low : 32 * b_high])
+        left = [a_low + k for k in positions]
+        right = [b_low + k for k in positions]
+    else:
+        left = list(range(a_low, a_high))
+        right = list(range(b_low, b_high))
+    left_ids = [ids_x[32 * k : 32 * k + 32] for k in left]
+    right_ids = [ids_y[32 * k : 32 * k + 32] for k in right]
+    common = set(left_ids).intersection(right_ids)
+    if not common:  # the usual case: no range merely moved
         return left, right
-    ids_a = [old.id_at(k) for k in range(a_low, a_high)]
-    ids_b = [new.id_at(k) for k in range(b_low, b_high)]
-    common = set(ids_a).intersection(ids_b)
-    left = [old.ref(a_low + k) for k, raw in enumerate(ids_a) if raw not in common]
-    right = [new.ref(b_low + k) for k, raw in enumerate(ids_b) if raw not in common]
-    return left, right
+    return (
+        [k for k, raw in zip(left, left_ids, strict=True) if raw not in common],
+        [k for k, raw in zip(right, right_ids, strict=True) if raw not in common],
+    )
 
 
 class _Side:
@@ -220,37 +224,48 @@ def _within(entries: list[Entry], prefix: str, end: str | None) -> list[Entry]:
     return entries[low:high]
 
 
+Group: TypeAlias = tuple[list[int], list[int]]
+"""Indexes of ranges of the old and of the new tree that are compared together."""
+
+
 def _groups(
-    left: Sequence[RangeRef], right: Sequence[RangeRef]
-) -> list[tuple[list[RangeRef], list[RangeRef]]]:
+    old: RangeTable, left: Sequence[int], new: RangeTable, right: Sequence[int]
+) -> list[Group]:
     """The differing ranges of both sides cut into groups whose path spans do not overlap,
     in path order: a path's entries, if any, lie in ranges of one and the same group, so
     the groups can be compared one by one."""
-    groups: list[tuple[list[RangeRef], list[RangeRef]]] = []
+    groups: list[Group] = []
     reach = ""
     i = j = 0
     while i < len(left) or j < len(right):
-        from_left = j >= len(right) or (i < len(left) and left[i].first <= right[j].first)
-        ref = left[i] if from_left else right[j]
-        if not groups or ref.first > reach:
+        from_left = j >= len(right) or (
+            i < len(left) and old.firsts[left[i]] <= new.firsts[right[j]]
+        )
+        table, index = (old, left[i]) if from_left else (new, right[j])
+        first, last = table.firsts[index], table.lasts[index]
+        if not groups or first > reach:
             groups.append(([], []))
-            reach = ref.last
-        elif ref.last > reach:
-            reach = ref.last
+            reach = last
+        elif last > reach:
+            reach = last
         if from_left:
-            groups[-1][0].append(ref)
+            groups[-1][0].append(index)
             i += 1
         else:
-            groups[-1][1].append(ref)
+            groups[-1][1].append(index)
             j += 1
     return groups
 
 
-def _rewritten_in_place(left: Sequence[RangeRef], right: Sequence[RangeRef]) -> bool:
+def _rewritten_in_place(
+    old: RangeTable, left: Sequence[int], new: RangeTable, right: Sequence[int]
+) -> bool:
     """Whether the differing ranges pair up with the same bounds (each range rewritten in
     place, as scattered changes to existing paths do): then each pair is a group."""
+    firsts_x, lasts_x, firsts_y, lasts_y = old.firsts, old.lasts, new.firsts, new.lasts
     return len(left) == len(right) and all(
-        x.first == y.first and x.last == y.last for x, y in zip(left, right, strict=True)
+        firsts_x[i] == firsts_y[j] and lasts_x[i] == lasts_y[j]
+        for i, j in zip(left, right, strict=True)
     )
 
 
@@ -418,12 +433,10 @@ async def _stream_group(
             yield change
 
 
-def _batches(
-    groups: list[tuple[list[RangeRef], list[RangeRef]]],
-) -> list[list[tuple[list[RangeRef], list[RangeRef]]]]:
+def _batches(groups: list[Group]) -> list[list[Group]]:
     """Consecutive groups packed into batches of at most ``BATCH`` ranges a side (a larger
     group alone in its batch)."""
-    batches: list[list[tuple[list[RangeRef], list[RangeRef]]]] = []
+    batches: list[list[Group]] = []
     sizes = (0, 0)
     for group in groups:
         left, right = group
@@ -450,23 +463,26 @@ def _joined(loaded: Sequence[Sequence[Item]], prefix: str, end: str | None) -> S
 
 
 async def _load_both(
-    old: ManifestStore,
-    left: list[RangeRef],
-    new: ManifestStore,
-    right: list[RangeRef],
-    prefix: str,
+    old: Tree, left: Sequence[int], new: Tree, right: Sequence[int], prefix: str
 ) -> tuple[Sequence[Sequence[Item]], Sequence[Sequence[Item]]]:
-    """The entries of the ranges of both sides: from memory if all are decoded there,
-    else loaded, both sides concurrently; without a prefix, ranges not in memory come
-    as undecoded entries, so that only the few that differ are ever decoded."""
-    olds = old.cached_ranges(left)
-    news = new.cached_ranges(right)
+    """The entries of ranges ``left`` of ``old`` and ``right`` of ``new``: from memory if
+    all are decoded there (found by id alone), else loaded, both sides concurrently;
+    without a prefix, ranges not in memory come as undecoded entries, so that only the few
+    that differ are ever decoded."""
+    olds = old.store.cached_ranges([old.table.id_at(k) for k in left])
+    news = new.store.cached_ranges([new.table.id_at(k) for k in right])
     if olds is not None and news is not None:
         return olds, news
+    left_refs = [old.table.ref(k) for k in left]
+    right_refs = [new.table.ref(k) for k in right]
     if prefix:
-        decoded = await asyncio.gather(old.load_ranges(left), new.load_ranges(right))
+        decoded = await asyncio.gather(
+            old.store.load_ranges(left_refs), new.store.load_ranges(right_refs)
+        )
         return decoded[0], decoded[1]
-    encoded = await asyncio.gather(old.load_encoded_ranges(left), new.load_encoded_ranges(right))
+    encoded = await asyncio.gather(
+        old.store.load_encoded_ranges(left_refs), new.store.load_encoded_ranges(right_refs)
+    )
     return encoded[0], encoded[1]
 
 
@@ -477,27 +493,35 @@ async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[En
     to ``BATCH`` of them a side are loaded at once (both sides concurrently) and each group
     is compared on its own.
     """
-    left, right = differing_ranges(old.table, old.span(prefix), new.table, new.span(prefix))
-    if not prefix and _rewritten_in_place(left, right):
+    left, right = differing_positions(old.table, old.span(prefix), new.table, new.span(prefix))
+    if not prefix and _rewritten_in_place(old.table, left, new.table, right):
         for start in range(0, len(left), BATCH):
             olds, news = await _load_both(
-                old.store, left[start : start + BATCH], new.store, right[start : start + BATCH], ""
+                old, left[start : start + BATCH], new, right[start : start + BATCH], ""
             )
             for xs, ys in zip(olds, news, strict=True):
                 for change in _group_changes(xs, ys):
                     yield change
         return
     end = prefix_successor(prefix) if prefix else None
-    for batch in _batches(_groups(left, right)):
+    for batch in _batches(_groups(old.table, left, new.table, right)):
         if len(batch) == 1 and (len(batch[0][0]) > BATCH or len(batch[0][1]) > BATCH):
             async for change in _stream_group(
-                old.store, batch[0][0], new.store, batch[0][1], prefix
+                old.store,
+                [old.table.ref(k) for k in batch[0][0]],
+                new.store,
+                [new.table.ref(k) for k in batch[0][1]],
+                prefix,
             ):
                 yield change
             continue
-        left_refs = [ref for group in batch for ref in group[0]]
-        right_refs = [ref for group in batch for ref in group[1]]
-        olds, news = await _load_both(old.store, left_refs, new.store, right_refs, prefix)
+        olds, news = await _load_both(
+            old,
+            [k for group in batch for k in group[0]],
+            new,
+            [k for group in batch for k in group[1]],
+            prefix,
+        )
         a = b = 0
         for group_left, group_right in batch:
             xs = _joined(olds[a : a + len(group_left)], prefix, end)

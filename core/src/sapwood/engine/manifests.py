@@ -129,10 +129,10 @@ class ManifestStore:
             return cast(list[Entry], cached)
         return (await self.load_ranges([ref]))[0]
 
-    def cached_ranges(self, refs: Sequence[RangeRef]) -> list[list[Entry]] | None:
-        """The entries of every range in ``refs`` if all of them are decoded in memory,
+    def cached_ranges(self, ids: Sequence[bytes]) -> list[list[Entry]] | None:
+        """The entries of every range in ``ids`` if all of them are decoded in memory,
         else None (a shortcut that schedules no task)."""
-        found = self.cache.get_many([ref.id for ref in refs])
+        found = self.cache.get_many(ids)
         if None in found:
             return None
         return cast(list[list[Entry]], found)
