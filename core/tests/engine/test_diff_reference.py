@@ -159,3 +159,30 @@ def test_common_runs_of_ids(head: int, middle_x: int, middle_y: int, tail: int) 
     assert found_head == (head + tail if middle_x == middle_y == 0 else head)
     limit = min(len(x), len(y)) // 32 - found_head
     assert diff_module._common_suffix(x, y, limit) == min(tail, limit)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 64])
+async def test_ranges_rewritten_in_place_then_split(
+    layer: ObjectLayer, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Pairs of ranges with the same bounds are compared pair by pair until one pair
+    does not match (a range split by insertions); the rest is grouped, never repeated."""
+    monkeypatch.setattr(diff_module, "BATCH", batch)
+    writer = ManifestStore(layer, DecodedCache(), range_entries=4)
+    base = {f"p/{k:03d}": entry(f"p/{k:03d}", (0, 0, None)) for k in range(0, 80, 2)}
+    before = await build(writer, Tree(writer, EMPTY_TABLE), dict(base))
+    changes: dict[str, Entry | None] = {"p/004": entry("p/004", (1, 0, None))}
+    changes.update({f"p/04{k}x": entry(f"p/04{k}x", (2, 0, None)) for k in range(6)})
+    changes["p/070"] = entry("p/070", (3, 0, None))
+    after = await build(writer, before, changes)
+    assert len(after.table) > len(before.table)  # the middle range was split
+    expected = reference(await everything(before), await everything(after), "")
+    assert [p for p, _, _ in expected] == sorted(changes)
+    for old, new in (
+        (before, after),
+        (
+            Tree(ManifestStore(layer, DecodedCache(), range_entries=4), before.table),
+            Tree(ManifestStore(layer, DecodedCache(), range_entries=4), after.table),
+        ),
+    ):
+        assert [change async for change in diff_trees(old, new)] == expected

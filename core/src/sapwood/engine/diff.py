@@ -257,16 +257,22 @@ def _groups(
     return groups
 
 
-def _rewritten_in_place(
-    old: RangeTable, left: Sequence[int], new: RangeTable, right: Sequence[int]
+def _same_bounds(
+    xs: Sequence[Item], ys: Sequence[Item], old: RangeTable, i: int, new: RangeTable, j: int
 ) -> bool:
-    """Whether the differing ranges pair up with the same bounds (each range rewritten in
-    place, as scattered changes to existing paths do): then each pair is a group."""
-    firsts_x, lasts_x, firsts_y, lasts_y = old.firsts, old.lasts, new.firsts, new.lasts
-    return len(left) == len(right) and all(
-        firsts_x[i] == firsts_y[j] and lasts_x[i] == lasts_y[j]
-        for i, j in zip(left, right, strict=True)
-    )
+    """Whether range ``i`` of ``old`` (entries ``xs``) and range ``j`` of ``new`` (entries
+    ``ys``) span the same paths, so that they can be compared as a pair. Decoded entries
+    answer it themselves (a shared first or last entry is the same object, touched anyway
+    by the comparison); undecoded ones leave it to the tables."""
+    x0, y0, x1, y1 = xs[0], ys[0], xs[-1], ys[-1]
+    if (
+        isinstance(x0, Entry)
+        and isinstance(y0, Entry)
+        and isinstance(x1, Entry)
+        and isinstance(y1, Entry)
+    ):
+        return (x0 is y0 or x0.path == y0.path) and (x1 is y1 or x1.path == y1.path)
+    return old.firsts[i] == new.firsts[j] and old.lasts[i] == new.lasts[j]
 
 
 def _common_head(xs: Sequence[Item], ys: Sequence[Item], limit: int) -> int:
@@ -494,15 +500,27 @@ async def diff_trees(old: Tree, new: Tree, prefix: str = "") -> AsyncIterator[En
     is compared on its own.
     """
     left, right = differing_positions(old.table, old.span(prefix), new.table, new.span(prefix))
-    if not prefix and _rewritten_in_place(old.table, left, new.table, right):
-        for start in range(0, len(left), BATCH):
-            olds, news = await _load_both(
-                old, left[start : start + BATCH], new, right[start : start + BATCH], ""
-            )
-            for xs, ys in zip(olds, news, strict=True):
+    paired = 0
+    if not prefix and len(left) == len(right):
+        # Ranges rewritten in place (scattered changes to existing paths) pair up one to
+        # one, each pair a group. At the first pair whose bounds differ, the rest is left
+        # to the general grouping below: every range left lies after the pairs done.
+        while paired < len(left):
+            lefts = left[paired : paired + BATCH]
+            rights = right[paired : paired + BATCH]
+            olds, news = await _load_both(old, lefts, new, rights, "")
+            for i, j, xs, ys in zip(lefts, rights, olds, news, strict=True):
+                if not _same_bounds(xs, ys, old.table, i, new.table, j):
+                    break
                 for change in _group_changes(xs, ys):
                     yield change
-        return
+                paired += 1
+            else:
+                continue
+            break
+        if paired == len(left):
+            return
+        left, right = left[paired:], right[paired:]
     end = prefix_successor(prefix) if prefix else None
     for batch in _batches(_groups(old.table, left, new.table, right)):
         if len(batch) == 1 and (len(batch[0][0]) > BATCH or len(batch[0][1]) > BATCH):
