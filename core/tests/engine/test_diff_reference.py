@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sapwood.engine import diff as diff_module
+from sapwood.engine import range_ids
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.diff import EntryChange, diff_trees
 from sapwood.engine.format import EMPTY_TABLE, Entry
@@ -139,7 +140,7 @@ def test_changed_ids_are_found_wherever_they_differ(
         if position < count:
             other[32 * position + byte] ^= 0x5A
     expected = [k for k in range(count) if ids[32 * k : 32 * k + 32] != other[32 * k : 32 * k + 32]]
-    assert diff_module._mismatches(bytes(ids), bytes(other)) == expected
+    assert range_ids._mismatches(bytes(ids), bytes(other)) == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -155,10 +156,10 @@ def test_common_runs_of_ids(head: int, middle_x: int, middle_y: int, tail: int) 
 
     x = ids(b"h", head) + ids(b"x", middle_x) + ids(b"t", tail)
     y = ids(b"h", head) + ids(b"y", middle_y) + ids(b"t", tail)
-    found_head = diff_module._common_prefix(x, y)
+    found_head = range_ids._common_prefix(x, y)
     assert found_head == (head + tail if middle_x == middle_y == 0 else head)
     limit = min(len(x), len(y)) // 32 - found_head
-    assert diff_module._common_suffix(x, y, limit) == min(tail, limit)
+    assert range_ids._common_suffix(x, y, limit) == min(tail, limit)
 
 
 @pytest.mark.parametrize("batch", [1, 2, 64])
