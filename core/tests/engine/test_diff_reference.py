@@ -13,6 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,8 +22,9 @@ from sapwood.engine import diff as diff_module
 from sapwood.engine import range_ids
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.diff import EntryChange, diff_trees
-from sapwood.engine.format import EMPTY_TABLE, Entry
+from sapwood.engine.format import EMPTY_TABLE, Entry, decode_entry
 from sapwood.engine.manifests import ManifestStore, Tree
+from sapwood.errors import IntegrityError
 from sapwood.layer import ObjectLayer
 from sapwood_memory.storage import MemoryStorage, drop_bucket
 
@@ -187,3 +189,8 @@ async def test_ranges_rewritten_in_place_then_split(
         ),
     ):
         assert [change async for change in diff_trees(old, new)] == expected
+
+
+def test_an_undecodable_entry_is_an_integrity_error() -> None:
+    with pytest.raises(IntegrityError, match=r"could not be decoded.*restore"):
+        decode_entry(msgspec.Raw(b"\xc1"), "range r")

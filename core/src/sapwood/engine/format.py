@@ -292,7 +292,10 @@ def decode_entry(encoded: msgspec.Raw, what: str) -> Entry:
     try:
         return _ENTRY_DECODER.decode(encoded)
     except (msgspec.DecodeError, RecursionError) as exc:
-        raise IntegrityError(f"an entry of {what} could not be decoded: {exc}") from None
+        raise IntegrityError(
+            f"an entry of {what} could not be decoded ({exc}); the repository is damaged: "
+            "restore the manifest pack from a backup"
+        ) from None
 
 
 def _check_table(table: RangeTable, what: str) -> RangeTable:
