@@ -134,9 +134,9 @@ async def diff(
         return
     produced = 0
     last_common = ""
-    async for path, old, new in diff_trees(
-        await engine.tree(mine), await engine.tree(theirs), prefix
-    ):
+    # the two trees (snapshot and range index each) are read concurrently
+    old_tree, new_tree = await asyncio.gather(engine.tree(mine), engine.tree(theirs))
+    async for path, old, new in diff_trees(old_tree, new_tree, prefix):
         if path <= after:
             continue
         if delimiter:
