@@ -134,8 +134,7 @@ async def diff(
         return
     produced = 0
     last_common = ""
-    # the two trees (snapshot and range index each) are read concurrently
-    old_tree, new_tree = await asyncio.gather(engine.tree(mine), engine.tree(theirs))
+    old_tree, new_tree = await engine.snapshots.trees(mine, theirs)
     async for path, old, new in diff_trees(old_tree, new_tree, prefix):
         if path <= after:
             continue
