@@ -35,6 +35,8 @@ __all__ = [
     "Snapshot",
     "VirtualRef",
     "decode_document",
+    "decode_encoded_range",
+    "decode_entry",
     "decode_object",
     "encode_document",
     "encode_object",
@@ -230,6 +232,8 @@ class RepositoryDocument(msgspec.Struct, frozen=True, kw_only=True):
 _ENCODER: Final = msgspec.msgpack.Encoder()
 _SNAPSHOT_DECODER: Final = msgspec.msgpack.Decoder(Snapshot)
 _RANGE_DECODER: Final = msgspec.msgpack.Decoder(list[Entry])
+_ENCODED_RANGE_DECODER: Final = msgspec.msgpack.Decoder(list[msgspec.Raw])
+_ENTRY_DECODER: Final = msgspec.msgpack.Decoder(Entry)
 _INDEX_DECODER: Final = msgspec.msgpack.Decoder(RangeTable)
 
 T = TypeVar("T")
@@ -273,17 +277,44 @@ def decode_object(kind: bytes, data: bytes, what: str) -> Snapshot | list[Entry]
         raise IntegrityError(f"{what} could not be decoded: {exc}") from None
 
 
+def decode_encoded_range(data: bytes, what: str) -> list[msgspec.Raw]:
+    """A range written by :func:`encode_object` as the msgpack bytes of each entry, not
+    decoded (equal entries written alike have equal bytes; see :func:`decode_entry`)."""
+    body = _body(KIND_RANGE, data, what)
+    try:
+        return _ENCODED_RANGE_DECODER.decode(body)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise IntegrityError(f"{what} could not be decoded: {exc}") from None
+
+
+def decode_entry(encoded: msgspec.Raw, what: str) -> Entry:
+    """One entry from :func:`decode_encoded_range`."""
+    try:
+        return _ENTRY_DECODER.decode(encoded)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise IntegrityError(
+            f"an entry of {what} could not be decoded ({exc}); the repository is damaged: "
+            "restore the manifest pack from a backup"
+        ) from None
+
+
 def _check_table(table: RangeTable, what: str) -> RangeTable:
     """``table`` if its columns agree with each other; IntegrityError otherwise (a
     well-formed object that only a faulty or hostile writer could have made)."""
     count = len(table.firsts)
     columns = (table.lasts, table.counts, table.pack_of, table.offsets, table.lengths)
+    # min and max rather than a test per element: this runs on every index a reader loads
     consistent = (
         all(len(column) == count for column in columns)
         and len(table.ids) == 32 * count
         and all(len(pack) == 32 for pack in table.packs)
-        and all(0 <= index < len(table.packs) for index in table.pack_of)
-        and min((*table.counts, *table.offsets, *table.lengths), default=0) >= 0
+        and (not count or (min(table.pack_of) >= 0 and max(table.pack_of) < len(table.packs)))
+        and min(
+            min(table.counts, default=0),
+            min(table.offsets, default=0),
+            min(table.lengths, default=0),
+        )
+        >= 0
     )
     if not consistent:
         raise IntegrityError(

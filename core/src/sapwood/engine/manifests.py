@@ -14,6 +14,7 @@ import bisect
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Final, cast
 
+import msgspec
 import zstandard
 
 from sapwood.engine.cache import DecodedCache
@@ -23,6 +24,7 @@ from sapwood.engine.format import (
     Entry,
     RangeRef,
     RangeTable,
+    decode_encoded_range,
     decode_object,
     encode_object,
 )
@@ -97,7 +99,9 @@ class ManifestStore:
         (IntegrityError if they do not match or do not decode)."""
         return self._decode_range(ref, stored)
 
-    def _decode_range(self, ref: RangeRef, stored: bytes) -> list[Entry]:
+    def _verified(self, ref: RangeRef, stored: bytes) -> tuple[bytes, str]:
+        """The encoded range (decompressed) from its stored bytes, checked against its id,
+        and how to name it in errors."""
         what = f"manifest range {ref.id.hex()} (in pack {ref.pack.hex()})"
         data = stored
         if stored[:4] == ZSTD_MAGIC:
@@ -110,6 +114,10 @@ class ManifestStore:
                 f"{what} is damaged: its content does not hash to its id; restore the pack "
                 "from a backup"
             )
+        return data, what
+
+    def _decode_range(self, ref: RangeRef, stored: bytes) -> list[Entry]:
+        data, what = self._verified(ref, stored)
         value = decode_object(KIND_RANGE, data, what)
         assert isinstance(value, list)
         return value
@@ -120,6 +128,38 @@ class ManifestStore:
         if cached is not None:
             return cast(list[Entry], cached)
         return (await self.load_ranges([ref]))[0]
+
+    def cached_ranges(self, ids: Sequence[bytes]) -> list[list[Entry]] | None:
+        """The entries of every range in ``ids`` if all of them are decoded in memory,
+        else None (a shortcut that schedules no task)."""
+        found = self.cache.get_many(ids)
+        if None in found:
+            return None
+        return cast(list[list[Entry]], found)
+
+    async def load_encoded_ranges(
+        self, refs: Sequence[RangeRef]
+    ) -> list[list[Entry] | list[msgspec.Raw]]:
+        """Several ranges at once, for a caller that compares them before it reads them:
+        the decoded entries of a range held in memory, else its entries' msgpack bytes
+        (verified against the range id, not decoded, and not kept: decoding every entry
+        costs more than reading them when only a few are wanted)."""
+        cached = self.cache.get_many([ref.id for ref in refs])
+        missing = {ref.id: ref for ref, value in zip(refs, cached, strict=True) if value is None}
+        encoded: dict[bytes, list[msgspec.Raw]] = {}
+        if missing:
+            spans = _coalesce(sorted(missing.values(), key=lambda r: (r.pack, r.offset)))
+            fetched = await asyncio.gather(*(self._fetch_span(span) for span in spans))
+            for span, data in zip(spans, fetched, strict=True):
+                begin = span[0].offset
+                for ref in span:
+                    start = ref.offset - begin
+                    raw, what = self._verified(ref, data[start : start + ref.length])
+                    encoded[ref.id] = decode_encoded_range(raw, what)
+        return [
+            cast(list[Entry], value) if value is not None else encoded[ref.id]
+            for ref, value in zip(refs, cached, strict=True)
+        ]
 
     async def load_ranges(self, refs: Sequence[RangeRef]) -> list[list[Entry]]:
         """Several ranges at once; ranges close together in one pack share a request, and

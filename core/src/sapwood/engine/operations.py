@@ -134,9 +134,8 @@ async def diff(
         return
     produced = 0
     last_common = ""
-    async for path, old, new in diff_trees(
-        await engine.tree(mine), await engine.tree(theirs), prefix
-    ):
+    old_tree, new_tree = await engine.snapshots.trees(mine, theirs)
+    async for path, old, new in diff_trees(old_tree, new_tree, prefix):
         if path <= after:
             continue
         if delimiter:

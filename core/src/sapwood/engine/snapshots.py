@@ -98,6 +98,22 @@ class SnapshotStore:
         """The manifest tree of the snapshot ``raw`` names."""
         return Tree(self.manifests, await self.ranges_of(await self.read(raw)))
 
+    async def trees(self, first: bytes, second: bytes) -> tuple[Tree, Tree]:
+        """The trees of two snapshots, read concurrently unless both are in memory
+        (where running two tasks would cost more than it saves)."""
+        if self._tree_in_memory(first) and self._tree_in_memory(second):
+            return await self.tree(first), await self.tree(second)
+        one, other = await asyncio.gather(self.tree(first), self.tree(second))
+        return one, other
+
+    def _tree_in_memory(self, raw: bytes) -> bool:
+        snapshot = self.cache.get(raw)
+        if not isinstance(snapshot, Snapshot):
+            return False
+        return snapshot.index is None or isinstance(
+            self.manifests.cache.get(snapshot.index), RangeTable
+        )
+
     async def write(
         self,
         *,
