@@ -38,8 +38,11 @@ def _current_loop() -> asyncio.AbstractEventLoop | None:
 
 class _Bridge:
     """Carries coroutines from one caller loop to the home loop and their outcomes back,
-    a batch at a time: Zarr keeps about ten reads in flight, and one wake-up of each loop
-    per batch costs far less on a busy machine than two thread hand-offs per call."""
+    a batch at a time: Zarr keeps about ten reads or writes in flight, and one wake-up of
+    each loop per batch costs far less on a busy machine than two thread hand-offs per
+    call. A batch is sent at the end of the loop iteration that filled it (``call_soon``
+    runs after everything already ready), so the calls and completions of one iteration
+    travel together instead of waking the other thread for the first of them."""
 
     def __init__(self, home: asyncio.AbstractEventLoop, caller: asyncio.AbstractEventLoop):
         self._home = home
@@ -56,15 +59,20 @@ class _Bridge:
             self._outbox.append((coro, waiter))
             first = len(self._outbox) == 1
         if first:
-            try:
-                self._home.call_soon_threadsafe(self._start)
-            except RuntimeError:  # the home loop closed meanwhile
-                with self._lock:
-                    stranded, self._outbox = self._outbox, []
-                for pending, pending_waiter in stranded:
-                    pending.close()
-                    pending_waiter.set_exception(SapwoodError(_CLOSED))
+            self._caller.call_soon(self._send)
         return await waiter
+
+    def _send(self) -> None:
+        # On the caller's loop, once the calls of this iteration are in the outbox.
+        try:
+            self._home.call_soon_threadsafe(self._start)
+        except RuntimeError:  # the home loop closed meanwhile
+            with self._lock:
+                stranded, self._outbox = self._outbox, []
+            for pending, pending_waiter in stranded:
+                pending.close()
+                if not pending_waiter.done():
+                    pending_waiter.set_exception(SapwoodError(_CLOSED))
 
     def _start(self) -> None:
         # On the home loop.
@@ -96,11 +104,15 @@ class _Bridge:
             self._inbox.append((waiter, task))
             first = len(self._inbox) == 1
         if first:
-            try:
-                self._caller.call_soon_threadsafe(self._deliver)
-            except RuntimeError:  # the caller's loop closed: nobody waits any more
-                with self._lock:
-                    self._inbox.clear()
+            self._home.call_soon(self._return)
+
+    def _return(self) -> None:
+        # On the home loop, once the calls finishing in this iteration are in the inbox.
+        try:
+            self._caller.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # the caller's loop closed: nobody waits any more
+            with self._lock:
+                self._inbox.clear()
 
     def _deliver(self) -> None:
         # On the caller's loop.
