@@ -61,3 +61,32 @@ def test_an_idle_home_loop_is_driven_for_a_blocking_call() -> None:
         assert not idle.is_running()
     finally:
         idle.close()
+
+
+async def test_calls_made_together_cross_in_one_hand_off_each_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sapwood.zarr import _home
+
+    crossings = {"to home": 0, "back": 0}
+    real_start, real_deliver = _home._Bridge._start, _home._Bridge._deliver
+
+    def start(bridge: _home._Bridge) -> None:
+        crossings["to home"] += 1
+        real_start(bridge)
+
+    def deliver(bridge: _home._Bridge) -> None:
+        crossings["back"] += 1
+        real_deliver(bridge)
+
+    monkeypatch.setattr(_home._Bridge, "_start", start)
+    monkeypatch.setattr(_home._Bridge, "_deliver", deliver)
+    home = HomeLoop(resolve=_loop.loop)
+
+    async def square(value: int) -> int:
+        return value * value
+
+    assert await asyncio.gather(*(home.run(square(i)) for i in range(10))) == [
+        i * i for i in range(10)
+    ]
+    assert crossings == {"to home": 1, "back": 1}

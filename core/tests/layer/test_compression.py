@@ -3,9 +3,15 @@ damage detected."""
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
 import os
+import zipfile
 
 import pytest
+import zstandard
 
 from sapwood.config import CompressionConfig
 from sapwood.errors import IntegrityError
@@ -17,6 +23,7 @@ from sapwood.layer.compression import (
     ZstdCodec,
     caller_metadata,
     check_caller_metadata,
+    looks_compressed,
 )
 
 TEXT = b"the quick brown fox jumps over the lazy dog. " * 2000
@@ -113,3 +120,42 @@ def test_reserved_keys_are_refused_in_caller_metadata_and_stripped_on_the_way_ou
         check_caller_metadata({ENCODING_KEY: "zstd"})
     check_caller_metadata({"owner": "me"})
     assert caller_metadata({ENCODING_KEY: "zstd", "owner": "me"}) == {"owner": "me"}
+
+
+@pytest.mark.parametrize("fmt", ["zstd", "gzip", "bzip2", "xz", "zip"])
+async def test_compressed_formats_are_stored_without_a_second_attempt(fmt: str) -> None:
+    if fmt == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr("text.txt", TEXT)  # stored: zstd could shrink it
+        packed = buffer.getvalue()
+    else:
+        pack = {
+            "zstd": zstandard.ZstdCompressor().compress,
+            "gzip": gzip.compress,
+            "bzip2": bz2.compress,
+            "xz": lzma.compress,
+        }[fmt]
+        packed = pack(TEXT)
+    assert looks_compressed(packed)
+    codec = ZstdCodec()
+    encoded = await codec.encode(packed)
+    assert not encoded.tried
+    assert encoded.payload is packed
+    assert await codec.decode(encoded.payload, encoded.metadata, "k") == packed
+
+
+def test_a_blosc_chunk_is_recognised_by_its_header() -> None:
+    body = TEXT[:4000]
+    total = 16 + len(body)
+    header = bytes([2, 1, 0x01, 4]) + (len(TEXT)).to_bytes(4, "little")
+    header += (4096).to_bytes(4, "little") + total.to_bytes(4, "little")
+    assert looks_compressed(header + body)
+    wrong_length = header[:12] + (total + 1).to_bytes(4, "little") + body
+    assert not looks_compressed(wrong_length)
+
+
+def test_plain_data_does_not_look_compressed() -> None:
+    assert not looks_compressed(TEXT)
+    assert not looks_compressed(b"")
+    assert ZstdCodec().worth_trying(TEXT)

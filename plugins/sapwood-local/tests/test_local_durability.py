@@ -107,3 +107,54 @@ async def test_fsync_off_defers_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     await store.close()
     assert [event for event in synced if not event.startswith("renamed")] == []
     assert not durability.pending()
+
+
+def _many_deferred_blobs(store: LocalStorage, count: int) -> list[str]:
+    return [f"blobs/{index % 7:02x}/{index:04x}" for index in range(count)]
+
+
+@pytest.mark.skipif(durability._syncfs is None, reason="needs syncfs that reports errors")
+async def test_a_large_round_is_one_syncfs_per_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalStorage(str(tmp_path / "store"))
+    await store.put("warm-up", b"x")
+    keys = _many_deferred_blobs(store, durability._WHOLE_FILE_SYSTEM_FROM)
+    with deferred_durability():
+        for key in keys:
+            await store.put(key, key.encode() * 50)
+    real_syncfs = durability._syncfs
+    assert real_syncfs is not None
+    file_systems: list[str] = []
+
+    def syncfs(fd: int) -> int:
+        file_systems.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real_syncfs(fd)
+
+    monkeypatch.setattr(durability, "_syncfs", syncfs)
+    synced = _record_fsyncs(monkeypatch)
+    await store.put("refs/main", b"pointer", mode="create")
+    ref_appears = synced.index(f"renamed to {store.root}/refs/main")
+    assert len(file_systems) == 1  # one file system holds the whole store
+    assert [event for event in synced[:ref_appears] if not event.startswith("renamed")] == []
+    assert not durability.pending()
+    await store.close()
+
+
+async def test_a_large_round_falls_back_to_fsyncs_when_syncfs_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalStorage(str(tmp_path / "store"))
+    await store.put("warm-up", b"x")
+    keys = _many_deferred_blobs(store, durability._WHOLE_FILE_SYSTEM_FROM)
+    with deferred_durability():
+        for key in keys:
+            await store.put(key, key.encode() * 50)
+    monkeypatch.setattr(durability, "_syncfs", lambda fd: -1)
+    synced = _record_fsyncs(monkeypatch)
+    await store.put("refs/main", b"pointer", mode="create")
+    ref_appears = synced.index(f"renamed to {store.root}/refs/main")
+    before_ref = set(synced[:ref_appears])
+    assert {f"{store.root}/{key}" for key in keys} <= before_ref
+    assert {f"{store.root}/blobs/00", f"{store.root}/blobs", store.root} <= before_ref
+    await store.close()

@@ -3,9 +3,11 @@
 A compressed object carries ``sapwood-encoding: zstd`` and ``sapwood-decoded-size: N`` in
 its storage metadata; the layer strips both before handing metadata to its caller, and
 reverses the compression on read. Compression is skipped when the object is below
-``CompressionConfig.min_size_bytes``, when a quick trial on samples of a large object
-shows it will not shrink (already compressed or random data costs a few dozen
-microseconds, not a full pass), and when the full result is not smaller than the input.
+``CompressionConfig.min_size_bytes``, when it starts the way a compressed format does
+(zstd, gzip, bzip2, xz, lz4, zip, PNG, JPEG, a Blosc chunk: Zarr's compressed chunks, say),
+when a quick trial on samples of a large object shows it will not shrink (already
+compressed or random data costs a few dozen microseconds, not a full pass), and when the
+full result is not smaller than the input.
 Frames carry zstd's content checksum, so a damaged object raises IntegrityError.
 
 Which objects are compressed is the caller's choice (``put(..., immutable=True)`` or
@@ -36,6 +38,7 @@ __all__ = [
     "ZstdCodec",
     "caller_metadata",
     "encoding_of",
+    "looks_compressed",
 ]
 
 ENCODING_KEY = "sapwood-encoding"
@@ -53,6 +56,32 @@ _SAMPLE_MAX_RATIO = 0.92
 """Samples that do not shrink below this ratio mean the object is not worth compressing."""
 _THREAD_FROM_BYTES = 512 * 1024
 """Larger objects are (de)compressed in a worker thread, keeping the event loop free."""
+_COMPRESSED_MAGIC = (
+    ZSTD_MAGIC,
+    b"\x1f\x8b",  # gzip
+    b"BZh",  # bzip2
+    b"\xfd7zXZ\x00",  # xz
+    b"\x04\x22\x4d\x18",  # lz4 frame
+    b"PK\x03\x04",  # zip
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+)
+"""How compressed formats begin: a second compression of them would not shrink them."""
+_BLOSC_HEADER_BYTES = 16
+
+
+def looks_compressed(data: bytes) -> bool:
+    """True if ``data`` starts the way a compressed format does: a compressed Zarr chunk
+    (zstd, gzip, Blosc), an archive or an image, which zstd cannot shrink further."""
+    if data.startswith(_COMPRESSED_MAGIC):
+        return True
+    # A Blosc chunk has no magic, but its 16-byte header records its own total length
+    # (bytes 12 to 16) after a format version of 2 to 5 (byte 0).
+    return (
+        len(data) > _BLOSC_HEADER_BYTES
+        and 2 <= data[0] <= 5
+        and int.from_bytes(data[12:16], "little") == len(data)
+    )
 
 
 class ReservedMetadataError(SapwoodError, ValueError):
@@ -123,8 +152,9 @@ class ZstdCodec:
         return found
 
     def worth_trying(self, data: bytes) -> bool:
-        """False for small objects and for large ones whose samples do not shrink."""
-        if not self.enabled or len(data) < max(1, self.min_size_bytes):
+        """False for small objects, for compressed formats and for large objects whose
+        samples do not shrink."""
+        if not self.enabled or len(data) < max(1, self.min_size_bytes) or looks_compressed(data):
             return False
         if len(data) < _SAMPLE_FROM_BYTES:
             return True

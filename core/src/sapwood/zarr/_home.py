@@ -38,15 +38,18 @@ def _current_loop() -> asyncio.AbstractEventLoop | None:
 
 class _Bridge:
     """Carries coroutines from one caller loop to the home loop and their outcomes back,
-    a batch at a time: Zarr keeps about ten reads in flight, and one wake-up of each loop
-    per batch costs far less on a busy machine than two thread hand-offs per call."""
+    a batch at a time: Zarr keeps about ten reads or writes in flight, and one wake-up of
+    each loop per batch costs far less on a busy machine than two thread hand-offs per
+    call. A batch is sent at the end of the loop iteration that filled it (``call_soon``
+    runs after everything already ready), so the calls and completions of one iteration
+    travel together instead of waking the other thread for the first of them."""
 
     def __init__(self, home: asyncio.AbstractEventLoop, caller: asyncio.AbstractEventLoop):
         self._home = home
         self._caller = caller
         self._lock = threading.Lock()
         self._outbox: list[tuple[Coroutine[Any, Any, Any], asyncio.Future[Any]]] = []
-        self._inbox: list[tuple[asyncio.Future[Any], asyncio.Task[Any]]] = []
+        self._inbox: list[tuple[asyncio.Future[Any], _Outcome]] = []
         self._started: dict[asyncio.Future[Any], asyncio.Task[Any]] = {}
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -56,15 +59,20 @@ class _Bridge:
             self._outbox.append((coro, waiter))
             first = len(self._outbox) == 1
         if first:
-            try:
-                self._home.call_soon_threadsafe(self._start)
-            except RuntimeError:  # the home loop closed meanwhile
-                with self._lock:
-                    stranded, self._outbox = self._outbox, []
-                for pending, pending_waiter in stranded:
-                    pending.close()
-                    pending_waiter.set_exception(SapwoodError(_CLOSED))
+            self._caller.call_soon(self._send)
         return await waiter
+
+    def _send(self) -> None:
+        # On the caller's loop, once the calls of this iteration are in the outbox.
+        try:
+            self._home.call_soon_threadsafe(self._start)
+        except RuntimeError:  # the home loop closed meanwhile
+            with self._lock:
+                stranded, self._outbox = self._outbox, []
+            for pending, pending_waiter in stranded:
+                pending.close()
+                if not pending_waiter.done():
+                    pending_waiter.set_exception(SapwoodError(_CLOSED))
 
     def _start(self) -> None:
         # On the home loop.
@@ -74,10 +82,28 @@ class _Bridge:
             if waiter.done():  # its caller was cancelled before the work began
                 coro.close()
                 continue
-            task = self._home.create_task(coro)
+            task = self._home.create_task(self._carry(coro, waiter))
             with self._lock:
                 self._started[waiter] = task
-            task.add_done_callback(partial(self._finished, waiter))
+            # A task cancelled before its first step never awaited ``coro``: close it.
+            task.add_done_callback(partial(_close, coro))
+
+    async def _carry(self, coro: Coroutine[Any, Any, Any], waiter: asyncio.Future[Any]) -> None:
+        # On the home loop. The outcome is posted as soon as the call ends, not from a
+        # done callback one iteration later: a write of Zarr's then returns before the
+        # writes behind it (started by the call, and next in the loop's queue) run.
+        try:
+            result = await coro
+        except asyncio.CancelledError:
+            self._finished(waiter, _Outcome(cancelled=True))
+            raise
+        except Exception as error:
+            self._finished(waiter, _Outcome(error=error))
+        except BaseException as error:  # an interrupt: the waiter hears of it, and the loop
+            self._finished(waiter, _Outcome(error=error))
+            raise
+        else:
+            self._finished(waiter, _Outcome(result=result))
 
     def _abandoned(self, waiter: asyncio.Future[Any]) -> None:
         # On the caller's loop: a cancelled caller cancels the work it started.
@@ -89,34 +115,57 @@ class _Bridge:
             with contextlib.suppress(RuntimeError):  # the home loop has closed
                 self._home.call_soon_threadsafe(task.cancel)
 
-    def _finished(self, waiter: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
+    def _finished(self, waiter: asyncio.Future[Any], outcome: _Outcome) -> None:
         # On the home loop.
         with self._lock:
             self._started.pop(waiter, None)
-            self._inbox.append((waiter, task))
+            self._inbox.append((waiter, outcome))
             first = len(self._inbox) == 1
+            alone = not self._started
         if first:
-            try:
-                self._caller.call_soon_threadsafe(self._deliver)
-            except RuntimeError:  # the caller's loop closed: nobody waits any more
-                with self._lock:
-                    self._inbox.clear()
+            if alone:  # no other call of this caller is under way: nothing to wait for
+                self._return()
+            else:
+                self._home.call_soon(self._return)
+
+    def _return(self) -> None:
+        # On the home loop, once the calls finishing in this iteration are in the inbox.
+        try:
+            self._caller.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # the caller's loop closed: nobody waits any more
+            with self._lock:
+                self._inbox.clear()
 
     def _deliver(self) -> None:
         # On the caller's loop.
         with self._lock:
             batch, self._inbox = self._inbox, []
-        for waiter, task in batch:
-            if waiter.done():
-                if not task.cancelled():
-                    task.exception()  # retrieved, so an abandoned failure is not reported
+        for waiter, outcome in batch:
+            if waiter.done():  # abandoned by its caller
                 continue
-            if task.cancelled():
+            if outcome.cancelled:
                 waiter.cancel()
-            elif (error := task.exception()) is not None:
-                waiter.set_exception(error)
+            elif outcome.error is not None:
+                waiter.set_exception(outcome.error)
             else:
-                waiter.set_result(task.result())
+                waiter.set_result(outcome.result)
+
+
+def _close(coro: Coroutine[Any, Any, Any], _: asyncio.Task[None]) -> None:
+    coro.close()
+
+
+class _Outcome:
+    """How one carried call ended."""
+
+    __slots__ = ("cancelled", "error", "result")
+
+    def __init__(
+        self, *, result: Any = None, error: BaseException | None = None, cancelled: bool = False
+    ) -> None:
+        self.result = result
+        self.error = error
+        self.cancelled = cancelled
 
 
 class HomeLoop:

@@ -500,6 +500,7 @@ class LocalFolder:
         staged_name = f"{digest[:16]}.{os.getpid()}.{secrets.token_hex(6)}"
         staged = os.path.join(self._tmp_dir, staged_name)
         stamp = _unique_time_ns()
+        moved = False
         try:
             # The data's fsync waits for the group: that write and the deferred ones it
             # may depend on are fsynced in one round (see sapwood_local.durability).
@@ -514,15 +515,22 @@ class LocalFolder:
                     key, data, identity, content_type, metadata, staged_name
                 )
             with key_lock(self._lock_dir, digest):
-                info, current = self._settle(key, digest, path)
-                if info is not None and stat.S_ISDIR(info.st_mode):
-                    raise self._conflict(key, path)
-                etag = None if info is None else self._meta(key, identity_of(info), current).etag
-                self._check_mode(key, mode, etag)
-                self._make_parent(key, path)
+                if mode != "overwrite" or sidecar is not None:
+                    # A plain overwrite needs nothing of the current version: it replaces
+                    # whatever is there, and a folder there makes the rename fail with a
+                    # conflict.
+                    info, current = self._settle(key, digest, path)
+                    if info is not None and stat.S_ISDIR(info.st_mode):
+                        raise self._conflict(key, path)
+                    etag = (
+                        None if info is None else self._meta(key, identity_of(info), current).etag
+                    )
+                    self._check_mode(key, mode, etag)
                 if sidecar is not None:
                     self._store_sidecar(digest, sidecar, sync=not deferred)
+                # Makes the parent folders only if the rename finds them missing.
                 self._move_into_place(staged, path, key)
+                moved = True
                 if sidecar is None:
                     # Any old sidecar, applying or not (a read never deletes one), goes now.
                     self._drop_sidecar(digest)
@@ -540,7 +548,7 @@ class LocalFolder:
         except OSError as exc:
             raise translate(exc, "write", path, key) from None
         finally:
-            if os.path.lexists(staged):  # refused or failed: the data never moved
+            if not moved and os.path.lexists(staged):  # refused or failed: never moved
                 with contextlib.suppress(OSError):
                     os.unlink(staged)
         return self._meta(key, identity, sidecar)
