@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from typing import Final, cast
 
 import zstandard
@@ -408,7 +408,7 @@ class Tree:
                     found[path] = entries[at]
         return found
 
-    async def entries(self, prefix: str = "", start: str = "") -> AsyncIterator[Entry]:
+    async def entries(self, prefix: str = "", start: str = "") -> AsyncGenerator[Entry, None]:
         """Entries in path order whose path starts with ``prefix`` and is >= ``start``."""
         low = max(prefix, start)
         span = self.span(prefix)

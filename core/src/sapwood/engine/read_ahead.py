@@ -40,6 +40,7 @@ _FIRST_WINDOW: Final = 2
 _LOOK_AHEAD_BATCH: Final = 64
 """Paths taken from the manifest at a time to know which come next."""
 
+
 def single_blob(entry: Entry) -> bytes | None:
     """The id of the one blob holding ``entry``'s bytes, or None (inline, virtual or
     chunked entries are not fetched ahead)."""
@@ -73,6 +74,8 @@ class ReadAhead:
         """The last path taken from the manifest into ``_upcoming`` (None: not looked)."""
         self._exhausted = False
         self._window = 0
+        self._considered = 0
+        """How many of ``_upcoming``'s first entries were fetched ahead or need no fetch."""
         self._fetched: dict[bytes, tuple[asyncio.Task[bytes], int]] = {}
         self._bytes = 0
         self._closed = False
@@ -128,11 +131,13 @@ class ReadAhead:
         (then the window grows); otherwise everything fetched ahead is dropped."""
         if snapshot == self._snapshot and self._upcoming and self._upcoming[0].path == path:
             self._upcoming.popleft()
+            self._considered = max(0, self._considered - 1)
             self._window = min(self.max_objects, max(_FIRST_WINDOW, self._window * 2))
             return True
         self._drop()
         self._snapshot = snapshot
         self._upcoming.clear()
+        self._considered = 0
         self._walked_to = path
         self._exhausted = False
         self._window = 0
@@ -146,6 +151,7 @@ class ReadAhead:
         except Exception as error:  # read-ahead is an optimisation: never fail a read
             log.debug("read-ahead stopped: the manifest could not be walked: %s", error)
             self._upcoming.clear()
+            self._considered = 0
             self._exhausted = True
             return
         if issue:
@@ -156,30 +162,31 @@ class ReadAhead:
             return
         after = self._walked_to
         taken = 0
-        async for entry in tree.entries(start=after):
-            if entry.path == after:
-                continue
-            self._upcoming.append(entry)
-            self._walked_to = entry.path
-            taken += 1
-            if taken >= max(wanted, _LOOK_AHEAD_BATCH):
-                return
+        async with contextlib.aclosing(tree.entries(start=after)) as entries:
+            async for entry in entries:
+                if entry.path == after:
+                    continue
+                self._upcoming.append(entry)
+                self._walked_to = entry.path
+                taken += 1
+                if taken >= max(wanted, _LOOK_AHEAD_BATCH):
+                    return
         self._exhausted = True
 
     def _issue(self) -> None:
-        for index, entry in enumerate(self._upcoming):
-            if index >= self._window:
-                break
+        upcoming = self._upcoming
+        for index in range(self._considered, min(self._window, len(upcoming))):
+            entry = upcoming[index]
             blob_id = single_blob(entry)
-            if blob_id is None or blob_id in self._fetched:
-                continue
-            if self._bytes + entry.size > self.max_bytes:
-                break
-            task = asyncio.ensure_future(self._blobs.get(blob_id, cache=True))
-            task.add_done_callback(self._settled)
-            self._fetched[blob_id] = (task, entry.size)
-            self._bytes += entry.size
-            self._count("readahead.issued")
+            if blob_id is not None and blob_id not in self._fetched:
+                if self._bytes + entry.size > self.max_bytes:
+                    return  # fetched when earlier ones are read and bytes free up
+                task = asyncio.ensure_future(self._blobs.get(blob_id, cache=True))
+                task.add_done_callback(self._settled)
+                self._fetched[blob_id] = (task, entry.size)
+                self._bytes += entry.size
+                self._count("readahead.issued")
+            self._considered = index + 1
 
     # -- fetched blobs ----------------------------------------------------------------------
 
