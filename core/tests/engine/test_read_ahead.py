@@ -212,3 +212,17 @@ async def test_closing_the_repository_drops_fetches_in_flight(memory_name: str) 
         await main.download(_path(index))
     await repo.close()
     assert _count(metrics, "readahead.dropped") > 0
+
+
+async def test_concurrent_downloads_on_one_handle_read_only_what_they_ask(
+    memory_name: str,
+) -> None:
+    repo, store, _metrics = await _reopened(memory_name)
+    main = repo.branch("main")
+    for index in range(3):  # a sequential start: fetches ahead are in flight
+        await main.download(_path(index))
+    wanted = list(range(3, COUNT))
+    got = await asyncio.gather(*(main.download(_path(i)) for i in wanted))
+    assert got == [_content(i) for i in wanted]
+    assert store.gets == Counter({_blob(i): 1 for i in range(COUNT)})  # nothing read twice
+    await repo.close()

@@ -8,7 +8,9 @@ blobs of the next few paths are fetched concurrently, the window doubling on eac
 further sequential download up to ``caching.read_ahead_max_objects`` and bounded by
 ``caching.read_ahead_max_bytes`` of fetched-but-unread data, as an operating system
 reads ahead in a file. Any other access (another path, another snapshot) cancels what is
-in flight and starts over with no window.
+in flight and starts over with no window. Downloads made concurrently on one handle
+(``asyncio.gather``, a folder download) already overlap their requests: while one
+download runs, others on the same handle read directly and leave the sequence alone.
 
 What a read returns never changes: a prefetched blob is used only for the download of an
 entry naming that exact blob id, and its bytes were verified against the id like any
@@ -79,6 +81,7 @@ class ReadAhead:
         self._fetched: dict[bytes, tuple[asyncio.Task[bytes], int]] = {}
         self._bytes = 0
         self._closed = False
+        self._active = False
 
     @property
     def enabled(self) -> bool:
@@ -100,8 +103,19 @@ class ReadAhead:
     ) -> bytes:
         """The bytes of ``entry`` (read by ``read`` unless fetched ahead), after noting the
         download of ``entry.path`` at ``snapshot`` (whose manifest is ``tree``)."""
-        if not self.enabled:
+        if not self.enabled or self._active:
+            # Downloads running concurrently on one handle already overlap their requests:
+            # read-ahead is for a loop that waits for each one.
             return await read()
+        self._active = True
+        try:
+            return await self._download(snapshot, tree, entry, read)
+        finally:
+            self._active = False
+
+    async def _download(
+        self, snapshot: bytes, tree: Tree, entry: Entry, read: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
         sequential = self._observe(snapshot, entry.path)
         blob_id = single_blob(entry)
         ready = self._fetched.pop(blob_id, None) if blob_id is not None else None
