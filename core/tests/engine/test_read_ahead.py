@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from sapwood.aio import AsyncRepository
-from sapwood.config import CachingConfig, RepositoryConfig, RetriesConfig
+from sapwood.config import CachingConfig, ChunkingConfig, RepositoryConfig, RetriesConfig
 from sapwood.engine.keys import blob_key
 from sapwood.errors import StorageError
 from sapwood.layer import MemoryMetrics
@@ -73,19 +73,20 @@ class BlobGets(ForwardingStorage):
             await self.arrived.wait_for(lambda: keys <= set(self.gets))
 
 
-async def _written(memory_name: str) -> None:
-    repo = await AsyncRepository.create(MemoryStorage(memory_name))
+async def _written(memory_name: str, count: int = COUNT) -> None:
+    small_ranges = RepositoryConfig(chunking=ChunkingConfig(manifest_range_entries=16))
+    repo = await AsyncRepository.create(MemoryStorage(memory_name), config=small_ranges)
     main = repo.branch("main")
-    for index in range(COUNT):
+    for index in range(count):
         await main.upload(_content(index), _path(index))
     await main.commit_changes("files")
     await repo.close()
 
 
 async def _reopened(
-    memory_name: str, caching: CachingConfig | None = None
+    memory_name: str, caching: CachingConfig | None = None, count: int = COUNT
 ) -> tuple[AsyncRepository, BlobGets, MemoryMetrics]:
-    await _written(memory_name)
+    await _written(memory_name, count)
     store = BlobGets(MemoryStorage(memory_name))
     config = RepositoryConfig(retries=RetriesConfig(max_attempts=1), caching=caching)
     repo = await AsyncRepository.open(store, config=config)
@@ -110,6 +111,17 @@ async def test_a_sequential_loop_fetches_the_successors_once_each(memory_name: s
     assert store.gets == Counter({_blob(i): 1 for i in range(COUNT)})
     assert _count(metrics, "readahead.used") == COUNT - 2
     assert _count(metrics, "readahead.issued") == COUNT - 2
+    await repo.close()
+
+
+async def test_a_loop_over_many_manifest_ranges_reads_each_blob_once(memory_name: str) -> None:
+    count = 70  # more than four ranges of 16 entries
+    repo, store, metrics = await _reopened(memory_name, count=count)
+    main = repo.branch("main")
+    for index in range(count):
+        assert await main.download(_path(index)) == _content(index)
+    assert store.gets == Counter({_blob(i): 1 for i in range(count)})
+    assert _count(metrics, "readahead.used") == count - 2
     await repo.close()
 
 

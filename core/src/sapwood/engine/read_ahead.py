@@ -174,18 +174,15 @@ class ReadAhead:
     async def _look_ahead(self, tree: Tree, wanted: int) -> None:
         if len(self._upcoming) >= wanted or self._exhausted or self._walked_to is None:
             return
-        after = self._walked_to
-        taken = 0
-        async with contextlib.aclosing(tree.entries(start=after)) as entries:
-            async for entry in entries:
-                if entry.path == after:
-                    continue
-                self._upcoming.append(entry)
-                self._walked_to = entry.path
-                taken += 1
-                if taken >= max(wanted, _LOOK_AHEAD_BATCH):
-                    return
-        self._exhausted = True
+        # Until reads are sequential only the successor is needed (usually in the range
+        # the download's own lookup loaded): random access loads no extra manifest range.
+        limit = _LOOK_AHEAD_BATCH if self._window else 1
+        batch = await tree.following(self._walked_to, max(wanted, limit))
+        if not batch:
+            self._exhausted = True
+            return
+        self._upcoming.extend(batch)
+        self._walked_to = batch[-1].path
 
     def _issue(self) -> None:
         upcoming = self._upcoming
