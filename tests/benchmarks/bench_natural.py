@@ -21,7 +21,7 @@ Workloads (``COUNT`` files of ``SIZE`` bytes, default 1,000 x 4 KiB):
   log     ``list(main.log())`` of N commits on a fresh handle, and ``log(max_amount=10)``;
           Icechunk: ``list(repo.ancestry(branch="main"))``.
   s3      the write and read loops against moto's server next to raw boto3
-          ``put_object`` / ``get_object`` loops.
+          ``put_object`` / ``get_object`` loops (reads also with read-ahead off).
 
 Icechunk runs in a virtualenv of its own that this script creates on first use under
 ``.bench-venv/icechunk`` (or pass ``--icechunk-python``).
@@ -82,10 +82,21 @@ def child_sapwood_write(folder: str, count: int, size: int, url: str | None) -> 
 
 
 def child_sapwood_read(folder: str, count: int, size: int, url: str | None) -> float:
+    return _sapwood_read(folder, count, size, url, read_ahead=True)
+
+
+def child_sapwood_read_no_readahead(folder: str, count: int, size: int, url: str | None) -> float:
+    return _sapwood_read(folder, count, size, url, read_ahead=False)
+
+
+def _sapwood_read(folder: str, count: int, size: int, url: str | None, read_ahead: bool) -> float:
     import sapwood
 
+    config = None
+    if not read_ahead:
+        config = sapwood.RepositoryConfig(caching=sapwood.CachingConfig(read_ahead_max_objects=0))
     start = _started()
-    repo = sapwood.repository(url or folder)
+    repo = sapwood.repository(url or folder, config=config)
     main = repo.branch("main")
     total = 0
     for i in range(count):
@@ -448,6 +459,10 @@ def bench_s3(runner: Runner, rounds: int, count: int, size: int) -> str:
                 results["read"].setdefault(kind, []).append(
                     runner.timed(f"{kind}_read", f"r{round_}", count, size, url)
                 )
+            # the same loop with read-ahead off, to show what it brings
+            results["read"].setdefault("sapwood, read-ahead off", []).append(
+                runner.timed("sapwood_read_no_readahead", f"r{round_}", count, size, url)
+            )
     finally:
         server.stop()
     return "\n".join(

@@ -428,6 +428,15 @@ class CachingConfig(ConfigStruct, frozen=True):
     merges and resets always read it afresh."""
     max_object_bytes: NonNegative | None = None
     """Objects larger than this are never cached, so one big read cannot flush the rest."""
+    read_ahead_max_objects: NonNegative | None = None
+    """When a handle's downloads walk a snapshot's paths in order (each the successor of
+    the previous one), the objects of up to this many next paths are fetched concurrently
+    ahead of the loop (default ``16``, never more than ``limits.max_concurrent_requests``);
+    the window starts at 2 and doubles with each sequential download. Any other access
+    cancels what is in flight. ``0`` turns read-ahead off."""
+    read_ahead_max_bytes: NonNegative | None = None
+    """The most bytes fetched ahead and not yet read, per handle (default 16 MiB); larger
+    objects are not fetched ahead. ``0`` turns read-ahead off."""
 
 
 class LimitsConfig(ConfigStruct, frozen=True):
@@ -672,6 +681,8 @@ class RepositoryConfig(ConfigStruct, frozen=True):
                 ref_ttl_seconds=0.0,
                 branch_head_ttl_seconds=0.1,
                 max_object_bytes=8 * 1024 * 1024,
+                read_ahead_max_objects=16,
+                read_ahead_max_bytes=16 * 1024 * 1024,
             ),
             limits=LimitsConfig(
                 limiter="token-bucket",

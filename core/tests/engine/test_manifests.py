@@ -111,6 +111,22 @@ async def test_entries_respect_prefix_and_start() -> None:
     assert await tree.first_at_or_after("zzz") is None
 
 
+async def test_following_gives_the_next_paths_across_ranges() -> None:
+    manifests = store(range_entries=4)
+    paths = sorted(f"{d}/{f:03d}" for d in "abc" for f in range(10))
+    tree = Tree(
+        manifests, await Tree(manifests, EMPTY_TABLE).apply(as_entries(dict.fromkeys(paths, b"v")))
+    )
+    assert len(tree) > 3
+    for at, path in enumerate(paths):
+        got = [e.path for e in await tree.following(path, 6)]
+        assert got == paths[at + 1 : at + 7]
+    assert [e.path for e in await tree.following("a/0045", 2)] == ["a/005", "a/006"]
+    assert [e.path for e in await tree.following("", 1)] == [paths[0]]
+    assert await tree.following("zzz", 5) == []
+    assert await Tree(manifests, EMPTY_TABLE).following("a", 5) == []
+
+
 def test_a_change_to_identical_content_keeps_the_old_entry() -> None:
     old = [entry("a", b"1"), entry("b", b"2")]
     same = Entry("b", 1, b"2".ljust(32, b"-"), 99, inline=b"2")

@@ -17,6 +17,7 @@ from sapwood.progress import ProgressOption
 
 if TYPE_CHECKING:
     from sapwood.aio.repository import AsyncRepository
+    from sapwood.engine.read_ahead import ReadAhead
 
 __all__ = ["AsyncReference", "RefLike", "SupportsId", "resolve_ref"]
 
@@ -66,6 +67,7 @@ class AsyncReference(AsyncReads):
         self._repository = repository
         self._id = ref_id
         self._kind = kind
+        self._read_ahead: ReadAhead | None = None
 
     @property
     def id(self) -> str:
@@ -187,7 +189,11 @@ class AsyncReference(AsyncReads):
 
     async def reader(self) -> AsyncSession:
         """A read-only session at the commit this reference names now."""
-        return AsyncSession(self._repository, await self._resolve_for_reading(), read_only=True)
+        session = AsyncSession(self._repository, await self._resolve_for_reading(), read_only=True)
+        if self._read_ahead is None:
+            self._read_ahead = self._repository.engine.read_ahead()
+        session._share_read_ahead(self._read_ahead)
+        return session
 
     async def _reading_session(self) -> AsyncSession:
         return await self.reader()

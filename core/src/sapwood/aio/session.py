@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from sapwood.engine.content import ContentWriter, WrittenContent
     from sapwood.engine.format import Entry
     from sapwood.engine.manifests import Tree
+    from sapwood.engine.read_ahead import ReadAhead
     from sapwood.engine.repo import Engine
     from sapwood.zarr import SapwoodStore
 
@@ -94,6 +95,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
         self._tree: tuple[bytes, Tree] | None = None
         self._open_lock: asyncio.Lock | None = None
         self._lease: StagingLease | None = None
+        self._read_ahead: ReadAhead | None = None
 
     # -- identity and state (no I/O) -------------------------------------------------------
 
@@ -163,6 +165,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
         self._tree = None
         self._open_lock = None
         self._lease = None
+        self._read_ahead = None
 
     def _overlay(self, staged: AsyncSession) -> None:
         """Lay a copy of ``staged``'s changes over this read-only session's commit (a
@@ -229,9 +232,19 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
         validate_path(path)
         return await self._lookup(path) is not None
 
+    def _share_read_ahead(self, read_ahead: ReadAhead) -> None:
+        """Download through ``read_ahead`` (a reference's, whose reads make one session
+        each), so a loop of its downloads is seen as one sequence."""
+        self._read_ahead = read_ahead
+
     async def _download(self, path: str) -> bytes:
         entry = await self._entry(path)
-        return await (await self._engine()).reader(entry).read()
+        engine = await self._engine()
+        read_ahead = self._read_ahead
+        if read_ahead is None:
+            read_ahead = self._read_ahead = engine.read_ahead()
+        read = engine.reader(entry).read
+        return await read_ahead.download(self._snapshot, await self._base_tree(), entry, read)
 
     async def _open_reader(
         self, path: str, text: bool, encoding: str

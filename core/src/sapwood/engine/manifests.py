@@ -465,6 +465,18 @@ class Tree:
                     yield entry
             index += len(batch)
 
+    async def following(self, path: str, limit: int) -> list[Entry]:
+        """Up to ``limit`` entries whose paths come after ``path``, in path order, loading
+        one range at a time (what a sequential reader needs next, and no more)."""
+        found: list[Entry] = []
+        index = bisect.bisect_right(self._lasts, path)  # the first range ending after path
+        while index < len(self._lasts) and len(found) < limit:
+            entries = await self.store.load_range(self.table.ref(index))
+            at = bisect.bisect_right(entries, path, key=_entry_path)
+            found.extend(entries[at : at + limit - len(found)])
+            index += 1
+        return found
+
     async def first_at_or_after(self, path: str) -> Entry | None:
         """The first entry whose path is >= ``path`` (a seek for listings)."""
         index = bisect.bisect_left(self._lasts, path)

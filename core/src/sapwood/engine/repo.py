@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ from sapwood.engine.format import (
 from sapwood.engine.keys import EXPIRED, id_from_key
 from sapwood.engine.listing import list_objects
 from sapwood.engine.manifests import ManifestStore, Tree
+from sapwood.engine.read_ahead import ReadAhead
 from sapwood.engine.refs import RefStore
 from sapwood.engine.snapshots import SnapshotStore
 from sapwood.engine.virtual import ContainerOpener, VirtualResolver
@@ -106,6 +108,11 @@ class Engine:
         self.partial_concurrency = resolved.get_partial_values_concurrency or 10
         self.virtual = VirtualResolver(resolved, open_container)
         self.clock: Callable[[], datetime] = _utc_now
+        self._read_ahead_objects = min(
+            concurrency, caching.read_ahead_max_objects or 0 if caching is not None else 0
+        )
+        self._read_ahead_bytes = caching.read_ahead_max_bytes or 0 if caching is not None else 0
+        self._read_aheads: weakref.WeakSet[ReadAhead] = weakref.WeakSet()
 
     @property
     def default_branch(self) -> str:
@@ -142,9 +149,24 @@ class Engine:
             concurrency=self.partial_concurrency,
         )
 
+    def read_ahead(self) -> ReadAhead:
+        """Sequential read-ahead state for one more reading handle (see
+        :mod:`sapwood.engine.read_ahead`); configured by ``caching.read_ahead_max_*``."""
+        ahead = ReadAhead(
+            self.blobs,
+            max_objects=self._read_ahead_objects,
+            max_bytes=self._read_ahead_bytes,
+            metrics=self.layer.metrics,
+            metrics_tags=self.layer.metrics_tags,
+        )
+        self._read_aheads.add(ahead)
+        return ahead
+
     async def close(self) -> None:
-        """Wait for writes behind, close the virtual containers' stores (the repository
-        closes the layer)."""
+        """Cancel reads ahead, wait for writes behind, close the virtual containers' stores
+        (the repository closes the layer)."""
+        for ahead in list(self._read_aheads):
+            ahead.close()
         await self.blobs.close()
         await self.virtual.close()
 

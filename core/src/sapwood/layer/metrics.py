@@ -36,6 +36,10 @@ METRIC_NAMES: Mapping[str, str] = {
     "cache.hits": "reads answered by the cache (tag: operation)",
     "cache.misses": "cacheable reads the cache did not have (tag: operation)",
     "singleflight.shared": "reads that joined an identical read already in flight",
+    "readahead.issued": "blobs fetched ahead of a sequential download loop",
+    "readahead.used": "downloads answered by a blob fetched ahead",
+    "readahead.dropped": "blobs fetched ahead and dropped unread (another path read, close)",
+    "readahead.failed": "fetches ahead that failed (the download then reads the blob itself)",
 }
 """Every metric name the object layer records, with what it means. ``<op>`` is ``get``,
 ``get_with_meta``, ``head``, ``put``, ``delete``, ``delete_many`` or ``list``; each record

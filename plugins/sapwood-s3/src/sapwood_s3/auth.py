@@ -26,6 +26,7 @@ from botocore.loaders import Loader, create_loader
 from sapwood.credentials import AnonymousCredentials, ResolvedCredentials, StaticCredentials
 from sapwood.errors import ConfigError, CredentialsError
 from sapwood_s3.settings import S3Settings
+from sapwood_s3.timestamps import parse_timestamp
 
 __all__ = ["ClientKind", "ClientState", "build_client", "client_kind"]
 
@@ -61,6 +62,10 @@ def _new_session(profile: str | None) -> boto3.session.Session:
         _loader = create_loader()
     core = botocore.session.Session(profile=profile)
     core.register_component("data_loader", _loader)
+    # Every response's Last-Modified is parsed: botocore's general parser is slow for it.
+    core.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=parse_timestamp
+    )
     return boto3.session.Session(botocore_session=core)
 
 
