@@ -20,6 +20,7 @@ from sapwood.extensions import Cache, Clock, Limiter, MetricsBackend
 from sapwood.layer.cache import NoCache, RefCache, build_lru_cache
 from sapwood.layer.clock import SYSTEM_CLOCK
 from sapwood.layer.compression import ZstdCodec
+from sapwood.layer.framing import SelfDescribingKeys
 from sapwood.layer.limits import TokenBucketLimiter
 from sapwood.layer.metrics import NoopMetrics
 from sapwood.layer.retries import Retrier, RetryPolicy
@@ -96,6 +97,14 @@ class ObjectLayer:
             metrics_tags=self.metrics_tags,
         )
         self._mutable = self.stacks.pick(False, False, True)
+
+    @property
+    def self_describing(self) -> SelfDescribingKeys:
+        """The key prefixes whose objects are stored self-describing (the stored bytes say
+        whether they are a zstd frame; no encoding in metadata). None at first; the engine
+        names a repository's blob and snapshot prefixes when its format says so. Keys
+        under them must be immutable."""
+        return self.stacks.self_describing
 
     def _default_cache(self) -> Cache:
         caching = self.config.caching
