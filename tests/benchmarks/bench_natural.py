@@ -26,6 +26,10 @@ kind in tables of its own; Icechunk stores its chunks uncompressed in both):
   s3      the write and read loops against moto's server next to raw boto3
           ``put_object`` / ``get_object`` loops.
 
+``--baseline-src TREE`` adds a contender ``baseline`` to the local tables: the same sapwood
+loops imported from another source tree (``git archive <commit> core plugins | tar -x -C
+TREE``), interleaved with the others, for before/after figures from one run.
+
 Icechunk runs in a virtualenv of its own that this script creates on first use under
 ``.bench-venv/icechunk`` (or pass ``--icechunk-python``).
 """
@@ -293,8 +297,10 @@ CHILDREN: dict[str, Callable[[str, int, int, str | None], float]] = {
 class Runner:
     """Starts children with the right python and collects their seconds."""
 
-    def __init__(self, icechunk_python: str | None) -> None:
+    def __init__(self, icechunk_python: str | None, baseline_src: str | None = None) -> None:
         self.icechunk_python = icechunk_python
+        self.baseline_path = _source_path(baseline_src) if baseline_src else None
+        """PYTHONPATH of the sapwood tree the ``baseline`` contender runs (``--baseline-src``)."""
         self.last_cpu = 0.0
         """CPU seconds (every thread of the child) of the last run's timed part."""
 
@@ -324,6 +330,11 @@ class Runner:
         if python is None:
             raise SystemExit("icechunk is not available: pass --icechunk-python or allow the venv")
         env = dict(os.environ)
+        if name.startswith("baseline_"):
+            if self.baseline_path is None:
+                raise SystemExit("the baseline contender needs --baseline-src")
+            name = "sapwood_" + name.removeprefix("baseline_")
+            env["PYTHONPATH"] = self.baseline_path
         env.setdefault("SAPWOOD_AUTHOR", "bench")
         command = [python, __file__, "--data", data]
         command += ["--child", name, folder, str(count), str(size), url or ""]
@@ -333,6 +344,17 @@ class Runner:
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         self.last_cpu = float(figures["cpu"])
         return float(figures["seconds"])
+
+
+def _source_path(tree: str) -> str:
+    """The PYTHONPATH that imports sapwood and its plugins from the source tree ``tree``
+    (a checkout or ``git archive`` of this repository)."""
+    root = Path(tree).resolve()
+    core = root / "core" / "src"
+    if not core.is_dir():
+        raise SystemExit(f"--baseline-src {tree!r} has no {core}: give a sapwood source tree")
+    parts = [core, *sorted((root / "plugins").glob("*/src"))]
+    return os.pathsep.join(str(p) for p in parts)
 
 
 def icechunk_python(given: str | None, allow_install: bool) -> str | None:
@@ -412,7 +434,8 @@ def bench_local(
     data_kinds: Sequence[str],
 ) -> str:
     results: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
-    kinds = ["sapwood", "files"] + (["icechunk"] if icechunk else [])
+    kinds = ["sapwood"] + (["baseline"] if runner.baseline_path else [])
+    kinds += ["files"] + (["icechunk"] if icechunk else [])
     with tempfile.TemporaryDirectory(prefix="bench-natural-") as scratch:
         load = DiskLoad(scratch) if busy else None
         if load is not None:
@@ -528,6 +551,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--log-commits", type=int, default=2000)
     parser.add_argument("--busy", action="store_true", help="run disk work beside the benchmark")
     parser.add_argument("--icechunk-python", default=None)
+    parser.add_argument(
+        "--baseline-src",
+        default=None,
+        help="a sapwood source tree (e.g. a git archive of main) run as the contender "
+        "'baseline' in the local tables, for before/after figures from one run",
+    )
     parser.add_argument("--no-icechunk", action="store_true", help="leave Icechunk out")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (CI)")
     parser.add_argument(
@@ -549,7 +578,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.quick:
         args.rounds, args.count, args.log_commits = 1, 20, 30
     python = None if args.no_icechunk else icechunk_python(args.icechunk_python, not args.quick)
-    runner = Runner(python)
+    runner = Runner(python, args.baseline_src)
     sections = set(args.only.split(","))
     data_kinds = DATA_KINDS if args.data == "both" else (args.data,)
     print(f"# bench_natural ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)")

@@ -78,6 +78,14 @@ def test_a_new_repository_keeps_no_sidecar_for_blobs_or_snapshots(tmp_path: Path
         assert main.download("text.csv") == TEXT
         assert main.download("archive.zst") == ZST_FILE
         assert repo.verify().problems == ()
+    # Even a copy of the data files alone (no hidden folder, no sidecars) reads in full.
+    bare = tmp_path / "bare"
+    shutil.copytree(folder, bare, ignore=shutil.ignore_patterns(".sapwood-local"))
+    with sapwood.Repository.open(bare.as_uri()) as repo:
+        main = repo.branch("main")
+        assert main.download("text.csv") == TEXT
+        assert main.download("archive.zst") == ZST_FILE
+        assert repo.verify().problems == ()
 
 
 @pytest.mark.parametrize("copied", [False, True], ids=["in place", "copied with cp -r"])
