@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sapwood.config import CompressionConfig, RepositoryConfig
-from sapwood.errors import IntegrityError
+from sapwood.errors import IntegrityError, StorageError
 from sapwood.layer import ChaosStorage, ObjectLayer
 from sapwood.layer.compressing import CompressingStorage
 from sapwood.layer.compression import ENCODING_KEY, ZSTD_MAGIC, ZstdCodec, frame_size
 from sapwood.layer.framing import SelfDescribingKeys
-from sapwood.storage import ByteRange, Capabilities, ForwardingStorage, Storage
+from sapwood.storage import ByteRange, Capabilities, ForwardingStorage, ObjectMeta, Storage
 from sapwood.stores import open_storage
 
 TEXT = b"id,sensor,value\n" + b"".join(b"%d,s-%d,%d.5\n" % (i, i % 9, i % 97) for i in range(900))
@@ -144,6 +144,18 @@ class _NoRanges(ForwardingStorage):
 
     capabilities = Capabilities(byte_ranges=False)
 
+    async def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
+        if byte_range is not None:
+            raise StorageError("this store reads whole objects only")
+        return await super().get(key)
+
+    async def get_with_meta(
+        self, key: str, byte_range: ByteRange | None = None
+    ) -> tuple[bytes, ObjectMeta]:
+        if byte_range is not None:
+            raise StorageError("this store reads whole objects only")
+        return await super().get_with_meta(key)
+
 
 async def test_a_store_without_ranges_serves_ranges_from_the_whole_object(
     memory: Storage,
@@ -238,3 +250,16 @@ async def test_any_bytes_round_trip_whole_and_by_range(
     assert await reader.get("k", ByteRange(start, start + length)) == data[start : start + length]
     assert (await reader.head("k")).size == len(data)
     await store.delete("k")
+
+
+async def test_head_as_stored_is_one_metadata_request(counted: ChaosStorage) -> None:
+    """What existence and age checks use: no frame header read, the size as listed."""
+    await layer_over(counted).put("blobs/t", TEXT, immutable=True)
+    stored = len(await counted.get("blobs/t"))
+    layer = layer_over(counted)
+    counted.calls.clear()
+    meta = await layer.head_as_stored("blobs/t")
+    assert meta.size == stored < len(TEXT)
+    assert meta.last_modified is not None
+    assert dict(counted.calls) == {"head": 1}
+    assert (await layer.head("blobs/t")).size == len(TEXT)

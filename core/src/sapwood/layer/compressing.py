@@ -199,19 +199,17 @@ class CompressingStorage(ForwardingStorage):
             _stored(len(payload))
             return await self.codec.unframe(payload, key)
         known = self.encodings.get(key) if self.immutable else None
-        if known == "" and inner.capabilities.byte_ranges:
+        read_first = 0
+        if known != "zstd" and inner.capabilities.byte_ranges:
             payload = await inner.get(key, byte_range)
-            _stored(len(payload))
-            return payload
-        if known is None and inner.capabilities.byte_ranges:
-            payload = await inner.get(key, byte_range)
-            if not await self._range_is_of_a_frame(key, byte_range, payload):
+            if known == "" or not await self._range_is_of_a_frame(key, byte_range, payload):
                 self._remember(key, False)
                 _stored(len(payload))
                 return payload
+            read_first = len(payload)
         # A range of a frame needs the whole frame decoded (so does a store without ranges).
         whole, stored = await self._read_whole_unframed(key)
-        _stored(stored)
+        _stored(read_first + stored)
         return _slice(whole, byte_range)
 
     async def _range_is_of_a_frame(self, key: str, byte_range: ByteRange, payload: bytes) -> bool:
@@ -258,9 +256,11 @@ class CompressingStorage(ForwardingStorage):
         inner = self.inner
         if self.immutable and self.encodings.get(key) == "":
             return caller_meta(await inner.head(key))
-        if inner.capabilities.byte_ranges and reads_meta_in_one_request(inner):
+        if not inner.capabilities.byte_ranges:
+            header, meta = await inner.get_with_meta(key)
+        elif self._native_meta:
             header, meta = await inner.get_with_meta(key, ByteRange(0, FRAME_HEADER_MAX))
-        else:
+        else:  # immutable: no other version can come between these two requests
             meta = await inner.head(key)
             header = await inner.get(key, ByteRange(0, FRAME_HEADER_MAX))
         framed = header[:4] == ZSTD_MAGIC

@@ -165,8 +165,18 @@ class ObjectLayer:
         return await self._mutable.get_with_meta(key, byte_range)
 
     async def head(self, key: str) -> ObjectMeta:
-        """The object's metadata, with its uncompressed size and the caller's own metadata."""
+        """The object's metadata, with its uncompressed size and the caller's own metadata.
+
+        For a self-describing key the uncompressed size is in the stored frame's header,
+        so this reads the object's first bytes too (in the same request where the backend
+        returns bytes and metadata together)."""
         return await self._mutable.head(key)
+
+    async def head_as_stored(self, key: str) -> ObjectMeta:
+        """The object's metadata with its size as stored (as listings report it) for a
+        self-describing key: one metadata request on every backend. For checks of
+        existence and age, which need no uncompressed size."""
+        return await self.stacks.as_stored.head(key)
 
     # writes --------------------------------------------------------------------------
 

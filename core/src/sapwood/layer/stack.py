@@ -99,6 +99,13 @@ class LayerStacks:
                         stack = MeteredStorage(stack, metrics, metrics_tags)
                     self._stacks[(immutable, compress, use_cache)] = stack
 
+        # Metadata as stored: the self-describing form never consulted, so a head is one
+        # metadata request even where reading a frame header would cost another.
+        as_stored: Storage = CompressingStorage(self.shared, codec, compress=False)
+        if not isinstance(metrics, NoopMetrics):
+            as_stored = MeteredStorage(as_stored, metrics, metrics_tags)
+        self.as_stored = as_stored
+
     def pick(self, immutable: bool, compress: bool, cache: bool) -> Storage:
         """The stack for keys that are (or not) ``immutable``, with writes compressed or
         not, using the cache or not."""
