@@ -263,3 +263,18 @@ async def test_head_as_stored_is_one_metadata_request(counted: ChaosStorage) -> 
     assert meta.last_modified is not None
     assert dict(counted.calls) == {"head": 1}
     assert (await layer.head("blobs/t")).size == len(TEXT)
+
+
+async def test_a_large_zst_file_not_worth_compressing_is_still_framed() -> None:
+    codec = ZstdCodec()
+    big = zstandard.ZstdCompressor().compress(os.urandom(1 << 20))
+    assert not codec.worth_trying(big), "its samples do not shrink"
+    encoded = await codec.frame(big)
+    assert encoded.framed
+    assert not encoded.tried, "wrapped, not compressed: no compression ratio to record"
+    assert encoded.payload.startswith(ZSTD_MAGIC)
+    assert await codec.unframe(encoded.payload, "k") == big
+    noise = os.urandom(1 << 20)
+    kept = await codec.frame(noise)
+    assert kept.payload is noise
+    assert not kept.framed

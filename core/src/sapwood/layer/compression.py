@@ -61,6 +61,9 @@ _MAX_FRAME_RATIO = 32768
 """No zstd frame decodes to more than this many bytes per stored byte (a block of at most
 128 KiB costs at least four bytes), so a larger claim is a damaged header."""
 _NO_METADATA: Mapping[str, str] = {}
+_WRAP_LEVEL = -7
+"""The level of frames made only to wrap data that starts with the magic (a ``.zst`` file)
+and is not worth compressing: zstd's fastest, several GB/s on data that does not shrink."""
 
 _SAMPLE_FROM_BYTES = 256 * 1024
 """Objects at least this large are tried on samples before a full compression."""
@@ -173,11 +176,19 @@ class ZstdCodec:
             return await asyncio.to_thread(self._compress_now, data)
         return self._compress_now(data)
 
+    def _wrapper(self) -> zstandard.ZstdCompressor:
+        found: zstandard.ZstdCompressor | None = getattr(self._local, "wrapper", None)
+        if found is None:
+            found = zstandard.ZstdCompressor(level=_WRAP_LEVEL, write_checksum=True)
+            self._local.wrapper = found
+        return found
+
     def _frame_now(self, data: bytes, try_compress: bool) -> Encoded:
-        must_frame = data[:4] == ZSTD_MAGIC
+        if not try_compress:  # data starting with the magic, not worth compressing
+            return Encoded(self._wrapper().compress(data), _NO_METADATA, False, framed=True)
         packed = self._compressor().compress(data)
-        if must_frame or len(packed) < len(data):
-            return Encoded(packed, _NO_METADATA, tried=try_compress, framed=True)
+        if len(packed) < len(data) or data[:4] == ZSTD_MAGIC:
+            return Encoded(packed, _NO_METADATA, tried=True, framed=True)
         return Encoded(data, _NO_METADATA, tried=True)
 
     async def frame(self, data: bytes, *, compress: bool = True) -> Encoded:
