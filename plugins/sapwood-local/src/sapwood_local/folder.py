@@ -519,7 +519,11 @@ class LocalFolder:
                     raise self._conflict(key, path)
                 etag = None if info is None else self._meta(key, identity_of(info), current).etag
                 self._check_mode(key, mode, etag)
-                self._make_parent(key, path)
+                if not os.path.isdir(os.path.dirname(path)):
+                    # A stat is far cheaper than a mkdir that finds the folder (it takes the
+                    # parent's lock); a folder pruned after this check is made again when
+                    # the move into place finds it missing.
+                    self._make_parent(key, path)
                 if sidecar is not None:
                     self._store_sidecar(digest, sidecar, sync=not deferred)
                 self._move_into_place(staged, path, key)
