@@ -26,7 +26,7 @@ kind in tables of its own; Icechunk stores its chunks uncompressed in both):
   s3      the write and read loops against moto's server next to raw boto3
           ``put_object`` / ``get_object`` loops.
 
-``--baseline-src TREE`` adds a contender ``baseline`` to the local tables: the same sapwood
+``--baseline-src TREE`` adds a contender ``baseline`` to the local and S3 tables: the same sapwood
 loops imported from another source tree (``git archive <commit> core plugins | tar -x -C
 TREE``), interleaved with the others, for before/after figures from one run.
 
@@ -501,6 +501,7 @@ def bench_s3(runner: Runner, rounds: int, count: int, size: int, data_kinds: Seq
     from sapwood_s3.testing import start_moto_server
 
     results: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
+    kinds = ["sapwood"] + (["baseline"] if runner.baseline_path else []) + ["boto3"]
     server = start_moto_server(subprocess=True)
     try:
         server.client().create_bucket(Bucket="bench")
@@ -508,12 +509,12 @@ def bench_s3(runner: Runner, rounds: int, count: int, size: int, data_kinds: Seq
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         for round_ in range(rounds):
             for data in data_kinds:
-                prefix = f"r{round_}-{data}"
-                url = (
-                    f"s3://bench/{prefix}?endpoint_url={server.endpoint_url}"
-                    "&allow_http=true&region=us-east-1"
-                )
-                for kind in ("sapwood", "boto3"):
+                for kind in kinds:
+                    prefix = f"r{round_}-{data}-{kind}"
+                    url = (
+                        f"s3://bench/{prefix}?endpoint_url={server.endpoint_url}"
+                        "&allow_http=true&region=us-east-1"
+                    )
                     for loop in ("write", "read"):
                         results.setdefault((data, loop), {}).setdefault(kind, []).append(
                             runner.timed(f"{kind}_{loop}", prefix, count, size, url, data)
