@@ -264,7 +264,8 @@ def test_damaged_blob_raises_integrity_error(tmp_path: Path, payload: bytes, rea
     repo.branch("main").upload(payload, "data.bin")
     repo.branch("main").commit_changes("data")
     repo.close()
-    biggest = max((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    blobs = (p for p in (folder / "blobs").rglob("*") if p.is_file())
+    biggest = max(blobs, key=lambda p: p.stat().st_size)
     damaged = bytearray(biggest.read_bytes())
     damaged[len(damaged) // 2] ^= 0xFF
     biggest.write_bytes(bytes(damaged))

@@ -4,6 +4,7 @@
     .venv/bin/python tests/benchmarks/bench_natural.py --busy          # with disk work beside it
     .venv/bin/python tests/benchmarks/bench_natural.py --only s3       # on moto, next to boto3
     .venv/bin/python tests/benchmarks/bench_natural.py --only log --log-commits 10000
+    .venv/bin/python tests/benchmarks/bench_natural.py --data text     # compressible only
     .venv/bin/python tests/benchmarks/bench_natural.py --quick         # tiny sizes (CI)
 
 Every measured run is its own process, so "a freshly opened repository" is what it says, and
@@ -12,7 +13,9 @@ Each child times only the user's code: from opening the repository to the last c
 interpreter start-up and imports left out. Figures are medians; ratios are sapwood / other;
 the CPU columns add up every thread of the child (Icechunk's Rust threads included).
 
-Workloads (``COUNT`` files of ``SIZE`` bytes, default 1,000 x 4 KiB):
+Workloads (``COUNT`` files of ``SIZE`` bytes, default 1,000 x 4 KiB; ``--data`` picks
+incompressible ``random`` bytes, compressible ``text`` rows, or ``both`` (the default), each
+kind in tables of its own; Icechunk stores its chunks uncompressed in both):
   write   ``with main.transaction("w") as tx: for ...: tx.upload(data, path)`` (durable,
           default settings); Icechunk: ``array[i] = block`` per chunk, then ``commit``;
           files: ``open(path, "wb").write(data)`` per file (no fsync, the floor).
@@ -22,6 +25,10 @@ Workloads (``COUNT`` files of ``SIZE`` bytes, default 1,000 x 4 KiB):
           Icechunk: ``list(repo.ancestry(branch="main"))``.
   s3      the write and read loops against moto's server next to raw boto3
           ``put_object`` / ``get_object`` loops (reads also with read-ahead off).
+
+``--baseline-src TREE`` adds a contender ``baseline`` to the local and S3 tables: the same sapwood
+loops imported from another source tree (``git archive <commit> core plugins | tar -x -C
+TREE``), interleaved with the others, for before/after figures from one run.
 
 Icechunk runs in a virtualenv of its own that this script creates on first use under
 ``.bench-venv/icechunk`` (or pass ``--icechunk-python``).
@@ -58,13 +65,33 @@ def _started() -> float:
     return time.perf_counter()
 
 
+DATA_KINDS = ("random", "text")
+"""What the files hold: ``random`` bytes (incompressible) or ``text`` (CSV-like rows that
+zstd shrinks about 3x, so sapwood's default compression does real work)."""
+
+_data_kind = "random"
+"""The kind this child writes and reads (set from its command line)."""
+
+
 def payload(index: int, size: int) -> bytes:
-    """Distinct, incompressible bytes for file ``index`` (the same in every process), as
-    bench_engine.py's section (a) uses: Icechunk stores its chunks uncompressed here, so
-    compressible data would measure compression rather than the loops."""
+    """Distinct bytes of the current data kind for file ``index`` (the same in every
+    process). Icechunk stores its chunks uncompressed here (its fastest path), so with
+    ``text`` sapwood compresses and Icechunk does not."""
     import random
 
-    return random.Random(index).randbytes(size)
+    rng = random.Random(index)
+    if _data_kind == "random":
+        return rng.randbytes(size)
+    rows: list[str] = []
+    length = 0
+    row = 0
+    while length < size:
+        state = "ok" if rng.random() < 0.9 else "warn"
+        line = f"{index},{row},sensor-{rng.randrange(64):02d},{rng.uniform(-50, 50):.3f},{state}\n"
+        rows.append(line)
+        length += len(line)
+        row += 1
+    return "".join(rows).encode()[:size]
 
 
 def child_sapwood_write(folder: str, count: int, size: int, url: str | None) -> float:
@@ -281,31 +308,64 @@ CHILDREN: dict[str, Callable[[str, int, int, str | None], float]] = {
 class Runner:
     """Starts children with the right python and collects their seconds."""
 
-    def __init__(self, icechunk_python: str | None) -> None:
+    def __init__(self, icechunk_python: str | None, baseline_src: str | None = None) -> None:
         self.icechunk_python = icechunk_python
+        self.baseline_path = _source_path(baseline_src) if baseline_src else None
+        """PYTHONPATH of the sapwood tree the ``baseline`` contender runs (``--baseline-src``)."""
         self.last_cpu = 0.0
         """CPU seconds (every thread of the child) of the last run's timed part."""
 
     def timed(
-        self, name: str, folder: str, count: int, size: int, url: str | None = None
+        self,
+        name: str,
+        folder: str,
+        count: int,
+        size: int,
+        url: str | None = None,
+        data: str = "random",
     ) -> tuple[float, float]:
         """Wall and CPU seconds of one child run."""
-        wall = self.run(name, folder, count, size, url)
+        wall = self.run(name, folder, count, size, url, data)
         return wall, self.last_cpu
 
-    def run(self, name: str, folder: str, count: int, size: int, url: str | None = None) -> float:
+    def run(
+        self,
+        name: str,
+        folder: str,
+        count: int,
+        size: int,
+        url: str | None = None,
+        data: str = "random",
+    ) -> float:
         python = self.icechunk_python if name.startswith("icechunk") else sys.executable
         if python is None:
             raise SystemExit("icechunk is not available: pass --icechunk-python or allow the venv")
         env = dict(os.environ)
+        if name.startswith("baseline_"):
+            if self.baseline_path is None:
+                raise SystemExit("the baseline contender needs --baseline-src")
+            name = "sapwood_" + name.removeprefix("baseline_")
+            env["PYTHONPATH"] = self.baseline_path
         env.setdefault("SAPWOOD_AUTHOR", "bench")
-        command = [python, __file__, "--child", name, folder, str(count), str(size), url or ""]
+        command = [python, __file__, "--data", data]
+        command += ["--child", name, folder, str(count), str(size), url or ""]
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
             raise SystemExit(f"{name} failed:\n{done.stdout}\n{done.stderr}")
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         self.last_cpu = float(figures["cpu"])
         return float(figures["seconds"])
+
+
+def _source_path(tree: str) -> str:
+    """The PYTHONPATH that imports sapwood and its plugins from the source tree ``tree``
+    (a checkout or ``git archive`` of this repository)."""
+    root = Path(tree).resolve()
+    core = root / "core" / "src"
+    if not core.is_dir():
+        raise SystemExit(f"--baseline-src {tree!r} has no {core}: give a sapwood source tree")
+    parts = [core, *sorted((root / "plugins").glob("*/src"))]
+    return os.pathsep.join(str(p) for p in parts)
 
 
 def icechunk_python(given: str | None, allow_install: bool) -> str | None:
@@ -376,41 +436,51 @@ def median_table(title: str, results: dict[str, list[tuple[float, float]]], base
 
 
 def bench_local(
-    runner: Runner, rounds: int, count: int, size: int, busy: bool, icechunk: bool
+    runner: Runner,
+    rounds: int,
+    count: int,
+    size: int,
+    busy: bool,
+    icechunk: bool,
+    data_kinds: Sequence[str],
 ) -> str:
-    results: dict[str, dict[str, list[tuple[float, float]]]] = {"write": {}, "read": {}}
-    kinds = ["sapwood", "files"] + (["icechunk"] if icechunk else [])
+    results: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
+    kinds = ["sapwood"] + (["baseline"] if runner.baseline_path else [])
+    kinds += ["files"] + (["icechunk"] if icechunk else [])
     with tempfile.TemporaryDirectory(prefix="bench-natural-") as scratch:
         load = DiskLoad(scratch) if busy else None
         if load is not None:
             load.__enter__()
         try:
             for round_ in range(rounds):
-                for kind in kinds:
-                    folder = os.path.join(scratch, f"{kind}-{round_}")
-                    results["write"].setdefault(kind, []).append(
-                        runner.timed(f"{kind}_write", folder, count, size)
-                    )
-                    results["read"].setdefault(kind, []).append(
-                        runner.timed(f"{kind}_read", folder, count, size)
-                    )
-                    shutil.rmtree(folder, ignore_errors=True)
+                for data in data_kinds:
+                    for kind in kinds:
+                        folder = os.path.join(scratch, f"{kind}-{data}-{round_}")
+                        for loop in ("write", "read"):
+                            results.setdefault((data, loop), {}).setdefault(kind, []).append(
+                                runner.timed(f"{kind}_{loop}", folder, count, size, None, data)
+                            )
+                        shutil.rmtree(folder, ignore_errors=True)
         finally:
             if load is not None:
                 load.__exit__()
     where = "busy disk" if busy else "quiet"
-    out = [
-        median_table(
-            f"write {count} x {size} B + commit, local ({where}), {rounds} rounds",
-            results["write"],
-            "sapwood",
-        ),
-        median_table(
-            f"read back on a fresh handle, local ({where}), {rounds} rounds",
-            results["read"],
-            "sapwood",
-        ),
-    ]
+    out = []
+    for data in data_kinds:
+        out.append(
+            median_table(
+                f"write {count} x {size} B + commit, {data} data, local ({where}), {rounds} rounds",
+                results[(data, "write")],
+                "sapwood",
+            )
+        )
+        out.append(
+            median_table(
+                f"read back on a fresh handle, {data} data, local ({where}), {rounds} rounds",
+                results[(data, "read")],
+                "sapwood",
+            )
+        )
     return "\n".join(out)
 
 
@@ -438,47 +508,56 @@ def bench_log(runner: Runner, rounds: int, commits: int, icechunk: bool) -> str:
     )
 
 
-def bench_s3(runner: Runner, rounds: int, count: int, size: int) -> str:
+def bench_s3(runner: Runner, rounds: int, count: int, size: int, data_kinds: Sequence[str]) -> str:
     from sapwood_s3.testing import start_moto_server
 
-    results: dict[str, dict[str, list[tuple[float, float]]]] = {"write": {}, "read": {}}
+    results: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
+    kinds = ["sapwood"] + (["baseline"] if runner.baseline_path else []) + ["boto3"]
     server = start_moto_server(subprocess=True)
     try:
         server.client().create_bucket(Bucket="bench")
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         for round_ in range(rounds):
-            url = (
-                f"s3://bench/r{round_}?endpoint_url={server.endpoint_url}"
-                "&allow_http=true&region=us-east-1"
-            )
-            for kind in ("sapwood", "boto3"):
-                results["write"].setdefault(kind, []).append(
-                    runner.timed(f"{kind}_write", f"r{round_}", count, size, url)
+            for data in data_kinds:
+                for kind in kinds:
+                    prefix = f"r{round_}-{data}-{kind}"
+                    url = (
+                        f"s3://bench/{prefix}?endpoint_url={server.endpoint_url}"
+                        "&allow_http=true&region=us-east-1"
+                    )
+                    for loop in ("write", "read"):
+                        results.setdefault((data, loop), {}).setdefault(kind, []).append(
+                            runner.timed(f"{kind}_{loop}", prefix, count, size, url, data)
+                        )
+                # the same read loop with read-ahead off, to show what it brings
+                prefix = f"r{round_}-{data}-sapwood"
+                url = (
+                    f"s3://bench/{prefix}?endpoint_url={server.endpoint_url}"
+                    "&allow_http=true&region=us-east-1"
                 )
-                results["read"].setdefault(kind, []).append(
-                    runner.timed(f"{kind}_read", f"r{round_}", count, size, url)
+                results[(data, "read")].setdefault("sapwood, read-ahead off", []).append(
+                    runner.timed("sapwood_read_no_readahead", prefix, count, size, url, data)
                 )
-            # the same loop with read-ahead off, to show what it brings
-            results["read"].setdefault("sapwood, read-ahead off", []).append(
-                runner.timed("sapwood_read_no_readahead", f"r{round_}", count, size, url)
-            )
     finally:
         server.stop()
-    return "\n".join(
-        [
+    out = []
+    for data in data_kinds:
+        out.append(
             median_table(
-                f"write {count} x {size} B + commit, S3 on moto, {rounds} rounds",
-                results["write"],
+                f"write {count} x {size} B + commit, {data} data, S3 on moto, {rounds} rounds",
+                results[(data, "write")],
                 "sapwood",
-            ),
+            )
+        )
+        out.append(
             median_table(
-                f"read back on a fresh handle, S3 on moto, {rounds} rounds",
-                results["read"],
+                f"read back on a fresh handle, {data} data, S3 on moto, {rounds} rounds",
+                results[(data, "read")],
                 "sapwood",
-            ),
-        ]
-    )
+            )
+        )
+    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -493,10 +572,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--log-commits", type=int, default=2000)
     parser.add_argument("--busy", action="store_true", help="run disk work beside the benchmark")
     parser.add_argument("--icechunk-python", default=None)
+    parser.add_argument(
+        "--baseline-src",
+        default=None,
+        help="a sapwood source tree (e.g. a git archive of main) run as the contender "
+        "'baseline' in the local tables, for before/after figures from one run",
+    )
     parser.add_argument("--no-icechunk", action="store_true", help="leave Icechunk out")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (CI)")
+    parser.add_argument(
+        "--data",
+        choices=(*DATA_KINDS, "both"),
+        default="both",
+        help="what the files hold: random (incompressible), text (compressible) or both",
+    )
     args = parser.parse_args(argv)
     if args.child:
+        global _data_kind
+        if args.data not in DATA_KINDS:
+            raise SystemExit(f"a child writes one kind of data, not {args.data!r}")
+        _data_kind = args.data
         name, folder, count, size, url = args.child
         seconds = CHILDREN[name](folder, int(count), int(size), url or None)
         print(json.dumps({"seconds": seconds, "cpu": time.process_time() - _cpu_start}))
@@ -504,17 +599,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.quick:
         args.rounds, args.count, args.log_commits = 1, 20, 30
     python = None if args.no_icechunk else icechunk_python(args.icechunk_python, not args.quick)
-    runner = Runner(python)
+    runner = Runner(python, args.baseline_src)
     sections = set(args.only.split(","))
+    data_kinds = DATA_KINDS if args.data == "both" else (args.data,)
     print(f"# bench_natural ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)")
     if "local" in sections:
         print(
-            bench_local(runner, args.rounds, args.count, args.size, args.busy, python is not None)
+            bench_local(
+                runner,
+                args.rounds,
+                args.count,
+                args.size,
+                args.busy,
+                python is not None,
+                data_kinds,
+            )
         )
     if "log" in sections:
         print(bench_log(runner, args.rounds, args.log_commits, python is not None))
     if "s3" in sections:
-        print(bench_s3(runner, args.rounds, args.count, args.size))
+        print(bench_s3(runner, args.rounds, args.count, args.size, data_kinds))
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sapwood.engine.format import (
-    FORMAT_VERSION,
     KIND_INDEX,
     KIND_RANGE,
     KIND_SNAPSHOT,
+    OBJECT_VERSION,
     ChunkRef,
     Entry,
     RangeRef,
@@ -41,7 +41,7 @@ def entry(path: str, data: bytes = b"x", **changes: object) -> Entry:
 def test_a_range_round_trips_with_its_header() -> None:
     entries = [entry("a", metadata={"k": "v"}), entry("b", chunks=(ChunkRef(b"\x02" * 32, 9),))]
     data = encode_object(KIND_RANGE, entries)
-    assert data[:4] == b"SWR" + bytes([FORMAT_VERSION])
+    assert data[:4] == b"SWR" + bytes([OBJECT_VERSION])
     assert decode_object(KIND_RANGE, data, "test") == entries
 
 
@@ -65,7 +65,7 @@ def test_garbage_after_a_valid_header_is_an_integrity_error() -> None:
 
 def test_a_newer_format_asks_for_an_upgrade() -> None:
     data = bytearray(encode_object(KIND_RANGE, [entry("a")]))
-    data[3] = FORMAT_VERSION + 1
+    data[3] = OBJECT_VERSION + 1
     with pytest.raises(SapwoodError, match="upgrade sapwood"):
         decode_object(KIND_RANGE, bytes(data), "range x")
 

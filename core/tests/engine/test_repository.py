@@ -15,6 +15,7 @@ from sapwood.config import (
     RepositoryConfig,
     VirtualChunkContainer,
 )
+from sapwood.engine.format import FORMAT_VERSION
 from sapwood.engine.keys import CONFIG_KEY
 from sapwood.errors import (
     ConfigError,
@@ -163,7 +164,7 @@ async def test_credentials_passed_in_are_not_written(tmp_path: Path) -> None:
 async def test_the_config_document_is_plain_json(memory_name: str) -> None:
     await AsyncRepository.create(f"memory://{memory_name}")
     document = msgspec.json.decode(await MemoryStorage(memory_name).get(CONFIG_KEY))
-    assert document["format_version"] == 1
+    assert document["format_version"] == FORMAT_VERSION == 2
     assert document["ref_mode"] == "cas"
 
 
@@ -171,7 +172,7 @@ async def test_metadata_describes_the_repository(repo: AsyncRepository) -> None:
     facts = await repo.metadata()
     assert facts["default_branch"] == "main"
     assert facts["ref_mode"] == "cas"
-    assert facts["format_version"] == "1"
+    assert facts["format_version"] == str(FORMAT_VERSION)
 
 
 async def test_branch_handles_are_shared(repo: AsyncRepository) -> None:

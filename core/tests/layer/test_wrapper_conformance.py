@@ -14,6 +14,7 @@ from sapwood.layer.caching import CachingStorage, RefCachingStorage
 from sapwood.layer.clock import SYSTEM_CLOCK
 from sapwood.layer.compressing import CompressingStorage
 from sapwood.layer.compression import ZstdCodec
+from sapwood.layer.framing import SelfDescribingKeys
 from sapwood.layer.limiting import LimitedStorage
 from sapwood.layer.metered import MeteredStorage
 from sapwood.layer.retries import Retrier, RetryPolicy
@@ -66,6 +67,25 @@ class TestCompressingConformance(_WrapperConformance):
     def wrap(self, inner: Storage) -> Storage:
         codec = ZstdCodec(CompressionConfig(min_size_bytes=1))
         return CompressingStorage(inner, codec, compress=True, immutable=False)
+
+
+class TestSelfDescribingConformance(_WrapperConformance):
+    """Every key stored self-describing (no encoding in metadata), compressed where it
+    shrinks; reads decode by the stored bytes alone."""
+
+    def wrap(self, inner: Storage) -> Storage:
+        codec = ZstdCodec(CompressionConfig(min_size_bytes=1))
+        keys = SelfDescribingKeys([""])
+        return CompressingStorage(inner, codec, compress=True, self_describing=keys)
+
+
+class TestSelfDescribingImmutableConformance(_WrapperConformance):
+    """The same, remembering each key's encoding as the engine's immutable stacks do."""
+
+    def wrap(self, inner: Storage) -> Storage:
+        codec = ZstdCodec(CompressionConfig(min_size_bytes=1))
+        keys = SelfDescribingKeys([""])
+        return CompressingStorage(inner, codec, compress=True, immutable=True, self_describing=keys)
 
 
 class TestSingleFlightConformance(_WrapperConformance):

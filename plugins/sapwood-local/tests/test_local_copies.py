@@ -1,6 +1,8 @@
-"""A repository folder survives being copied, archived and restored: the sidecars that
-carry each object's metadata (such as the compression flag) are trusted by a digest of the
-data, not by inode and modification time, and a read never deletes one."""
+"""A repository folder survives being copied, archived and restored: blobs and snapshots
+describe their own encoding (no sidecar), and the sidecars that carry the other objects'
+metadata (refs, the config) are trusted by a digest of the data, not by inode and
+modification time, and a read never deletes one. Format 1 repositories, whose compressed
+blobs keep their encoding in sidecars, are copied in test_local_formats.py."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import zstandard
 
 import sapwood
 from sapwood_local import LocalStorage
@@ -19,6 +22,7 @@ FILES = {
     "text.csv": b"id,name\n" + b"1,ada\n" * 2000,  # compressible: stored zstd-compressed
     "big/blob.bin": os.urandom(3000),
     "tiny.txt": b"t",
+    "archive.zst": zstandard.ZstdCompressor().compress(os.urandom(3000)),  # starts with the magic
 }
 
 
@@ -76,7 +80,7 @@ def test_a_copied_repository_reads_like_the_original(tmp_path: Path, how: str) -
     copy = tmp_path / "copy"
     COPIES[how](original, copy)
     before = {p.relative_to(copy) for p in sidecars(copy)}
-    assert before, "compressed objects carry their flag in a sidecar"
+    assert before, "refs and the config keep their metadata in sidecars"
     with sapwood.Repository.open(copy.as_uri()) as repo:
         main = repo.branch("main")
         assert main.get_commit().id == head

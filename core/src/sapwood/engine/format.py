@@ -25,6 +25,8 @@ __all__ = [
     "KIND_INDEX",
     "KIND_RANGE",
     "KIND_SNAPSHOT",
+    "OBJECT_VERSION",
+    "SELF_DESCRIBING_SINCE",
     "ChunkRef",
     "Entry",
     "RangeRef",
@@ -44,7 +46,22 @@ __all__ = [
     "to_micros",
 ]
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+"""The repository format this sapwood writes (``config.json``'s ``format_version``).
+
+1. Compression is recorded in each object's metadata (``sapwood-encoding``).
+2. Blobs and snapshots are *self-describing* (:mod:`sapwood.layer.framing`): a stored
+   object that starts with the zstd frame magic is a zstd frame, anything else is raw, and
+   no metadata is written for them (on the local backend: no sidecar file per object).
+   Everything else is as in format 1.
+
+A repository keeps the format it was created with; this sapwood reads and writes both.
+"""
+SELF_DESCRIBING_SINCE: Final = 2
+"""The first repository format whose blobs and snapshots are self-describing."""
+OBJECT_VERSION: Final = 1
+"""The version byte in the header of manifests, indexes and snapshots (unchanged by the
+repository formats so far)."""
 _MAGIC: Final = b"SW"
 KIND_SNAPSHOT: Final = b"S"
 KIND_RANGE: Final = b"R"
@@ -241,7 +258,7 @@ T = TypeVar("T")
 
 def encode_object(kind: bytes, value: Snapshot | list[Entry] | RangeTable) -> bytes:
     """The stored bytes of an immutable object: header, then msgpack."""
-    buffer = bytearray(_MAGIC + kind + bytes([FORMAT_VERSION]))
+    buffer = bytearray(_MAGIC + kind + bytes([OBJECT_VERSION]))
     _ENCODER.encode_into(value, buffer, 4)
     return bytes(buffer)
 
@@ -253,10 +270,10 @@ def _body(kind: bytes, data: bytes, what: str) -> memoryview:
             "the repository is damaged or another program wrote under its prefix"
         )
     version = data[3]
-    if version > FORMAT_VERSION:
+    if version > OBJECT_VERSION:
         raise SapwoodError(
-            f"{what} uses repository format {version}, newer than this sapwood understands "
-            f"({FORMAT_VERSION}); upgrade sapwood to read it"
+            f"{what} uses object format {version}, newer than this sapwood understands "
+            f"({OBJECT_VERSION}); upgrade sapwood to read it"
         )
     return memoryview(data)[4:]
 

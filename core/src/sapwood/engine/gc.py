@@ -190,7 +190,7 @@ async def _still_old(
     async def check(key: str) -> None:
         async with semaphore:
             try:
-                meta = await engine.layer.head(key)
+                meta = await engine.layer.head_as_stored(key)
             except NotFoundError:
                 return
         if old_enough(meta):

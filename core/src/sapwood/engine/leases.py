@@ -133,7 +133,7 @@ async def _missing(
     async def check(raw: bytes) -> None:
         async with semaphore:
             try:
-                await layer.head(key_of(raw))
+                await layer.head_as_stored(key_of(raw))
             except NotFoundError:
                 gone.add(raw)
 

@@ -22,13 +22,14 @@ from sapwood.engine.config_file import write_document
 from sapwood.engine.content import ContentReader
 from sapwood.engine.format import (
     EMPTY_TABLE,
+    SELF_DESCRIBING_SINCE,
     Entry,
     RefMode,
     RepositoryDocument,
     Snapshot,
     to_micros,
 )
-from sapwood.engine.keys import EXPIRED, id_from_key
+from sapwood.engine.keys import BLOBS, EXPIRED, SNAPSHOTS, id_from_key
 from sapwood.engine.listing import list_objects
 from sapwood.engine.manifests import ManifestStore, Tree
 from sapwood.engine.read_ahead import ReadAhead
@@ -80,6 +81,9 @@ class Engine:
         assert limits is not None
         self.layer = layer
         self.document = document
+        if document.format_version >= SELF_DESCRIBING_SINCE:
+            # Content-addressed and immutable: their bytes say how they are encoded.
+            layer.self_describing.set((BLOBS, SNAPSHOTS))
         self.config = config
         self.resolved_config = resolved
         caching = resolved.caching

@@ -81,7 +81,7 @@ class SnapshotStore:
         if isinstance(self.cache.get(raw), Snapshot):
             return True
         try:
-            await self.layer.head(snapshot_key(raw))
+            await self.layer.head_as_stored(snapshot_key(raw))
         except NotFoundError:
             return False
         return True

@@ -247,7 +247,7 @@ async def _check_blobs(engine: Engine, walk: _Walk, check_content: bool) -> None
             else:
                 damaged = False
                 try:
-                    await engine.layer.head(key)
+                    await engine.layer.head_as_stored(key)
                     present = True
                     walk.objects += 1
                 except NotFoundError:

@@ -1,13 +1,22 @@
-"""Transparent zstd compression, recorded in the object's metadata.
+"""Transparent zstd compression, recorded in the object's metadata or in its own bytes.
 
-A compressed object carries ``sapwood-encoding: zstd`` and ``sapwood-decoded-size: N`` in
-its storage metadata; the layer strips both before handing metadata to its caller, and
-reverses the compression on read. Compression is skipped when the object is below
+Two stored forms (see :mod:`sapwood.layer.framing` for which keys use which):
+
+- *recorded in metadata*: a compressed object carries ``sapwood-encoding: zstd`` and
+  ``sapwood-decoded-size: N`` in its storage metadata; an object without them is raw. The
+  layer strips both keys before handing metadata to its caller.
+- *self-describing*: no metadata; a stored object that starts with the zstd frame magic is
+  a zstd frame (recording its decoded size in the frame header), anything else is raw.
+  Raw data that itself starts with the magic (a ``.zst`` file) is stored as a frame too,
+  even when that does not shrink it, so the rule has no exception.
+
+The layer reverses the compression on read. Compression is skipped when the object is below
 ``CompressionConfig.min_size_bytes``, when it starts the way a compressed format does
 (zstd, gzip, bzip2, xz, lz4, zip, PNG, JPEG, a Blosc chunk: Zarr's compressed chunks, say),
 when a quick trial on samples of a large object shows it will not shrink (already
 compressed or random data costs a few dozen microseconds, not a full pass), and when the
-full result is not smaller than the input.
+full result is not smaller than the input. (A self-describing object starting with the
+zstd magic is still wrapped in a frame, at zstd's fastest level, as the rule requires.)
 Frames carry zstd's content checksum, so a damaged object raises IntegrityError.
 
 Which objects are compressed is the caller's choice (``put(..., immutable=True)`` or
@@ -30,6 +39,7 @@ from sapwood.errors import IntegrityError, SapwoodError
 __all__ = [
     "DECODED_SIZE_KEY",
     "ENCODING_KEY",
+    "FRAME_HEADER_MAX",
     "RESERVED_METADATA_KEYS",
     "WRITE_ID_KEY",
     "ZSTD_MAGIC",
@@ -38,6 +48,7 @@ __all__ = [
     "ZstdCodec",
     "caller_metadata",
     "encoding_of",
+    "frame_size",
     "looks_compressed",
 ]
 
@@ -48,6 +59,15 @@ WRITE_ID_KEY = "sapwood-write-id"
 of the very same call took effect (identical content from another writer does not count)."""
 RESERVED_METADATA_KEYS = frozenset({ENCODING_KEY, DECODED_SIZE_KEY, WRITE_ID_KEY})
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+FRAME_HEADER_MAX = 18
+"""A zstd frame header is at most this long: reading that many bytes gives its size."""
+_MAX_FRAME_RATIO = 32768
+"""No zstd frame decodes to more than this many bytes per stored byte (a block of at most
+128 KiB costs at least four bytes), so a larger claim is a damaged header."""
+_NO_METADATA: Mapping[str, str] = {}
+_WRAP_LEVEL = -7
+"""The level of frames made only to wrap data that starts with the magic (a ``.zst`` file)
+and is not worth compressing: zstd's fastest, several GB/s on data that does not shrink."""
 
 _SAMPLE_FROM_BYTES = 256 * 1024
 """Objects at least this large are tried on samples before a full compression."""
@@ -89,14 +109,19 @@ class ReservedMetadataError(SapwoodError, ValueError):
 
 
 class Encoded:
-    """What :meth:`ZstdCodec.encode` produced: the bytes to store and the metadata to add."""
+    """What :meth:`ZstdCodec.encode` or :meth:`ZstdCodec.frame` produced: the bytes to
+    store, the metadata to add (none for a frame), whether they are a zstd frame, and
+    whether compression was tried (for the compression-ratio measurement)."""
 
-    __slots__ = ("metadata", "payload", "tried")
+    __slots__ = ("framed", "metadata", "payload", "tried")
 
-    def __init__(self, payload: bytes, metadata: Mapping[str, str], tried: bool) -> None:
+    def __init__(
+        self, payload: bytes, metadata: Mapping[str, str], tried: bool, framed: bool = False
+    ) -> None:
         self.payload = payload
         self.metadata = metadata
         self.tried = tried
+        self.framed = framed or bool(metadata)
 
 
 def encoding_of(metadata: Mapping[str, str]) -> str | None:
@@ -182,16 +207,48 @@ class ZstdCodec:
             return await asyncio.to_thread(self._compress_now, data)
         return self._compress_now(data)
 
-    def _decode_now(self, payload: bytes, metadata: Mapping[str, str], key: str) -> bytes:
-        encoding = encoding_of(metadata)
-        if encoding is None:
+    def _wrapper(self) -> zstandard.ZstdCompressor:
+        found: zstandard.ZstdCompressor | None = getattr(self._local, "wrapper", None)
+        if found is None:
+            found = zstandard.ZstdCompressor(level=_WRAP_LEVEL, write_checksum=True)
+            self._local.wrapper = found
+        return found
+
+    def _frame_now(self, data: bytes, try_compress: bool) -> Encoded:
+        if not try_compress:  # data starting with the magic, not worth compressing
+            return Encoded(self._wrapper().compress(data), _NO_METADATA, False, framed=True)
+        packed = self._compressor().compress(data)
+        if len(packed) < len(data) or data[:4] == ZSTD_MAGIC:
+            return Encoded(packed, _NO_METADATA, tried=True, framed=True)
+        return Encoded(data, _NO_METADATA, tried=True)
+
+    async def frame(self, data: bytes, *, compress: bool = True) -> Encoded:
+        """The self-describing stored form of ``data``: a zstd frame (with its content size
+        and checksum) when compressing is asked for, worth trying and shrinks it, or when
+        ``data`` itself starts with the zstd magic (so that no raw object ever does);
+        otherwise ``data`` unchanged. Compression runs inline for small objects (a thread
+        hand-off costs more than compressing a few KiB) and in a worker thread for large
+        ones."""
+        try_compress = compress and self.worth_trying(data)
+        if not try_compress and data[:4] != ZSTD_MAGIC:
+            return Encoded(data, _NO_METADATA, tried=False)
+        if len(data) >= _THREAD_FROM_BYTES:
+            return await asyncio.to_thread(self._frame_now, data, try_compress)
+        return self._frame_now(data, try_compress)
+
+    def _unframe_now(self, payload: bytes, key: str) -> bytes:
+        return self._decompress(payload, frame_size(payload, len(payload), key), key)
+
+    async def unframe(self, payload: bytes, key: str) -> bytes:
+        """The original bytes of a self-describing stored object: a zstd frame decoded
+        (IntegrityError if it is damaged), anything else unchanged."""
+        if payload[:4] != ZSTD_MAGIC:
             return payload
-        if encoding != "zstd":
-            raise IntegrityError(
-                f"{key!r} is stored with encoding {encoding!r}, which this version of sapwood "
-                "cannot read; upgrade sapwood"
-            )
-        expected = _decoded_size(metadata, key)
+        if len(payload) >= _THREAD_FROM_BYTES // 4:
+            return await asyncio.to_thread(self._unframe_now, payload, key)
+        return self._unframe_now(payload, key)
+
+    def _decompress(self, payload: bytes, expected: int | None, key: str) -> bytes:
         try:
             data = self._decompressor().decompress(payload, max_output_size=expected or 0)
         except zstandard.ZstdError as exc:
@@ -204,6 +261,17 @@ class ZstdCodec:
             )
         return data
 
+    def _decode_now(self, payload: bytes, metadata: Mapping[str, str], key: str) -> bytes:
+        encoding = encoding_of(metadata)
+        if encoding is None:
+            return payload
+        if encoding != "zstd":
+            raise IntegrityError(
+                f"{key!r} is stored with encoding {encoding!r}, which this version of sapwood "
+                "cannot read; upgrade sapwood"
+            )
+        return self._decompress(payload, _decoded_size(metadata, key), key)
+
     async def decode(self, payload: bytes, metadata: Mapping[str, str], key: str) -> bytes:
         """The original bytes of a stored object (unchanged if it was not compressed)."""
         if encoding_of(metadata) is None:
@@ -211,6 +279,28 @@ class ZstdCodec:
         if len(payload) >= _THREAD_FROM_BYTES // 4:
             return await asyncio.to_thread(self._decode_now, payload, metadata, key)
         return self._decode_now(payload, metadata, key)
+
+
+def frame_size(header: bytes, stored_size: int, key: str) -> int:
+    """The decoded size a zstd frame of ``stored_size`` bytes records in its header (the
+    first :data:`FRAME_HEADER_MAX` bytes of the frame are enough); IntegrityError if the
+    header is damaged, records no size (sapwood always writes it) or claims more than the
+    frame can hold."""
+    try:
+        size = zstandard.frame_content_size(header)
+    except zstandard.ZstdError as exc:
+        raise IntegrityError(f"{key!r} is damaged: its zstd frame header is bad ({exc})") from None
+    if size < 0:
+        raise IntegrityError(
+            f"{key!r} is a zstd frame that does not record its decoded size; sapwood always "
+            "writes it, so another program wrote this object"
+        )
+    if size > stored_size * _MAX_FRAME_RATIO:
+        raise IntegrityError(
+            f"{key!r} is damaged: its zstd frame claims {size} bytes, more than "
+            f"{stored_size} stored bytes can hold"
+        )
+    return size
 
 
 def _decoded_size(metadata: Mapping[str, str], key: str) -> int | None:

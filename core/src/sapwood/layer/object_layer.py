@@ -20,6 +20,7 @@ from sapwood.extensions import Cache, Clock, Limiter, MetricsBackend
 from sapwood.layer.cache import NoCache, RefCache, build_lru_cache
 from sapwood.layer.clock import SYSTEM_CLOCK
 from sapwood.layer.compression import ZstdCodec
+from sapwood.layer.framing import SelfDescribingKeys
 from sapwood.layer.limits import TokenBucketLimiter
 from sapwood.layer.metrics import NoopMetrics
 from sapwood.layer.retries import Retrier, RetryPolicy
@@ -97,6 +98,14 @@ class ObjectLayer:
         )
         self._mutable = self.stacks.pick(False, False, True)
 
+    @property
+    def self_describing(self) -> SelfDescribingKeys:
+        """The key prefixes whose objects are stored self-describing (the stored bytes say
+        whether they are a zstd frame; no encoding in metadata). None at first; the engine
+        names a repository's blob and snapshot prefixes when its format says so. Keys
+        under them must be immutable."""
+        return self.stacks.self_describing
+
     def _default_cache(self) -> Cache:
         caching = self.config.caching
         assert caching is not None
@@ -156,8 +165,18 @@ class ObjectLayer:
         return await self._mutable.get_with_meta(key, byte_range)
 
     async def head(self, key: str) -> ObjectMeta:
-        """The object's metadata, with its uncompressed size and the caller's own metadata."""
+        """The object's metadata, with its uncompressed size and the caller's own metadata.
+
+        For a self-describing key the uncompressed size is in the stored frame's header,
+        so this reads the object's first bytes too (in the same request where the backend
+        returns bytes and metadata together)."""
         return await self._mutable.head(key)
+
+    async def head_as_stored(self, key: str) -> ObjectMeta:
+        """The object's metadata with its size as stored (as listings report it) for a
+        self-describing key: one metadata request on every backend. For checks of
+        existence and age, which need no uncompressed size."""
+        return await self.stacks.as_stored.head(key)
 
     # writes --------------------------------------------------------------------------
 

@@ -16,6 +16,9 @@ request. Above it, the stacks differ only in what the caller said about the key:
   cached copy of the key;
 - whether writes are compressed, and whether the cache is used at all for the call.
 
+All stacks share one :class:`~sapwood.layer.framing.SelfDescribingKeys` (``self_describing``):
+the key prefixes stored self-describing rather than with their encoding in metadata.
+
 The metrics wrapper is left out when the backend is :class:`NoopMetrics`, and the timeout
 wrapper when no attempt timeout is configured, so neither costs anything when off.
 """
@@ -29,6 +32,7 @@ from sapwood.layer.cache import RefCache
 from sapwood.layer.caching import CachingStorage, RefCachingStorage
 from sapwood.layer.compressing import CompressingStorage
 from sapwood.layer.compression import ZstdCodec
+from sapwood.layer.framing import SelfDescribingKeys
 from sapwood.layer.limiting import LimitedStorage
 from sapwood.layer.metered import MeteredStorage
 from sapwood.layer.metrics import NoopMetrics
@@ -65,6 +69,7 @@ class LayerStacks:
         bottom: Storage = TimedStorage(storage, timeout) if timeout else storage
         self.shared = SingleFlightStorage(RetryingStorage(LimitedStorage(bottom, limiter), retrier))
         encodings: cachetools.LRUCache[str, str] = cachetools.LRUCache(_ENCODINGS_REMEMBERED)
+        self.self_describing = SelfDescribingKeys()
         self._stacks: dict[StackChoice, Storage] = {}
         for immutable in (True, False):
             for compress in (True, False):
@@ -76,6 +81,7 @@ class LayerStacks:
                         immutable=immutable,
                         encodings=encodings,
                         keep_whole=cache if immutable and use_cache else None,
+                        self_describing=self.self_describing,
                     )
                     if immutable:
                         stack = CachingStorage(
@@ -92,6 +98,13 @@ class LayerStacks:
                     if not isinstance(metrics, NoopMetrics):
                         stack = MeteredStorage(stack, metrics, metrics_tags)
                     self._stacks[(immutable, compress, use_cache)] = stack
+
+        # Metadata as stored: the self-describing form never consulted, so a head is one
+        # metadata request even where reading a frame header would cost another.
+        as_stored: Storage = CompressingStorage(self.shared, codec, compress=False)
+        if not isinstance(metrics, NoopMetrics):
+            as_stored = MeteredStorage(as_stored, metrics, metrics_tags)
+        self.as_stored = as_stored
 
     def pick(self, immutable: bool, compress: bool, cache: bool) -> Storage:
         """The stack for keys that are (or not) ``immutable``, with writes compressed or
