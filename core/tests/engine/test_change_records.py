@@ -27,6 +27,7 @@ from sapwood.engine.format import (
     EMPTY_TABLE,
     KIND_SNAPSHOT,
     RangeTable,
+    RecordedChange,
     Snapshot,
     decode_object,
     encode_object,
@@ -275,3 +276,37 @@ def test_a_snapshot_written_before_records_decodes_as_unknown() -> None:
 def test_a_damaged_record_is_an_integrity_error() -> None:
     with pytest.raises(IntegrityError, match="change record of commit x"):
         decode_record(msgspec.Raw(b"\x91\xc0"), "commit x")
+
+
+@pytest.mark.parametrize("forgery", ["left out", "reversed"])
+async def test_verify_reports_a_record_that_disagrees_with_the_trees(
+    repo: AsyncRepository, forgery: str
+) -> None:
+    main = repo.branch("main")
+    await main.upload(b"1", "a")
+    await main.upload(b"2", "b")
+    good = await main.commit_changes("good")
+    assert (await repo.verify()).ok
+    engine = repo.engine
+    snapshot = await engine.snapshots.read(bytes.fromhex(good.id))
+    record = snapshot.record
+    assert record is not None
+    changes = decode_record(record, "the commit")
+    if forgery == "left out":
+        lie = changes[1:]
+    else:
+        lie = tuple(RecordedChange(change.new, change.old) for change in changes)
+    forged, _ = await engine.snapshots.write(
+        parents=snapshot.parents,
+        message="forged",
+        author="x",
+        committed_at_us=snapshot.committed_at_us,
+        metadata={},
+        ranges=await engine.snapshots.ranges_of(snapshot),
+        changes=msgspec.Raw(msgspec.msgpack.encode(lie)),
+    )
+    await main.reset_to(forged.hex())
+    report = await repo.verify()
+    assert [(p.object_type, p.commits) for p in report.problems] == [("snapshot", ())]
+    assert "record of what it changed" in report.problems[0].detail
+    assert report.problems[0].key.endswith(forged.hex())
