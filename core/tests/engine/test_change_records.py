@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from sapwood.aio import AsyncRepository, AsyncSession
 from sapwood.config import ChunkingConfig, RepositoryConfig
-from sapwood.engine import changelog, commits, operations
+from sapwood.engine import changelog, commits, history, operations
 from sapwood.engine.changelog import composed_changes, decode_record
 from sapwood.engine.diff import EntryChange, diff_trees
 from sapwood.engine.format import (
@@ -52,6 +52,7 @@ OPERATION = st.one_of(
     st.tuples(st.just("reset"), BRANCH, st.integers(0, 30)),
 )
 PREFIXES = ("", "a/", "b/", "b/s", "zz")
+LOG_PATHS = ("a", "a/1", "b/", "b/sub", "b/s")
 
 
 def small_config() -> RepositoryConfig:
@@ -176,6 +177,19 @@ async def test_composed_changes_equal_the_tree_diff(
                 # every commit written with a record composes with its first parent
                 assert await composed_changes(engine.snapshots, snapshot.parents[0], raw, "") == (
                     await tree_changes(engine, snapshot.parents[0], raw, "")
+                )
+        for raw in made:  # log's path filter reads the records of single-parent commits
+            snapshot = await engine.snapshots.read(raw)
+            if len(snapshot.parents) != 1:
+                continue
+            for path in LOG_PATHS:
+                changes = await tree_changes(engine, snapshot.parents[0], raw, path)
+                expected_touch = any(
+                    changed == path or changed.startswith(path.rstrip("/") + "/")
+                    for changed, _, _ in changes
+                )
+                assert await history.touches(engine, raw, snapshot, [path], set()) == (
+                    expected_touch
                 )
         parent_of = {
             raw: next(iter((await engine.snapshots.read(raw)).parents), None) for raw in made
