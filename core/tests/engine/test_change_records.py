@@ -287,9 +287,10 @@ def test_a_snapshot_written_before_records_decodes_as_unknown() -> None:
     assert (decoded.parents, decoded.message, decoded.ranges) == (old.parents, "m", EMPTY_TABLE)
 
 
-def test_a_damaged_record_is_an_integrity_error() -> None:
+@pytest.mark.parametrize("damaged", [b"\x91\xc0", b"\x91\x92\xc0\xc0"])
+def test_a_damaged_record_is_an_integrity_error(damaged: bytes) -> None:
     with pytest.raises(IntegrityError, match="change record of commit x"):
-        decode_record(msgspec.Raw(b"\x91\xc0"), "commit x")
+        decode_record(msgspec.Raw(damaged), "commit x")
 
 
 @pytest.mark.parametrize("forgery", ["left out", "reversed"])

@@ -78,12 +78,17 @@ async def record_of(head: Tree, changes: Mapping[str, Entry | None]) -> msgspec.
 def decode_record(record: msgspec.Raw, what: str) -> tuple[RecordedChange, ...]:
     """The changes a snapshot's record holds; IntegrityError naming ``what`` if damaged."""
     try:
-        return _RECORD_DECODER.decode(record)
+        changes = _RECORD_DECODER.decode(record)
     except (msgspec.DecodeError, RecursionError) as exc:
-        raise IntegrityError(
-            f"the change record of {what} could not be decoded ({exc}); the repository is "
-            "damaged: restore the snapshot from a backup"
-        ) from None
+        problem = f"could not be decoded ({exc})"
+    else:
+        if all(change.old is not None or change.new is not None for change in changes):
+            return changes
+        problem = "names a change with neither an old nor a new entry"
+    raise IntegrityError(
+        f"the change record of {what} {problem}; the repository is damaged: restore the "
+        "snapshot from a backup"
+    )
 
 
 async def _read_both(store: SnapshotStore, one: bytes, other: bytes) -> tuple[Snapshot, Snapshot]:
