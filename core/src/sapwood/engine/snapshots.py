@@ -28,11 +28,17 @@ from sapwood.errors import IntegrityError, NotFoundError, RefNotFoundError
 from sapwood.layer import ObjectLayer
 from sapwood.models import Commit
 
-__all__ = ["INLINE_RANGES", "SnapshotStore", "commit_of"]
+__all__ = ["COMPRESS_FROM_BYTES", "INLINE_RANGES", "SnapshotStore", "commit_of"]
 
 INLINE_RANGES: Final = 32
 """Trees with at most this many ranges list them inside the snapshot itself; larger ones
 keep them in an index object, so reading a commit for ``log`` stays cheap."""
+
+
+COMPRESS_FROM_BYTES: Final = 4096
+"""Snapshots smaller than this are stored uncompressed: zstd saves them at most a few
+hundred bytes, while a compressed object costs a reader on some stores (local folders) a
+second read for its metadata, which a ``log`` pays for every commit it shows."""
 
 
 def commit_of(raw: bytes, snapshot: Snapshot) -> Commit:
@@ -169,7 +175,8 @@ class SnapshotStore:
             )
         data = encode_object(KIND_SNAPSHOT, snapshot)
         raw = content_id(data)
-        await self.layer.put(snapshot_key(raw), data, immutable=True)
+        compress = len(data) >= COMPRESS_FROM_BYTES
+        await self.layer.put(snapshot_key(raw), data, immutable=True, compress=compress)
         self.cache.put(raw, snapshot, _weight(snapshot))
         return raw, snapshot
 
