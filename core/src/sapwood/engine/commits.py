@@ -18,6 +18,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
+from sapwood.engine.changelog import record_of
 from sapwood.engine.diff import diff_trees
 from sapwood.engine.format import Entry, Snapshot
 from sapwood.engine.leases import StagingLease
@@ -149,6 +150,8 @@ async def _commit_attempts(
         tree = await engine.tree(state.snapshot)
         packs: list[tuple[bytes, bytes]] = []
         ranges = await tree.apply(changes, packs)
+        # after apply, which has just loaded the ranges the record looks entries up in
+        record = await record_of(tree, changes)
         raw, snapshot = await engine.snapshots.write(
             parents=(state.snapshot, *extra_parents),
             message=message,
@@ -157,6 +160,7 @@ async def _commit_attempts(
             metadata=metadata,
             ranges=ranges,
             packs=packs,
+            changes=record,
         )
         try:
             await engine.refs.update_branch(state, raw)

@@ -25,12 +25,14 @@ __all__ = [
     "KIND_INDEX",
     "KIND_RANGE",
     "KIND_SNAPSHOT",
+    "NO_RECORD",
     "OBJECT_VERSION",
     "SELF_DESCRIBING_SINCE",
     "ChunkRef",
     "Entry",
     "RangeRef",
     "RangeTable",
+    "RecordedChange",
     "RefMode",
     "RefPointer",
     "RepositoryDocument",
@@ -201,11 +203,21 @@ class RangeTable(msgspec.Struct, array_like=True, frozen=True):
 EMPTY_TABLE: Final = RangeTable([], [], b"", [], [], [], [], [])
 
 
+NO_RECORD: Final = msgspec.Raw(b"\xc0")
+"""A snapshot's ``changes`` when it records none (msgpack nil)."""
+
+
 class Snapshot(msgspec.Struct, array_like=True, frozen=True):
     """A commit: its history, its description and the ranges of its manifest.
 
     Small trees list their ranges here (``ranges``); large ones keep the table in a
     separate index object (``index``) so that walking history never decodes it.
+
+    ``changes`` records what the commit changed against its first parent (see
+    :mod:`sapwood.engine.changelog`): the msgpack bytes of a path-sorted list of
+    :class:`RecordedChange`, kept undecoded so that walking history does not pay for it;
+    msgpack nil (:data:`NO_RECORD`) when unknown: too many changes, a root commit, or a
+    snapshot written before the record existed (it decodes without this trailing field).
     """
 
     parents: tuple[bytes, ...]
@@ -216,6 +228,27 @@ class Snapshot(msgspec.Struct, array_like=True, frozen=True):
     count: int
     ranges: RangeTable | None = None
     index: bytes | None = None
+    changes: msgspec.Raw = NO_RECORD
+
+    @property
+    def record(self) -> msgspec.Raw | None:
+        """The encoded change record, or None if it is unknown."""
+        return None if self.changes == NO_RECORD else self.changes
+
+
+class RecordedChange(msgspec.Struct, array_like=True, frozen=True):
+    """One path a commit changed against its first parent: the entry before (None if the
+    path was added) and after (None if it was removed); never both None, never equal."""
+
+    old: Entry | None
+    new: Entry | None
+
+    @property
+    def path(self) -> str:
+        """The changed path."""
+        entry = self.new if self.new is not None else self.old
+        assert entry is not None
+        return entry.path
 
 
 class RefPointer(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -13,6 +13,7 @@ import heapq
 from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 
+from sapwood.engine.changelog import decode_record
 from sapwood.engine.diff import diff_trees
 from sapwood.engine.format import Snapshot, to_micros
 from sapwood.engine.keys import expired_key
@@ -91,6 +92,11 @@ async def touches(
     parents: list[bytes | None] = [
         p for p in snapshot.parents if await read_parent(engine, raw, p, expired) is not None
     ]
+    record = snapshot.record
+    if record is not None and len(parents) == 1 == len(snapshot.parents):
+        # what the commit changed against its only parent, without reading either tree
+        changes = decode_record(record, f"commit {raw.hex()}")
+        return any(_is_under(change.path, path) for change in changes for path in wanted)
     new = await engine.tree(raw)
     for parent in parents or [None]:
         old = await engine.tree(parent)
@@ -99,11 +105,15 @@ async def touches(
     return True
 
 
+def _is_under(changed: str, path: str) -> bool:
+    """Whether ``changed`` is the object ``path`` or lies in the folder ``path``."""
+    return changed == path or changed.startswith(path.rstrip("/") + "/")
+
+
 async def _changed_under(old: Tree, new: Tree, paths: list[str]) -> bool:
     for path in paths:
-        folder = path.rstrip("/") + "/"
         async for changed, _, _ in diff_trees(old, new, prefix=path):
-            if changed == path or changed.startswith(folder):
+            if _is_under(changed, path):
                 return True
     return False
 

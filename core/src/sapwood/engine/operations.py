@@ -9,8 +9,9 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Final
 
+from sapwood.engine.changelog import composed_changes
 from sapwood.engine.commits import Prepared, UpToDate, commit_to_branch
-from sapwood.engine.diff import diff_trees
+from sapwood.engine.diff import EntryChange, diff_trees
 from sapwood.engine.format import Snapshot
 from sapwood.engine.history import is_ancestor, merge_base, touches, walk
 from sapwood.engine.ids import ID_HEX_LENGTH
@@ -134,8 +135,7 @@ async def diff(
         return
     produced = 0
     last_common = ""
-    old_tree, new_tree = await engine.snapshots.trees(mine, theirs)
-    async for path, old, new in diff_trees(old_tree, new_tree, prefix):
+    async for path, old, new in _entry_changes(engine, mine, theirs, prefix):
         if path <= after:
             continue
         if delimiter:
@@ -160,6 +160,22 @@ async def diff(
         produced += 1
         if max_amount is not None and produced >= max_amount:
             return
+
+
+async def _entry_changes(
+    engine: Engine, mine: bytes, theirs: bytes, prefix: str
+) -> AsyncIterator[EntryChange]:
+    """The entry changes from ``mine`` to ``theirs`` under ``prefix``, in path order: from
+    the commits' change records when one is a near descendant of the other, else from
+    their trees (both give the same)."""
+    composed = await composed_changes(engine.snapshots, mine, theirs, prefix)
+    if composed is not None:
+        for change in composed:
+            yield change
+        return
+    old_tree, new_tree = await engine.snapshots.trees(mine, theirs)
+    async for change in diff_trees(old_tree, new_tree, prefix):
+        yield change
 
 
 async def merge(

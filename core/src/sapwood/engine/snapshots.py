@@ -7,10 +7,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
+import msgspec
+
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.format import (
     EMPTY_TABLE,
     KIND_SNAPSHOT,
+    NO_RECORD,
     RangeTable,
     Snapshot,
     decode_object,
@@ -25,11 +28,17 @@ from sapwood.errors import IntegrityError, NotFoundError, RefNotFoundError
 from sapwood.layer import ObjectLayer
 from sapwood.models import Commit
 
-__all__ = ["INLINE_RANGES", "SnapshotStore", "commit_of"]
+__all__ = ["COMPRESS_FROM_BYTES", "INLINE_RANGES", "SnapshotStore", "commit_of"]
 
 INLINE_RANGES: Final = 32
 """Trees with at most this many ranges list them inside the snapshot itself; larger ones
 keep them in an index object, so reading a commit for ``log`` stays cheap."""
+
+
+COMPRESS_FROM_BYTES: Final = 4096
+"""Snapshots smaller than this are stored uncompressed: zstd saves them at most a few
+hundred bytes, while decoding costs every ``log`` step (and, in a format 1 repository on a
+local folder, a second read for the object's metadata)."""
 
 
 def commit_of(raw: bytes, snapshot: Snapshot) -> Commit:
@@ -42,6 +51,12 @@ def commit_of(raw: bytes, snapshot: Snapshot) -> Commit:
         author=snapshot.author,
         committed_at=from_micros(snapshot.committed_at_us),
     )
+
+
+def _weight(snapshot: Snapshot) -> int:
+    """A snapshot's weight in the decoded cache (whose unit is about 2 KB)."""
+    record = snapshot.record
+    return 1 + len(snapshot.ranges or ()) + (0 if record is None else len(record) // 2048)
 
 
 class SnapshotStore:
@@ -73,7 +88,7 @@ class SnapshotStore:
             )
         value = decode_object(KIND_SNAPSHOT, data, f"snapshot {key}")
         assert isinstance(value, Snapshot)
-        self.cache.put(raw, value, 1 + len(value.ranges or ()))
+        self.cache.put(raw, value, _weight(value))
         return value
 
     async def exists(self, raw: bytes) -> bool:
@@ -124,25 +139,45 @@ class SnapshotStore:
         metadata: Mapping[str, str],
         ranges: RangeTable,
         packs: Sequence[tuple[bytes, bytes]] = (),
+        changes: msgspec.Raw | None = None,
     ) -> tuple[bytes, Snapshot]:
         """Store a new snapshot, after its manifests: the range ``packs`` not written yet
-        and, when its range table is long, its index object (those two concurrently)."""
+        and, when its range table is long, its index object (those two concurrently).
+        ``changes`` is its record of what it changed (see :mod:`sapwood.engine.changelog`).
+        """
         count = sum(ranges.counts)
         writing_packs = self.manifests.write_packs(packs)
         if len(ranges) <= INLINE_RANGES:
             await writing_packs
             snapshot = Snapshot(
-                parents, message, author, committed_at_us, dict(metadata), count, ranges
+                parents,
+                message,
+                author,
+                committed_at_us,
+                dict(metadata),
+                count,
+                ranges,
+                None,
+                NO_RECORD if changes is None else changes,
             )
         else:
             _, index = await asyncio.gather(writing_packs, self.manifests.write_index(ranges))
             snapshot = Snapshot(
-                parents, message, author, committed_at_us, dict(metadata), count, None, index
+                parents,
+                message,
+                author,
+                committed_at_us,
+                dict(metadata),
+                count,
+                None,
+                index,
+                NO_RECORD if changes is None else changes,
             )
         data = encode_object(KIND_SNAPSHOT, snapshot)
         raw = content_id(data)
-        await self.layer.put(snapshot_key(raw), data, immutable=True)
-        self.cache.put(raw, snapshot, 1 + len(snapshot.ranges or ()))
+        compress = len(data) >= COMPRESS_FROM_BYTES
+        await self.layer.put(snapshot_key(raw), data, immutable=True, compress=compress)
+        self.cache.put(raw, snapshot, _weight(snapshot))
         return raw, snapshot
 
     async def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:

@@ -3,7 +3,8 @@
 Every branch and tag is read; every commit their histories reach (up to expired commits,
 which end history on purpose) is read and hashed; so is each range index, each manifest
 pack, each manifest range, and every blob (or, with ``check_content=False``, only its
-presence is checked). Inline file contents are checked against their recorded checksum.
+presence is checked). Inline file contents are checked against their recorded checksum,
+and each commit's record of what it changed against its tree and its parent's.
 Reads bypass every cache, so what is checked is what storage holds.
 
 Nothing stops at the first problem: each missing or damaged object is reported once, with
@@ -20,6 +21,7 @@ from typing import Final
 
 import msgspec
 
+from sapwood.engine.changelog import decode_record
 from sapwood.engine.format import (
     KIND_INDEX,
     KIND_SNAPSHOT,
@@ -31,6 +33,7 @@ from sapwood.engine.format import (
 )
 from sapwood.engine.ids import content_id
 from sapwood.engine.keys import blob_key, manifest_key, snapshot_key
+from sapwood.engine.manifests import Tree
 from sapwood.engine.repo import Engine
 from sapwood.errors import IntegrityError, NotFoundError, SapwoodError
 from sapwood.models import Problem, ProblemObject, VerificationReport
@@ -217,6 +220,71 @@ async def _check_packs(engine: Engine, walk: _Walk) -> None:
     await asyncio.gather(*(check(pack, ranges) for pack, ranges in walk.pack_ranges.items()))
 
 
+async def _check_records(engine: Engine, walk: _Walk) -> None:
+    """Each commit's change record against its tree and its first parent's (read through
+    the engine: the manifests themselves were checked against storage just before)."""
+    semaphore = asyncio.Semaphore(_CONCURRENCY)
+
+    async def check(raw: bytes, snapshot: Snapshot, record: msgspec.Raw) -> None:
+        key = snapshot_key(raw)
+        async with semaphore:
+            try:
+                changes = decode_record(record, f"snapshot {key}")
+                paths = [change.path for change in changes]
+                tree = Tree(engine.manifests, await engine.snapshots.ranges_of(snapshot))
+                now = await tree.get_many(paths)
+                parent = walk.snapshots.get(snapshot.parents[0])
+                before = None
+                if parent is not None:
+                    parent_table = await engine.snapshots.ranges_of(parent)
+                    before = await Tree(engine.manifests, parent_table).get_many(paths)
+            except IntegrityError as exc:
+                walk.report("damaged", "snapshot", key, str(exc), walk.children[raw], raw)
+                return
+            except SapwoodError:  # a missing or damaged manifest, reported already
+                return
+        wrong = next(
+            (
+                change.path
+                for at, change in enumerate(changes)
+                if (at and paths[at - 1] >= change.path)
+                or change.old == change.new
+                or change.new != now.get(change.path)
+                or (before is not None and change.old != before.get(change.path))
+            ),
+            None,
+        )
+        if wrong is not None:
+            where = f"at {wrong!r}"
+        elif (
+            parent is not None
+            and parent.count
+            + sum((change.old is None) - (change.new is None) for change in changes)
+            != snapshot.count
+        ):
+            where = "in the number of objects (a change is missing from it)"
+        else:
+            return
+        walk.report(
+            "damaged",
+            "snapshot",
+            key,
+            f"its record of what it changed disagrees with its tree or its first parent's "
+            f"{where}, so diffs from it would be wrong; the repository is damaged: restore "
+            "the snapshot from a backup",
+            walk.children[raw],
+            raw,
+        )
+
+    await asyncio.gather(
+        *(
+            check(raw, snapshot, record)
+            for raw, snapshot in walk.snapshots.items()
+            if (record := snapshot.record) is not None and snapshot.parents
+        )
+    )
+
+
 def _check_entry(entry: Entry, walk: _Walk, users: set[bytes], where: str) -> None:
     for chunk in entry.chunks or ():
         walk.blob_users[chunk.id].update(users)
@@ -286,6 +354,7 @@ async def verify_repository(engine: Engine, *, check_content: bool = True) -> Ve
         lambda: _walk_commits(engine, walk),
         lambda: _collect_ranges(engine, walk),
         lambda: _check_packs(engine, walk),
+        lambda: _check_records(engine, walk),
         lambda: _check_blobs(engine, walk, check_content),
     ]
     for step in steps:
