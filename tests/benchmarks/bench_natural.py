@@ -435,6 +435,34 @@ def median_table(title: str, results: dict[str, list[tuple[float, float]]], base
     return "\n".join(lines)
 
 
+def loop_tables(
+    results: dict[tuple[str, str], dict[str, list[tuple[float, float]]]],
+    data_kinds: Sequence[str],
+    count: int,
+    size: int,
+    rounds: int,
+    where: str,
+) -> str:
+    """The write and read tables of each data kind, for one place (local, S3)."""
+    out = []
+    for data in data_kinds:
+        out.append(
+            median_table(
+                f"write {count} x {size} B + commit, {data} data, {where}, {rounds} rounds",
+                results[(data, "write")],
+                "sapwood",
+            )
+        )
+        out.append(
+            median_table(
+                f"read back on a fresh handle, {data} data, {where}, {rounds} rounds",
+                results[(data, "read")],
+                "sapwood",
+            )
+        )
+    return "\n".join(out)
+
+
 def bench_local(
     runner: Runner,
     rounds: int,
@@ -465,23 +493,7 @@ def bench_local(
             if load is not None:
                 load.__exit__()
     where = "busy disk" if busy else "quiet"
-    out = []
-    for data in data_kinds:
-        out.append(
-            median_table(
-                f"write {count} x {size} B + commit, {data} data, local ({where}), {rounds} rounds",
-                results[(data, "write")],
-                "sapwood",
-            )
-        )
-        out.append(
-            median_table(
-                f"read back on a fresh handle, {data} data, local ({where}), {rounds} rounds",
-                results[(data, "read")],
-                "sapwood",
-            )
-        )
-    return "\n".join(out)
+    return loop_tables(results, data_kinds, count, size, rounds, f"local ({where})")
 
 
 def bench_log(runner: Runner, rounds: int, commits: int, icechunk: bool) -> str:
@@ -541,23 +553,7 @@ def bench_s3(runner: Runner, rounds: int, count: int, size: int, data_kinds: Seq
                 )
     finally:
         server.stop()
-    out = []
-    for data in data_kinds:
-        out.append(
-            median_table(
-                f"write {count} x {size} B + commit, {data} data, S3 on moto, {rounds} rounds",
-                results[(data, "write")],
-                "sapwood",
-            )
-        )
-        out.append(
-            median_table(
-                f"read back on a fresh handle, {data} data, S3 on moto, {rounds} rounds",
-                results[(data, "read")],
-                "sapwood",
-            )
-        )
-    return "\n".join(out)
+    return loop_tables(results, data_kinds, count, size, rounds, "S3 on moto")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
