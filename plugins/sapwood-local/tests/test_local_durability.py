@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sapwood.errors import ConfigError
 from sapwood.storage import deferred_durability
 from sapwood_local import LocalStorage, durability
 
@@ -158,3 +159,28 @@ async def test_a_large_round_falls_back_to_fsyncs_when_syncfs_fails(
     assert {f"{store.root}/{key}" for key in keys} <= before_ref
     assert {f"{store.root}/blobs/00", f"{store.root}/blobs", store.root} <= before_ref
     await store.close()
+
+
+async def test_syncfs_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalStorage(str(tmp_path / "store"))
+    keys = _many_deferred_blobs(store, durability._WHOLE_FILE_SYSTEM_FROM)
+    with deferred_durability():
+        for key in keys:
+            await store.put(key, key.encode() * 50)
+    calls: list[int] = []
+    monkeypatch.setattr(durability, "_syncfs", lambda fd: calls.append(fd) or 0)
+    monkeypatch.setenv(durability.SYNCFS_VARIABLE, "0")
+    synced = _record_fsyncs(monkeypatch)
+    await store.put("refs/main", b"pointer", mode="create")
+    assert calls == []  # file by file instead
+    assert {f"{store.root}/{key}" for key in keys} <= set(synced)
+    await store.close()
+
+
+def test_a_bad_syncfs_setting_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(durability.SYNCFS_VARIABLE, "yes please")
+    with pytest.raises(ConfigError, match="neither 0 nor 1") as caught:
+        durability.syncfs_allowed()
+    assert caught.value.field == durability.SYNCFS_VARIABLE
+    monkeypatch.setenv(durability.SYNCFS_VARIABLE, "1")
+    assert durability.syncfs_allowed()

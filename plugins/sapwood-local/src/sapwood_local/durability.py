@@ -33,7 +33,10 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from sapwood.errors import ConfigError
+
 __all__ = [
+    "SYNCFS_VARIABLE",
     "flush_pending",
     "pending",
     "remember",
@@ -41,6 +44,7 @@ __all__ = [
     "sync_file_systems",
     "sync_folder",
     "sync_folders",
+    "syncfs_allowed",
 ]
 
 _FLUSH_THREADS = 16
@@ -99,10 +103,29 @@ def _find_syncfs() -> Callable[[int], int] | None:
 _syncfs = _find_syncfs()
 
 
+SYNCFS_VARIABLE = "SAPWOOD_LOCAL_SYNCFS"
+"""``0`` turns the whole-file-system rounds off (every round is then an fsync per file and
+folder): ``syncfs`` also writes out other programs' unwritten data on that file system,
+which a commit would wait for on a machine busy writing gigabytes elsewhere."""
+
+
+def syncfs_allowed() -> bool:
+    """What :data:`SYNCFS_VARIABLE` says (unset: allowed); ConfigError for another value."""
+    value = os.environ.get(SYNCFS_VARIABLE, "1").strip()
+    if value not in ("0", "1"):
+        raise ConfigError(
+            f"{SYNCFS_VARIABLE}={value!r} is neither 0 nor 1: set it to 0 to make every "
+            "durability round fsync file by file, or unset it",
+            field=SYNCFS_VARIABLE,
+        )
+    return value == "1"
+
+
 def sync_file_systems(folders: Iterable[str]) -> bool:
     """``syncfs`` once for each file system holding one of ``folders`` (gone ones need
-    nothing); False if ``syncfs`` is not available or one call failed."""
-    if _syncfs is None:
+    nothing); False if ``syncfs`` is not available, turned off (:func:`syncfs_allowed`)
+    or one call failed."""
+    if _syncfs is None or not syncfs_allowed():
         return False
     by_device: dict[int, str] = {}
     for folder in folders:
