@@ -28,7 +28,7 @@ from sapwood.extensions import StorageBackend
 
 
 def _factory(config, credentials):
-    raise NotImplementedError("a fake backend for discovery tests")
+    raise AssertionError("a fake backend for discovery tests")
 
 
 @hookimpl

@@ -20,7 +20,7 @@ from sapwood.storage import Storage
 
 
 def _never_opened(config: ObjectStoreConfig, credentials: CredentialProvider | None) -> Storage:
-    raise NotImplementedError("scheme tests never open a store")
+    raise AssertionError("scheme tests never open a store")
 
 
 def _backend_module(name: str, *schemes: str) -> ModuleType:

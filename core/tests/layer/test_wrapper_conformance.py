@@ -3,6 +3,7 @@ suite: every one of them is a Storage in its own right, whatever stack it is put
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from itertools import count
 
@@ -32,13 +33,14 @@ def _memory() -> Storage:
     return open_storage(f"memory://wrapper-conformance-{next(_names)}")
 
 
-class _WrapperConformance(StorageConformance):
+class _WrapperConformance(StorageConformance, ABC):
     """The suite over ``wrap(memory store)``; subclasses say how to wrap."""
 
     LARGE_OBJECT_SIZE = 1024 * 1024  # the bare memory store's own suite covers 64 MiB
 
+    @abstractmethod
     def wrap(self, inner: Storage) -> Storage:
-        raise NotImplementedError
+        """The wrapper under test around ``inner``."""
 
     @pytest_asyncio.fixture(loop_scope="function")
     async def store(self) -> AsyncIterator[Storage]:

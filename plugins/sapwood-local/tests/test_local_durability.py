@@ -114,7 +114,6 @@ def _many_deferred_blobs(store: LocalStorage, count: int) -> list[str]:
     return [f"blobs/{index % 7:02x}/{index:04x}" for index in range(count)]
 
 
-@pytest.mark.skipif(durability._syncfs is None, reason="needs syncfs that reports errors")
 async def test_a_large_round_is_one_syncfs_per_file_system(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,13 +123,12 @@ async def test_a_large_round_is_one_syncfs_per_file_system(
     with deferred_durability():
         for key in keys:
             await store.put(key, key.encode() * 50)
-    real_syncfs = durability._syncfs
-    assert real_syncfs is not None
+    real_syncfs = durability._syncfs  # None on a kernel whose syncfs hides write errors
     file_systems: list[str] = []
 
     def syncfs(fd: int) -> int:
         file_systems.append(os.readlink(f"/proc/self/fd/{fd}"))
-        return real_syncfs(fd)
+        return real_syncfs(fd) if real_syncfs is not None else 0
 
     monkeypatch.setattr(durability, "_syncfs", syncfs)
     synced = _record_fsyncs(monkeypatch)
