@@ -213,7 +213,7 @@ class RecordingProxy:
 
     def start(self) -> str:
         """Listen on a free loopback port; returns the proxy's base URL."""
-        server = ThreadingHTTPServer((LOOPBACK, 0), _handler(self))
+        server = _RoomyHTTPServer((LOOPBACK, 0), _handler(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -247,6 +247,12 @@ class RecordingProxy:
             if value and value.startswith("Bearer ") and value[7:] not in out:
                 out.append(value[7:])
         return out
+
+
+class _RoomyHTTPServer(ThreadingHTTPServer):
+    # The default listen backlog of 5 makes the kernel reset connections when a test opens
+    # a few dozen at once (the backend's thread pool does); CI saw "connection reset by peer".
+    request_queue_size = 256
 
 
 def _handler(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
