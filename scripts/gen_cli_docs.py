@@ -68,6 +68,7 @@ sapwood log main --amount 5 --json | jq '.[].message'
   (a wrong command line, a `REF:PATH` without `:`, a bad duration, no repository given),
   3 conflict (a merge, revert or cherry-pick that collides with other changes).
 - **Durations** (`gc --older-than`, `expire --older-than`): `45s`, `30m`, `12h`, `7d`, `2w`,
+  `0` or `now` (this moment; another number without a unit is refused as ambiguous),
   or an ISO date or time (`2026-01-31`, `2026-01-31T12:00:00+01:00`; UTC when no zone).
 - **Logs**: `--verbose` prints sapwood's operation log (repository opened, commits, merges,
   GC, retries) to stderr; with `--debug` also the detail (see [Logging](logging.md)).

@@ -111,6 +111,22 @@ def test_download_single_object(cli: Cli, tmp_path: Path) -> None:
     assert not list(out.glob("*.sapwood-partial"))
 
 
+def test_download_makes_the_folders_leading_to_the_target(cli: Cli, tmp_path: Path) -> None:
+    write(tmp_path / "in" / "a.txt", b"alpha")
+    cli("fs", "upload", str(tmp_path / "in" / "a.txt"), "main:data/a.txt")
+    cli("fs", "download", "main:data/a.txt", str(tmp_path / "new" / "deep" / "a.txt"))
+    assert (tmp_path / "new" / "deep" / "a.txt").read_bytes() == b"alpha"
+    # A target ending in / is a folder, made if missing, that keeps the object's name.
+    cli("fs", "download", "main:data/a.txt", str(tmp_path / "other") + "/")
+    assert (tmp_path / "other" / "a.txt").read_bytes() == b"alpha"
+
+
+def test_gc_and_expire_accept_zero_as_now(cli: Cli) -> None:
+    assert cli("gc", "--older-than", "0", "--dry-run", "--json").json()["dry_run"] is True
+    cli("expire", "--older-than", "0")
+    assert cli("gc", "--older-than", "3600", ok=False).returncode == 2
+
+
 def test_folder_round_trip_and_delete_sync(cli: Cli, tmp_path: Path) -> None:
     source = tmp_path / "source"
     write(source / "a.txt", "a")

@@ -181,8 +181,10 @@ def _download(ctx: Context) -> int:
         with ref.open(where.path, "rb") as source:
             _copy_stream(source, sys.stdout.buffer, None)
         return 0
-    if os.path.isdir(local):
+    if os.path.isdir(local) or local.endswith(("/", os.sep)):
         local = os.path.join(local, posixpath.basename(where.path))
+    # As `aws s3 cp` does: the folders leading to LOCAL are made, not an error.
+    os.makedirs(os.path.dirname(local) or ".", exist_ok=True)
     partial = local + ".sapwood-partial"
     with ref.open(where.path, "rb") as source:
         with TransferProgress(True, f"download {where}") as report:

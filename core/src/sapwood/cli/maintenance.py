@@ -198,7 +198,7 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
         "--older-than",
         default=DEFAULT_GC_GRACE,
         metavar="D",
-        help="grace period: 7d, 12h, 30m, 2w or an ISO date (default: 7d)",
+        help="grace period: 7d, 12h, 30m, 2w, 0 (now) or an ISO date (default: 7d)",
     )
     gc.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     add_json(gc)
@@ -213,7 +213,7 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
         "--older-than",
         required=True,
         metavar="D",
-        help="7d, 12h, 30m, 2w or an ISO date",
+        help="7d, 12h, 30m, 2w, 0 (now) or an ISO date",
     )
     add_json(expire)
     expire.set_defaults(handler=_expire)
