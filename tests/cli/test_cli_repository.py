@@ -328,6 +328,9 @@ def test_fsck_reports_a_damaged_blob_and_exits_1(cli: Cli, tmp_path: Path) -> No
     blob.write_bytes(b"y" * blob.stat().st_size)
     damaged = cli("fsck", "--json", ok=False)
     assert damaged.returncode == 1
+    assert damaged.stderr.splitlines() == [
+        "sapwood: error: fsck found 1 problem(s): objects missing or damaged"
+    ]
     (problem,) = damaged.json()["problems"]
     assert problem["object_type"] == "blob"
     assert problem["refs"] == ["branch main"]

@@ -99,7 +99,7 @@ def _fsck(ctx: Context) -> int:
     report = ctx.repository().verify(check_content=not ctx.args.quick)
     if ctx.json:
         ctx.emit_json(report)
-        return 0 if report.ok else 1
+        return 0 if report.ok else _damaged(ctx, len(report.problems))
     if report.ok:
         ctx.say(
             f"ok: {report.commits_checked} commit(s) and {report.objects_checked} object(s) "
@@ -120,7 +120,18 @@ def _fsck(ctx: Context) -> int:
             for p in report.problems
         ],
     )
-    return 1
+    return _damaged(ctx, len(report.problems))
+
+
+def _damaged(ctx: Context, problems: int) -> int:
+    return ctx.failed(f"fsck found {problems} problem(s): objects missing or damaged")
+
+
+def _unsafe_refs(ctx: Context, mode: str) -> int:
+    return ctx.failed(
+        f"branches do not move safely on this backend (ref mode {mode}): concurrent "
+        "writers may lose commits"
+    )
 
 
 def _doctor(ctx: Context) -> int:
@@ -140,7 +151,7 @@ def _doctor(ctx: Context) -> int:
                 "format_version": facts["format_version"],
             }
         )
-        return 0 if safe else 1
+        return 0 if safe else _unsafe_refs(ctx, mode)
 
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
@@ -158,7 +169,7 @@ def _doctor(ctx: Context) -> int:
             ("format version", facts["format_version"]),
         ],
     )
-    return 0 if safe else 1
+    return 0 if safe else _unsafe_refs(ctx, mode)
 
 
 def register_init(commands: Commands, common: argparse.ArgumentParser) -> None:
