@@ -3,6 +3,8 @@ server): read_csv, read_parquet, to_parquet and to_csv, each write one commit.""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,3 +91,23 @@ def test_a_tag_is_read_only_for_pandas(storage_options: dict[str, Any]) -> None:
 
     with pytest.raises(ReadOnlyReferenceError, match="not a branch"):
         TREES.to_csv("sapwood://v1/trees.csv", storage_options=storage_options)
+
+
+def test_a_script_that_never_closes_the_filesystem_exits_cleanly(tmp_path: Any) -> None:
+    """The filesystem closes the repository it opened when the interpreter exits, after
+    Python has stopped its thread pools: that close must neither fail nor print."""
+    folder = str(tmp_path / "repo")
+    sapwood.Repository.create(folder).close()
+    script = (
+        "import pandas as pd\n"
+        f"options = {{'repo': {folder!r}}}\n"
+        "pd.DataFrame({'a': [1, 2]}).to_parquet('sapwood://main/t.parquet', "
+        "storage_options=options)\n"
+        "print(len(pd.read_parquet('sapwood://main/t.parquet', storage_options=options)))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "2"
+    assert ran.stderr == ""

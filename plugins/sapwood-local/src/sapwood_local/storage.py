@@ -147,4 +147,9 @@ class LocalStorage(BaseStorage):
         """Make the writes whose fsync was deferred durable (see
         :mod:`sapwood_local.durability`)."""
         if self.folder.fsync:
-            await asyncio.to_thread(durability.flush_pending)
+            try:
+                await asyncio.to_thread(durability.flush_pending)
+            except RuntimeError:
+                # A close at interpreter exit (an unclosed repository's finalizer): the
+                # thread pools take no new work by then, so flush in this thread instead.
+                durability.flush_pending()
