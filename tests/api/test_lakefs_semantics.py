@@ -91,6 +91,22 @@ def test_cherry_pick_keeps_metadata_and_records_provenance(any_repo: sapwood.Rep
     assert copy.metadata["operation"] == "cherry-pick"
 
 
+def test_revert_and_cherry_pick_take_a_message(any_repo: sapwood.Repository) -> None:
+    main = any_repo.branch("main")
+    dev = any_repo.branch("dev").create("main")
+    dev.upload(b"x", "x.txt")
+    picked = dev.commit_changes("add x", metadata={"run": "42"})
+    copy = main.cherry_pick(picked, message="take x from dev")
+    assert copy.message == "take x from dev"
+    assert copy.metadata["run"] == "42"
+    undone = main.revert(copy, message="drop x again")
+    assert undone.message == "drop x again"
+    assert not main.exists("x.txt")
+    with pytest.raises(TypeError, match="commit message is a str"):
+        main.revert(undone, message=b"bytes")  # type: ignore[arg-type]
+    assert main.get_commit().id == undone.id
+
+
 def test_tag_create_exist_ok(any_repo: sapwood.Repository) -> None:
     main = any_repo.branch("main")
     first = main.get_commit()

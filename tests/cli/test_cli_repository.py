@@ -192,8 +192,12 @@ def test_branches_tags_merge_revert_cherry_pick(cli: Cli, tmp_path: Path) -> Non
     picked = cli("cherry-pick", "main", add_g, "--json").json()
     assert picked["message"] == "Add g"
     assert cli.raw("fs", "cat", "main:g.txt") == b"two"
+    again = cli("revert", "main", "main", "-m", "Drop g again", "--json").json()
+    assert again["message"] == "Drop g again"
+    repicked = cli("cherry-pick", "main", add_g, "-m", "Take g back", "--json").json()
+    assert repicked["message"] == "Take g back"
 
-    cli("branch", "reset", "dev", "main~3")
+    cli("branch", "reset", "dev", "main~5")
     assert cli("fs", "stat", "dev:g.txt", ok=False).returncode == 1
     cli("branch", "delete", "dev")
     cli("tag", "delete", "v1")
