@@ -107,6 +107,21 @@ def test_revert_and_cherry_pick_take_a_message(any_repo: sapwood.Repository) -> 
     assert main.get_commit().id == undone.id
 
 
+def test_a_conflicting_revert_says_how_to_settle_it_without_a_strategy(
+    any_repo: sapwood.Repository,
+) -> None:
+    main = any_repo.branch("main")
+    main.upload(b"1", "f.txt")
+    first = main.commit_changes("one")
+    main.upload(b"2", "f.txt")
+    main.commit_changes("two")
+    with pytest.raises(sapwood.ConflictError) as raised:
+        main.revert(first)
+    assert list(raised.value.conflicts) == ["f.txt"]
+    assert "strategy" not in str(raised.value)  # revert takes none
+    assert "revert again" in str(raised.value)
+
+
 def test_tag_create_exist_ok(any_repo: sapwood.Repository) -> None:
     main = any_repo.branch("main")
     first = main.get_commit()

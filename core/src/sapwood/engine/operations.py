@@ -241,11 +241,17 @@ async def _pick(
         )
     what = f"{'reverting' if undo else 'cherry-picking'} {target.hex()[:12]} on {branch!r}"
 
+    # No strategy here: the way out is to settle those paths on the branch first.
+    remedy = (
+        f"commit the state you want for those paths on {branch!r}, or revert the later "
+        f"commits that changed them, then {'revert' if undo else 'cherry-pick'} again"
+    )
+
     async def prepare(head: bytes) -> Prepared:
         if undo:
-            changes = await three_way_changes(engine, target, parent, head, None, what)
+            changes = await three_way_changes(engine, target, parent, head, None, what, remedy)
         else:
-            changes = await three_way_changes(engine, parent, target, head, None, what)
+            changes = await three_way_changes(engine, parent, target, head, None, what, remedy)
         return changes, ()
 
     raw, snapshot = await commit_to_branch(
