@@ -235,6 +235,9 @@ def test_a_branch_with_a_slash_is_written_with_percent_2f(
     assert repo.branch("feature/x").download("a.txt") == b"a"
     assert "feature%2Fx" in fs.ls("", detail=False)
     assert fs.ls("feature%2Fx", detail=False) == ["feature%2Fx/a.txt"]
+    # Written with a plain /, the read fails saying how to write it.
+    with pytest.raises(FileNotFoundError, match=r"sapwood://feature%2Fx/\.\.\."):
+        fs.cat("sapwood://feature/x/a.txt")
 
 
 @pytest.mark.parametrize("ref", ["v1", "main~1", "commit"])
