@@ -86,10 +86,20 @@ def _copy_stream(source: _Source, target: _Target, report: TransferProgress | No
             report.advance(len(piece))
 
 
+def _object(text: str) -> RefPath:
+    """``REF:PATH`` naming one object: UsageError for a folder (``v1:``, ``main:data/``)."""
+    where = parse_ref_path(text)
+    if not where.path or where.path.endswith("/"):
+        raise UsageError(
+            f"{where} names a folder, not an object: write REF:PATH (fs ls lists a folder)"
+        )
+    return where
+
+
 def _cat(ctx: Context) -> int:
     if ctx.json:
         raise UsageError("fs cat writes the object's bytes; use fs stat --json for its info")
-    where = parse_ref_path(ctx.args.target)
+    where = _object(ctx.args.target)
     with ctx.repository().ref(where.ref).open(where.path, "rb") as source:
         _copy_stream(source, sys.stdout.buffer, None)
     sys.stdout.buffer.flush()
@@ -97,7 +107,7 @@ def _cat(ctx: Context) -> int:
 
 
 def _stat(ctx: Context) -> int:
-    where = parse_ref_path(ctx.args.target)
+    where = _object(ctx.args.target)
     info = ctx.repository().ref(where.ref).stat_object(where.path)
     if ctx.json:
         ctx.emit_json(info)
