@@ -3,6 +3,7 @@ server): read_csv, read_parquet, to_parquet and to_csv, each write one commit.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -93,20 +94,35 @@ def test_a_tag_is_read_only_for_pandas(storage_options: dict[str, Any]) -> None:
         TREES.to_csv("sapwood://v1/trees.csv", storage_options=storage_options)
 
 
-def test_a_script_that_never_closes_the_filesystem_exits_cleanly(tmp_path: Any) -> None:
+@pytest.mark.parametrize("backend", ["local", "s3"])
+def test_a_script_that_never_closes_the_filesystem_exits_cleanly(
+    backend: str, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
     """The filesystem closes the repository it opened when the interpreter exits, after
     Python has stopped its thread pools: that close must neither fail nor print."""
-    folder = str(tmp_path / "repo")
-    sapwood.Repository.create(folder).close()
+    env = dict(os.environ)
+    if backend == "local":
+        url = str(tmp_path / "repo")
+    else:
+        server: MotoServer = request.getfixturevalue("moto_server")
+        bucket: str = request.getfixturevalue("s3_bucket")
+        url = server.store_config(bucket, "repo").to_url()
+        env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     script = (
-        "import pandas as pd\n"
-        f"options = {{'repo': {folder!r}}}\n"
+        "import pandas as pd, sapwood\n"
+        f"sapwood.Repository.create({url!r}).close()\n"
+        f"options = {{'repo': {url!r}}}\n"
         "pd.DataFrame({'a': [1, 2]}).to_parquet('sapwood://main/t.parquet', "
         "storage_options=options)\n"
         "print(len(pd.read_parquet('sapwood://main/t.parquet', storage_options=options)))\n"
     )
     ran = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == "2"

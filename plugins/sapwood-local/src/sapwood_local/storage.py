@@ -10,6 +10,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TypeVar
 
+from sapwood.kit.threads import off_the_loop
 from sapwood.storage import (
     BaseStorage,
     ByteRange,
@@ -147,9 +148,5 @@ class LocalStorage(BaseStorage):
         """Make the writes whose fsync was deferred durable (see
         :mod:`sapwood_local.durability`)."""
         if self.folder.fsync:
-            try:
-                await asyncio.to_thread(durability.flush_pending)
-            except RuntimeError:
-                # A close at interpreter exit (an unclosed repository's finalizer): the
-                # thread pools take no new work by then, so flush in this thread instead.
-                durability.flush_pending()
+            # off_the_loop: also at interpreter exit (an unclosed repository's finalizer).
+            await off_the_loop(durability.flush_pending)
