@@ -279,7 +279,17 @@ def test_maintenance_doctor_plugins_and_verbose_logs(cli: Cli, tmp_path: Path) -
     assert summary["dry_run"] is True
     assert "blobs_deleted" in summary
     doctor = cli("doctor", "--json").json()
+    assert doctor["exists"] is True
     assert doctor["refs_move_safely"] is True
+    empty = tmp_path / "no-repository-yet"
+    before = cli("--repo", str(empty), "doctor", "--json", repo=False).json()
+    assert (before["exists"], before["ref_mode"], before["format_version"]) == (
+        False,
+        "cas",
+        None,
+    )
+    assert before["capabilities"] == doctor["capabilities"]
+    assert not empty.exists()  # looking changed nothing
     assert doctor["capabilities"]["conditional_create"] is True
     assert "refs move safely" in cli("doctor").stdout
     plugins = cli("plugins", "--json", repo=False).json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import msgspec
 
@@ -10,6 +11,7 @@ import sapwood
 from sapwood.cli.context import Commands, Context, add_json, add_message
 from sapwood.cli.parsing import parse_older_than, parse_ref_path
 from sapwood.config import _masked_url
+from sapwood.storage import Capabilities
 
 __all__ = ["register", "register_init"]
 
@@ -134,21 +136,47 @@ def _unsafe_refs(ctx: Context, mode: str) -> int:
     )
 
 
+def _backend_only(ctx: Context) -> tuple[Capabilities, str]:
+    """What the backend at the URL supports, and the ref mode ``sapwood init`` would pick
+    there, when no repository exists yet (doctor is how one checks a backend first)."""
+    target = ctx.url()
+    if "://" not in target and not target.startswith("file:"):
+        # A folder path, which the repository (not the object client) takes as it is.
+        target = Path(target).expanduser().resolve().as_uri()
+    client = sapwood.ObjectClient(target)
+    try:
+        capabilities = client.aio.layer.capabilities
+    finally:
+        client.close()
+    if capabilities.conditional_create and capabilities.conditional_update:
+        return capabilities, "cas"
+    return capabilities, "sequence" if capabilities.conditional_create else "overwrite"
+
+
 def _doctor(ctx: Context) -> int:
     url = _masked_url(ctx.url())
-    repo = ctx.repository()
-    capabilities = repo.storage_capabilities
-    facts = repo.metadata()
-    mode = facts["ref_mode"]
+    try:
+        repo = ctx.repository()
+    except sapwood.RepositoryNotFoundError:
+        exists = False
+        capabilities, mode = _backend_only(ctx)
+        version: str | None = None
+    else:
+        exists = True
+        capabilities = repo.storage_capabilities
+        facts = repo.metadata()
+        mode = str(facts["ref_mode"])
+        version = str(facts["format_version"])
     safe = mode in ("cas", "sequence")
     if ctx.json:
         ctx.emit_json(
             {
                 "repository": url,
+                "exists": exists,
                 "capabilities": msgspec.structs.asdict(capabilities),
                 "ref_mode": mode,
                 "refs_move_safely": safe,
-                "format_version": facts["format_version"],
+                "format_version": version,
             }
         )
         return 0 if safe else _unsafe_refs(ctx, mode)
@@ -166,7 +194,7 @@ def _doctor(ctx: Context) -> int:
             ("delimiter listing", yes(capabilities.delimiter_listing)),
             ("presigned URLs", yes(capabilities.presigned_urls)),
             ("refs move safely", _SAFE_REF_MODES.get(mode, mode)),
-            ("format version", facts["format_version"]),
+            ("format version", version or "no repository here yet (sapwood init makes one)"),
         ],
     )
     return 0 if safe else _unsafe_refs(ctx, mode)
@@ -249,7 +277,8 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="what the backend supports, and whether refs move safely",
         description="Report what the repository's store supports (conditional create and "
         "update, byte ranges, delimiter listing, presigned URLs) and whether branches move "
-        "safely; exit status 1 if they do not.",
+        "safely; exit status 1 if they do not. Before `sapwood init` it checks the backend "
+        "at --repo and reports the ref mode init would use (--json: exists is false).",
     )
     add_json(doctor)
     doctor.set_defaults(handler=_doctor)
