@@ -220,8 +220,13 @@ def test_exit_codes_and_one_line_errors(cli: Cli, tmp_path: Path) -> None:
     no_colon = cli("fs", "cat", "main", ok=False)
     assert no_colon.returncode == 2
     assert "REF:PATH" in no_colon.stderr
-    for verb, folder in [("cat", "main:"), ("stat", "main:"), ("cat", "main:data/")]:
-        named_folder = cli("fs", verb, folder, ok=False)
+    for arguments in [
+        ("cat", "main:"),
+        ("stat", "main:"),
+        ("cat", "main:data/"),
+        ("cp", "main:data/", "main:other/"),
+    ]:
+        named_folder = cli("fs", *arguments, ok=False)
         assert named_folder.returncode == 2
         assert "names a folder, not an object" in named_folder.stderr
     assert cli("gc", "--older-than", "soon", ok=False).returncode == 2

@@ -245,10 +245,8 @@ def _rm(ctx: Context) -> int:
 
 def _cp(ctx: Context) -> int:
     args = ctx.args
-    source = parse_ref_path(args.source)
+    source = _object(args.source)
     target = parse_ref_path(args.destination)
-    if not source.path:
-        raise UsageError(f"{source} names no object: write REF:PATH")
     branch = _branch_of(ctx, target)
     path = _target_path(target.path, posixpath.basename(source.path))
     info = branch.copy_object(source.ref, source.path, path)
