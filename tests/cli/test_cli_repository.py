@@ -229,6 +229,9 @@ def test_exit_codes_and_one_line_errors(cli: Cli, tmp_path: Path) -> None:
         named_folder = cli("fs", *arguments, ok=False)
         assert named_folder.returncode == 2
         assert "names a folder, not an object" in named_folder.stderr
+    folder_rm = cli("fs", "rm", "main:data/", ok=False)
+    assert folder_rm.returncode == 2
+    assert "add -r" in folder_rm.stderr
     assert cli("gc", "--older-than", "soon", ok=False).returncode == 2
     assert cli("fs", "upload", str(tmp_path), "main:x", ok=False).returncode == 2
     assert cli("log", "main", repo=False, ok=False).returncode == 2

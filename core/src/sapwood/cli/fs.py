@@ -234,6 +234,8 @@ def _rm(ctx: Context) -> int:
     else:
         if not where.path:
             raise UsageError(f"{where} names the whole tree: add -r to remove everything")
+        if where.path.endswith("/"):
+            raise UsageError(f"{where} names a folder: add -r to remove everything under it")
         branch.stat_object(where.path)  # ObjectNotFoundError if absent
         paths = [where.path]
     branch.delete_objects(paths)
