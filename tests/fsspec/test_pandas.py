@@ -1,5 +1,6 @@
 """pandas (and pyarrow) through ``sapwood://`` URLs, on a local repository and on S3 (moto's
-server): read_csv, read_parquet, to_parquet and to_csv, each write one commit."""
+server): read_csv, read_parquet, to_parquet and to_csv, each write one commit; and xarray's
+Zarr reads and writes through the same URLs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import sapwood
 from sapwood.fsspec import ReadOnlyReferenceError, SapwoodFileSystem
@@ -127,3 +130,17 @@ def test_a_script_that_never_closes_the_filesystem_exits_cleanly(
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == "2"
     assert ran.stderr == ""
+
+
+def test_xarray_reads_and_writes_zarr_through_sapwood_urls(tmp_path: Any) -> None:
+    """Zarr hands every fsspec filesystem ``asynchronous=True`` and wraps a synchronous one
+    for its own use: the sapwood:// filesystem accepts that flag."""
+    folder = str(tmp_path / "repo")
+    sapwood.Repository.create(folder).close()
+    options = {"repo": folder}
+    field = xr.Dataset({"t": (("x",), np.arange(6))})
+    field.to_zarr("sapwood://main/field.zarr", storage_options=options, consolidated=False)
+    back = xr.open_zarr("sapwood://main/field.zarr", storage_options=options, consolidated=False)
+    xr.testing.assert_equal(back.load(), field)
+    with sapwood.Repository.open(folder) as repo:
+        assert repo.branch("main").exists("field.zarr/zarr.json")

@@ -90,6 +90,9 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         **options: Any,
     ) -> None:
         options.pop(_IDENTITY, None)
+        # fsspec's own flag, which Zarr passes to every filesystem (``xr.open_zarr("sapwood://
+        # ...")``): this filesystem is synchronous, so Zarr wraps it for async use itself.
+        options.pop("asynchronous", None)
         if options:
             raise ConfigError(
                 f"unknown sapwood:// storage option(s) {sorted(options)}: the options are "
