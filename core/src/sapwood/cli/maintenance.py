@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import msgspec
 
@@ -139,11 +138,7 @@ def _unsafe_refs(ctx: Context, mode: str) -> int:
 def _backend_only(ctx: Context) -> tuple[Capabilities, str]:
     """What the backend at the URL supports, and the ref mode ``sapwood init`` would pick
     there, when no repository exists yet (doctor is how one checks a backend first)."""
-    target = ctx.url()
-    if "://" not in target and not target.startswith("file:"):
-        # A folder path, which the repository (not the object client) takes as it is.
-        target = Path(target).expanduser().resolve().as_uri()
-    client = sapwood.ObjectClient(target)
+    client = sapwood.ObjectClient(ctx.url())
     try:
         capabilities = client.aio.layer.capabilities
     finally:
