@@ -65,9 +65,13 @@ sapwood log main --amount 5 --json | jq '.[].message'
   command prints `{"commit": Commit or null, ...}`. Progress bars go to stderr, and only
   when stderr is a terminal.
 - **Exit codes**: 0 done, 1 error (one line on stderr; `--debug` adds the traceback), 2 usage
-  (a wrong command line, a `REF:PATH` without `:`, a bad duration, no repository given),
-  3 conflict (a merge, revert or cherry-pick that collides with other changes).
+  (a wrong command line, a `REF:PATH` without `:`, a folder such as `main:` where an object
+  is needed, a bad duration, no repository given), 3 conflict (a merge, revert or
+  cherry-pick that collides with other changes). `plugins`, `fsck` and `doctor` exit 1,
+  with that one stderr line, when a plugin failed to load, an object is missing or damaged,
+  or branches cannot move safely.
 - **Durations** (`gc --older-than`, `expire --older-than`): `45s`, `30m`, `12h`, `7d`, `2w`,
+  `0` or `now` (this moment; another number without a unit is refused as ambiguous),
   or an ISO date or time (`2026-01-31`, `2026-01-31T12:00:00+01:00`; UTC when no zone).
 - **Logs**: `--verbose` prints sapwood's operation log (repository opened, commits, merges,
   GC, retries) to stderr; with `--debug` also the detail (see [Logging](logging.md)).

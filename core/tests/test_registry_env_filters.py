@@ -48,7 +48,11 @@ def test_disable_blocks_by_entry_point_or_dist_name(
     entry_points, modules = two_plugins
     clean_env.setenv("SAPWOOD_DISABLE_PLUGINS", blocked)
 
-    found = discover(entry_points)
+    if "nothing" in blocked:
+        with pytest.warns(UserWarning, match="names 'nothing', which no installed plugin is"):
+            found = discover(entry_points)
+    else:
+        found = discover(entry_points)
 
     assert found.plugins["alpha"].disabled
     assert found.plugins["alpha"].registers == []
@@ -165,3 +169,18 @@ def test_the_variables_work_with_real_discovery(
     assert "gamma" not in report["backends"]
     assert report["imported"] == [modules["delta"]]
     assert report["builtins"] is True
+
+
+@pytest.mark.parametrize("variable", ["SAPWOOD_DISABLE_PLUGINS", "SAPWOOD_LOAD_PLUGINS"])
+def test_a_name_no_plugin_has_is_warned_about_not_ignored(
+    two_plugins: tuple[list[importlib.metadata.EntryPoint], dict[str, str]],
+    clean_env: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    entry_points, _ = two_plugins
+    clean_env.setenv(variable, "beta,alhpa")
+    with pytest.warns(UserWarning, match="no installed plugin") as caught:
+        discover(entry_points)
+    (warning,) = caught
+    assert f"{variable} names 'alhpa', which no installed plugin is" in str(warning.message)
+    assert "alpha, beta" in str(warning.message)  # what is installed, to compare with

@@ -54,6 +54,11 @@ def test_sapwood_plugins_honours_load_allow_list() -> None:
     assert "storage:s3" not in result.stdout
 
 
+def with_site(site: Path) -> str:
+    """``PYTHONPATH`` with ``site`` in front of whatever the tests run with."""
+    return os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+
+
 def broken_plugin_path(tmp_path: Path) -> Path:
     """A folder holding an installed-looking dist whose ``sapwood`` entry point fails."""
     site = tmp_path / "site"
@@ -75,8 +80,13 @@ def broken_plugin_path(tmp_path: Path) -> Path:
 
 def test_broken_plugin_is_reported_not_fatal(tmp_path: Path) -> None:
     site = broken_plugin_path(tmp_path)
-    result = run_plugins({"PYTHONPATH": str(site)})
+    result = run_plugins({"PYTHONPATH": with_site(site)})
     assert not result.stderr.strip().startswith("Traceback"), result.stderr
+    # Listed, then exit status 1 with the one stderr line every error gets.
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "sapwood: error: 1 plugin(s) failed to load: broken (see the error column)"
+    ]
     row = next(line for line in result.stdout.splitlines() if "sapwood-broken" in line)
     assert "0.3.0" in row
     assert "libfoo" in result.stdout
@@ -87,7 +97,7 @@ def test_broken_plugin_is_reported_not_fatal(tmp_path: Path) -> None:
         "repo.branch('main').upload(b'x', 'x')\n"
         "print('COMMITTED', repo.branch('main').commit_changes('x').message)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {**os.environ, "PYTHONPATH": with_site(site)}
     ran = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -101,7 +111,7 @@ def test_broken_plugin_is_reported_not_fatal(tmp_path: Path) -> None:
 
 def test_plugins_are_not_discovered_at_import_time(tmp_path: Path) -> None:
     site = broken_plugin_path(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {**os.environ, "PYTHONPATH": with_site(site)}
     script = "import sapwood, sapwood.aio\nprint('IMPORTED')\n"
     ran = subprocess.run(
         [sys.executable, "-c", script],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +189,21 @@ def test_client_takes_a_metrics_backend_by_name(memory_url: str, metrics_backend
     result = session.get(session.put(b"m"))
     assert result is not None
     assert result.payload.read() == b"m"
+
+
+@pytest.mark.parametrize("as_path", [False, True], ids=["str", "Path"])
+def test_client_takes_a_folder_path_as_a_repository_does(tmp_path: Path, as_path: bool) -> None:
+    folder = tmp_path / "objects"
+    with sapwood.ObjectClient(folder if as_path else str(folder)) as client:
+        session = client.session(sapwood.Usecase("files"), org="1")
+        result = session.get(session.put(b"on disk"))
+        assert result is not None
+        assert result.payload.read() == b"on disk"
+    assert any(path.is_file() for path in folder.rglob("*"))
+
+
+def test_client_refuses_a_store_it_cannot_use() -> None:
+    with pytest.raises(TypeError, match="a folder path or a Storage, not int"):
+        sapwood.ObjectClient(42)  # type: ignore[arg-type]
+    with pytest.raises(sapwood.ConfigError, match="looks like a URL"):
+        sapwood.ObjectClient("s3:bucket")

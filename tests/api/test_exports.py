@@ -56,6 +56,14 @@ DESIGN_SYNC_NAMES = {
     "init",
     "repository",
 }
+# The error types DESIGN.md's "Storage contract" names, importable from sapwood as well.
+DESIGN_SYNC_NAMES |= {
+    "AlreadyExistsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "StorageError",
+}
 DESIGN_ASYNC_NAMES = {
     "AsyncBranch",
     "AsyncImportManager",

@@ -181,3 +181,11 @@ def test_a_single_object_from_a_memory_store(repo: sapwood.Repository) -> None:
     assert status.ingested_objects == 2
     assert main.download("one.json") == b"{}"
     assert main.stat_object("one.json").content_type == "application/json"
+
+
+def test_a_plain_folder_path_is_refused_saying_how_to_write_it(
+    repo: sapwood.Repository, tmp_path: Path
+) -> None:
+    with pytest.raises(sapwood.ConfigError, match="file:///absolute/path") as raised:
+        repo.branch("main").import_from(str(tmp_path), "raw/", "import")
+    assert raised.value.field == "uri"

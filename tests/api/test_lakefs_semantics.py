@@ -91,6 +91,37 @@ def test_cherry_pick_keeps_metadata_and_records_provenance(any_repo: sapwood.Rep
     assert copy.metadata["operation"] == "cherry-pick"
 
 
+def test_revert_and_cherry_pick_take_a_message(any_repo: sapwood.Repository) -> None:
+    main = any_repo.branch("main")
+    dev = any_repo.branch("dev").create("main")
+    dev.upload(b"x", "x.txt")
+    picked = dev.commit_changes("add x", metadata={"run": "42"})
+    copy = main.cherry_pick(picked, message="take x from dev")
+    assert copy.message == "take x from dev"
+    assert copy.metadata["run"] == "42"
+    undone = main.revert(copy, message="drop x again")
+    assert undone.message == "drop x again"
+    assert not main.exists("x.txt")
+    with pytest.raises(TypeError, match="commit message is a str"):
+        main.revert(undone, message=b"bytes")  # type: ignore[arg-type]
+    assert main.get_commit().id == undone.id
+
+
+def test_a_conflicting_revert_says_how_to_settle_it_without_a_strategy(
+    any_repo: sapwood.Repository,
+) -> None:
+    main = any_repo.branch("main")
+    main.upload(b"1", "f.txt")
+    first = main.commit_changes("one")
+    main.upload(b"2", "f.txt")
+    main.commit_changes("two")
+    with pytest.raises(sapwood.ConflictError) as raised:
+        main.revert(first)
+    assert list(raised.value.conflicts) == ["f.txt"]
+    assert "strategy" not in str(raised.value)  # revert takes none
+    assert "revert again" in str(raised.value)
+
+
 def test_tag_create_exist_ok(any_repo: sapwood.Repository) -> None:
     main = any_repo.branch("main")
     first = main.get_commit()
@@ -211,7 +242,8 @@ def test_creating_in_a_folder_of_other_data_is_refused(tmp_path: Path) -> None:
     for attempt in (sapwood.Repository.create, sapwood.repository):
         with pytest.raises(sapwood.ConfigError, match="not empty") as raised:
             attempt(folder)
-        assert "cat.jpg" in str(raised.value)
+        assert "'cat.jpg'" in str(raised.value)
+        assert "ObjectMeta" not in str(raised.value)  # the key, not the backend's record
     assert sorted(p.name for p in folder.iterdir()) == ["cat.jpg"]
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,26 @@ def test_file_colon_relative_path_is_a_folder(
     with sapwood.repository(Path("./odd:name")) as odd:
         assert odd.default_branch == "main"
     assert (tmp_path / "odd:name" / "config.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "missing", "extra"),
+    [
+        ("sapwood.zarr", "zarr", "zarr"),
+        ("sapwood.xarray", "xarray", "xarray"),
+        ("sapwood.fsspec", "fsspec", "fsspec"),
+    ],
+)
+def test_an_integration_without_its_extra_names_the_extra(
+    module: str, missing: str, extra: str
+) -> None:
+    script = (
+        f"import sys; sys.modules[{missing!r}] = None\n"
+        "import sapwood\n"
+        f"try:\n    import {module}\n"
+        "except sapwood.PluginError as error:\n    print(error)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert f"pip install 'sapwood[{extra}]'" in ran.stdout, ran.stderr

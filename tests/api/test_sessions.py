@@ -50,6 +50,37 @@ def test_forks_pickle_to_other_processes_and_merge_back(tmp_path: Path) -> None:
         assert main.download("workers/2.txt") == b"from worker 2"
 
 
+def stage_in_a_copy(pickled: bytes) -> str:
+    copy: sapwood.Session = pickle.loads(pickled)
+    try:
+        copy.upload(b"lost?", "copied.txt")
+    except sapwood.SapwoodError as refused:
+        return str(refused)
+    return "staged"
+
+
+def test_a_writable_session_pickled_into_a_worker_refuses_to_stage(tmp_path: Path) -> None:
+    """What a plain copy stages in a worker would never come back (ds.to_zarr on a Dask
+    cluster): refused, pointing at fork() and to_sapwood, rather than silently lost."""
+    with sapwood.repository(tmp_path / "repo") as repository:
+        session = repository.writable_session("main")
+        session.upload(b"kept", "kept.txt")
+        context = multiprocessing.get_context("fork")
+        with context.Pool(1) as pool:
+            (answer,) = pool.map(stage_in_a_copy, [pickle.dumps(session)])
+        assert "fork()" in answer
+        assert "to_sapwood" in answer
+        # In the process that made it, a copy still stages (and commits) as before.
+        copy = pickle.loads(pickle.dumps(session))
+        copy.upload(b"here", "here.txt")
+        commit = copy.commit("from a copy in the same process")
+    with sapwood.Repository.open(tmp_path / "repo") as reopened:
+        main = reopened.branch("main")
+        assert main.get_commit() == commit
+        assert main.download("here.txt") == b"here"
+        assert main.download("kept.txt") == b"kept"
+
+
 def test_expire_and_garbage_collect(repo: sapwood.Repository) -> None:
     main = repo.branch("main")
     for version in range(3):

@@ -56,7 +56,12 @@ def test_iso_dates_and_times() -> None:
     assert parse_older_than("2026-01-31T12:00:00Z", NOW).tzinfo is not None
 
 
-@pytest.mark.parametrize("text", ["soon", "7 days", "-1d", "7y", ""])
+@pytest.mark.parametrize("text", ["0", "0.0", "now", "NOW"])
+def test_a_bare_zero_or_now_is_this_moment(text: str) -> None:
+    assert parse_older_than(text, NOW) == NOW
+
+
+@pytest.mark.parametrize("text", ["soon", "7 days", "-1d", "7y", "", "3600", "7"])
 def test_bad_durations_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError, match="duration or a date"):
         parse_older_than(text, NOW)

@@ -111,6 +111,22 @@ def test_download_single_object(cli: Cli, tmp_path: Path) -> None:
     assert not list(out.glob("*.sapwood-partial"))
 
 
+def test_download_makes_the_folders_leading_to_the_target(cli: Cli, tmp_path: Path) -> None:
+    write(tmp_path / "in" / "a.txt", b"alpha")
+    cli("fs", "upload", str(tmp_path / "in" / "a.txt"), "main:data/a.txt")
+    cli("fs", "download", "main:data/a.txt", str(tmp_path / "new" / "deep" / "a.txt"))
+    assert (tmp_path / "new" / "deep" / "a.txt").read_bytes() == b"alpha"
+    # A target ending in / is a folder, made if missing, that keeps the object's name.
+    cli("fs", "download", "main:data/a.txt", str(tmp_path / "other") + "/")
+    assert (tmp_path / "other" / "a.txt").read_bytes() == b"alpha"
+
+
+def test_gc_and_expire_accept_zero_as_now(cli: Cli) -> None:
+    assert cli("gc", "--older-than", "0", "--dry-run", "--json").json()["dry_run"] is True
+    cli("expire", "--older-than", "0")
+    assert cli("gc", "--older-than", "3600", ok=False).returncode == 2
+
+
 def test_folder_round_trip_and_delete_sync(cli: Cli, tmp_path: Path) -> None:
     source = tmp_path / "source"
     write(source / "a.txt", "a")
@@ -176,8 +192,12 @@ def test_branches_tags_merge_revert_cherry_pick(cli: Cli, tmp_path: Path) -> Non
     picked = cli("cherry-pick", "main", add_g, "--json").json()
     assert picked["message"] == "Add g"
     assert cli.raw("fs", "cat", "main:g.txt") == b"two"
+    again = cli("revert", "main", "main", "-m", "Drop g again", "--json").json()
+    assert again["message"] == "Drop g again"
+    repicked = cli("cherry-pick", "main", add_g, "-m", "Take g back", "--json").json()
+    assert repicked["message"] == "Take g back"
 
-    cli("branch", "reset", "dev", "main~3")
+    cli("branch", "reset", "dev", "main~5")
     assert cli("fs", "stat", "dev:g.txt", ok=False).returncode == 1
     cli("branch", "delete", "dev")
     cli("tag", "delete", "v1")
@@ -200,6 +220,18 @@ def test_exit_codes_and_one_line_errors(cli: Cli, tmp_path: Path) -> None:
     no_colon = cli("fs", "cat", "main", ok=False)
     assert no_colon.returncode == 2
     assert "REF:PATH" in no_colon.stderr
+    for arguments in [
+        ("cat", "main:"),
+        ("stat", "main:"),
+        ("cat", "main:data/"),
+        ("cp", "main:data/", "main:other/"),
+    ]:
+        named_folder = cli("fs", *arguments, ok=False)
+        assert named_folder.returncode == 2
+        assert "names a folder, not an object" in named_folder.stderr
+    folder_rm = cli("fs", "rm", "main:data/", ok=False)
+    assert folder_rm.returncode == 2
+    assert "add -r" in folder_rm.stderr
     assert cli("gc", "--older-than", "soon", ok=False).returncode == 2
     assert cli("fs", "upload", str(tmp_path), "main:x", ok=False).returncode == 2
     assert cli("log", "main", repo=False, ok=False).returncode == 2
@@ -255,7 +287,17 @@ def test_maintenance_doctor_plugins_and_verbose_logs(cli: Cli, tmp_path: Path) -
     assert summary["dry_run"] is True
     assert "blobs_deleted" in summary
     doctor = cli("doctor", "--json").json()
+    assert doctor["exists"] is True
     assert doctor["refs_move_safely"] is True
+    empty = tmp_path / "no-repository-yet"
+    before = cli("--repo", str(empty), "doctor", "--json", repo=False).json()
+    assert (before["exists"], before["ref_mode"], before["format_version"]) == (
+        False,
+        "cas",
+        None,
+    )
+    assert before["capabilities"] == doctor["capabilities"]
+    assert not empty.exists()  # looking changed nothing
     assert doctor["capabilities"]["conditional_create"] is True
     assert "refs move safely" in cli("doctor").stdout
     plugins = cli("plugins", "--json", repo=False).json()
@@ -312,6 +354,9 @@ def test_fsck_reports_a_damaged_blob_and_exits_1(cli: Cli, tmp_path: Path) -> No
     blob.write_bytes(b"y" * blob.stat().st_size)
     damaged = cli("fsck", "--json", ok=False)
     assert damaged.returncode == 1
+    assert damaged.stderr.splitlines() == [
+        "sapwood: error: fsck found 1 problem(s): objects missing or damaged"
+    ]
     (problem,) = damaged.json()["problems"]
     assert problem["object_type"] == "blob"
     assert problem["refs"] == ["branch main"]

@@ -47,9 +47,17 @@ def test_errors_and_doctor_on_s3(moto_cli: Cli, tmp_path: Path) -> None:
     moto_cli("fs", "upload", str(tmp_path / "x"), "side:x")
     assert moto_cli("merge", "side", "main", ok=False).returncode == 3
     doctor = moto_cli("doctor", "--json").json()
+    assert doctor["exists"] is True
     assert doctor["capabilities"]["conditional_create"] is True
     assert doctor["capabilities"]["byte_ranges"] is True
     assert doctor["refs_move_safely"] is True
+    # Before `sapwood init`: what the backend supports, and the ref mode init would use.
+    fresh = moto_cli.repo.replace("/repo", "/not-yet", 1)
+    assert fresh != moto_cli.repo
+    before = moto_cli("--repo", fresh, "doctor", "--json", repo=False).json()
+    assert before["exists"] is False
+    assert before["capabilities"] == doctor["capabilities"]
+    assert (before["ref_mode"], before["format_version"]) == ("cas", None)
 
 
 def test_a_profile_names_the_repository_and_its_credentials(

@@ -3,6 +3,7 @@ commits each call makes, transactions, create-only writes, ranged reads and list
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import pickle
 from pathlib import Path
@@ -235,6 +236,9 @@ def test_a_branch_with_a_slash_is_written_with_percent_2f(
     assert repo.branch("feature/x").download("a.txt") == b"a"
     assert "feature%2Fx" in fs.ls("", detail=False)
     assert fs.ls("feature%2Fx", detail=False) == ["feature%2Fx/a.txt"]
+    # Written with a plain /, the read fails saying how to write it.
+    with pytest.raises(FileNotFoundError, match=r"sapwood://feature%2Fx/\.\.\."):
+        fs.cat("sapwood://feature/x/a.txt")
 
 
 @pytest.mark.parametrize("ref", ["v1", "main~1", "commit"])
@@ -460,6 +464,46 @@ def test_a_transaction_that_raises_commits_nothing(
     assert messages(repo) == []
     assert not fs.exists("main/a.txt")
     fs.pipe_file("main/c.txt", b"c")  # the filesystem is out of the transaction
+    assert messages(repo) == ["Write c.txt"]
+
+
+def test_a_nested_transaction_joins_the_outer_one(
+    fs: SapwoodFileSystem, repo: sapwood.Repository
+) -> None:
+    with fs.transaction:
+        fs.pipe_file("main/a.txt", b"a")
+        with fs.transaction:
+            fs.pipe_file("main/b.txt", b"b")
+        assert messages(repo) == []  # the inner end commits nothing by itself
+    assert messages(repo) == ["Write through fsspec"]
+    assert fs.cat("main/b.txt") == b"b"
+
+    def fail_inside() -> None:
+        with fs.transaction, fs.transaction:
+            fs.pipe_file("main/c.txt", b"c")
+            raise ValueError("inner")
+
+    with pytest.raises(ValueError, match="inner"):
+        fail_inside()
+    assert len(messages(repo)) == 1
+    assert not fs._intrans
+
+
+def test_an_outer_transaction_that_swallowed_an_inner_failure_commits_nothing(
+    fs: SapwoodFileSystem, repo: sapwood.Repository
+) -> None:
+    def swallow_inner_failure() -> None:
+        with fs.transaction:
+            fs.pipe_file("main/a.txt", b"a")
+            with contextlib.suppress(KeyError), fs.transaction:
+                fs.pipe_file("main/b.txt", b"b")
+                raise KeyError("half done")
+
+    with pytest.raises(sapwood.SapwoodError, match=r"nested .* block failed \(KeyError"):
+        swallow_inner_failure()
+    assert messages(repo) == []
+    assert not fs.exists("main/a.txt")
+    fs.pipe_file("main/c.txt", b"c")  # out of the transaction again
     assert messages(repo) == ["Write c.txt"]
 
 

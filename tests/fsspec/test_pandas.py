@@ -1,13 +1,19 @@
 """pandas (and pyarrow) through ``sapwood://`` URLs, on a local repository and on S3 (moto's
-server): read_csv, read_parquet, to_parquet and to_csv, each write one commit."""
+server): read_csv, read_parquet, to_parquet and to_csv, each write one commit; and xarray's
+Zarr reads and writes through the same URLs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import sapwood
 from sapwood.fsspec import ReadOnlyReferenceError, SapwoodFileSystem
@@ -89,3 +95,52 @@ def test_a_tag_is_read_only_for_pandas(storage_options: dict[str, Any]) -> None:
 
     with pytest.raises(ReadOnlyReferenceError, match="not a branch"):
         TREES.to_csv("sapwood://v1/trees.csv", storage_options=storage_options)
+
+
+@pytest.mark.parametrize("backend", ["local", "s3"])
+def test_a_script_that_never_closes_the_filesystem_exits_cleanly(
+    backend: str, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
+    """The filesystem closes the repository it opened when the interpreter exits, after
+    Python has stopped its thread pools: that close must neither fail nor print."""
+    env = dict(os.environ)
+    if backend == "local":
+        url = str(tmp_path / "repo")
+    else:
+        server: MotoServer = request.getfixturevalue("moto_server")
+        bucket: str = request.getfixturevalue("s3_bucket")
+        url = server.store_config(bucket, "repo").to_url()
+        env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    script = (
+        "import pandas as pd, sapwood\n"
+        f"sapwood.Repository.create({url!r}).close()\n"
+        f"options = {{'repo': {url!r}}}\n"
+        "pd.DataFrame({'a': [1, 2]}).to_parquet('sapwood://main/t.parquet', "
+        "storage_options=options)\n"
+        "print(len(pd.read_parquet('sapwood://main/t.parquet', storage_options=options)))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "2"
+    assert ran.stderr == ""
+
+
+def test_xarray_reads_and_writes_zarr_through_sapwood_urls(tmp_path: Any) -> None:
+    """Zarr hands every fsspec filesystem ``asynchronous=True`` and wraps a synchronous one
+    for its own use: the sapwood:// filesystem accepts that flag."""
+    folder = str(tmp_path / "repo")
+    sapwood.Repository.create(folder).close()
+    options = {"repo": folder}
+    field = xr.Dataset({"t": (("x",), np.arange(6))})
+    field.to_zarr("sapwood://main/field.zarr", storage_options=options, consolidated=False)
+    back = xr.open_zarr("sapwood://main/field.zarr", storage_options=options, consolidated=False)
+    xr.testing.assert_equal(back.load(), field)
+    with sapwood.Repository.open(folder) as repo:
+        assert repo.branch("main").exists("field.zarr/zarr.json")

@@ -44,6 +44,7 @@ from sapwood.credentials import (
     StaticCredentials,
 )
 from sapwood.errors import (
+    AlreadyExistsError,
     ConfigError,
     ConflictError,
     CredentialsError,
@@ -56,6 +57,7 @@ from sapwood.errors import (
     ObjectNotFoundError,
     PermissionDeniedError,
     PluginError,
+    PreconditionFailedError,
     RefExistsError,
     RefNotFoundError,
     RepositoryExistsError,
@@ -71,6 +73,7 @@ from sapwood.storage import CommonPrefix
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlreadyExistsError",
     "AnonymousCredentials",
     "Branch",
     "CachingConfig",
@@ -103,6 +106,7 @@ __all__ = [
     "ObjectWriter",
     "PermissionDeniedError",
     "PluginError",
+    "PreconditionFailedError",
     "RefExistsError",
     "RefNotFoundError",
     "Reference",

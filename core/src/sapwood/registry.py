@@ -16,6 +16,7 @@ import importlib.metadata
 import os
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -167,6 +168,26 @@ def _env_names(variable: str) -> set[str]:
     return {normalize_dist_name(part.strip()) for part in raw.split(",") if part.strip()}
 
 
+def _warn_unmatched(
+    available: list[importlib.metadata.EntryPoint], named: dict[str, set[str]]
+) -> None:
+    """Warn about names in the plugin variables that no installed plugin has: a typo there
+    would otherwise block or allow nothing, silently."""
+    known = {normalize_dist_name(ep.name) for ep in available}
+    known |= {normalize_dist_name(_dist_name(ep)) for ep in available}
+    for variable, names in named.items():
+        unknown = sorted(names - known)
+        if unknown:
+            warnings.warn(
+                f"{variable} names {', '.join(map(repr, unknown))}, which no installed plugin "
+                f"is (plugins: {', '.join(sorted({ep.name for ep in available}))}); "
+                "check the spelling (an entry-point name such as 's3' or a distribution "
+                "name such as 'sapwood-s3')",
+                UserWarning,
+                stacklevel=2,
+            )
+
+
 class _GuardedEntryPoint(importlib.metadata.EntryPoint):
     """An entry point whose ``load()`` turns ``AssertionError`` and ``SystemExit`` into a
     PluginError, so stevedore's ``on_load_failure_callback`` reports them: stevedore lets
@@ -247,6 +268,9 @@ class Registry:
         )
         disabled = _env_names("SAPWOOD_DISABLE_PLUGINS")
         allowed = _env_names("SAPWOOD_LOAD_PLUGINS")
+        _warn_unmatched(
+            available, {"SAPWOOD_DISABLE_PLUGINS": disabled, "SAPWOOD_LOAD_PLUGINS": allowed}
+        )
         chosen: list[importlib.metadata.EntryPoint] = []
         chosen_info: dict[str, PluginInfo] = dict(self._by_plugin)  # registered earlier
         for ep in available:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sapwood.errors import NotFoundError, StorageError
+from sapwood.kit.threads import off_the_loop
 
 
 async def test_work_runs_in_the_stores_own_threads(make_store: Callable[..., Any]) -> None:
@@ -94,3 +95,25 @@ async def test_a_store_serves_several_event_loops(make_store: Callable[..., Any]
 def test_max_workers_must_be_positive(make_store: Callable[..., Any]) -> None:
     with pytest.raises(ValueError, match="max_workers must be >= 1"):
         make_store(max_workers=0)
+
+
+async def test_off_the_loop_uses_a_worker_thread_while_python_has_them() -> None:
+    here = threading.current_thread()
+    assert await off_the_loop(threading.current_thread) is not here
+
+
+async def test_off_the_loop_runs_in_place_once_python_stopped_its_pools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At interpreter exit every thread pool refuses work before finalizers run; a close
+    made there (an unclosed fsspec filesystem's) still finishes."""
+    loop = asyncio.get_running_loop()
+
+    def refuse(*_args: object) -> None:
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(loop, "run_in_executor", refuse)
+    here = threading.current_thread()
+    assert await off_the_loop(threading.current_thread) is here
+    with pytest.raises(ValueError, match="from the work"):
+        await off_the_loop(lambda: int("from the work"))

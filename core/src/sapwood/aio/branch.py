@@ -266,11 +266,15 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
 
     # -- history edits ----------------------------------------------------------------------
 
-    async def revert(self, reference: RefLike, parent_number: int = 1) -> Commit:
+    async def revert(
+        self, reference: RefLike, parent_number: int = 1, *, message: str | None = None
+    ) -> Commit:
         """A new commit undoing what ``reference``'s commit changed against its parent
         number ``parent_number`` (1-based: to revert a merge, 1 undoes what the merged
-        branch brought in); ConflictError if later commits changed the same paths."""
+        branch brought in), with ``message`` or ``Revert "<its message>"``; ConflictError
+        if later commits changed the same paths."""
         self._refuse_if_staged("revert on")
+        _check_message(message)
         target = await resolve_ref(self.repository, reference)
         return await operations.revert(
             self.repository.engine,
@@ -278,17 +282,23 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
             target,
             author=self.repository.author,
             parent_number=parent_number,
+            message=message,
         )
 
-    async def cherry_pick(self, reference: RefLike) -> Commit:
+    async def cherry_pick(self, reference: RefLike, *, message: str | None = None) -> Commit:
         """A new commit repeating what ``reference``'s commit changed (against its first
-        parent) on this branch, with its message and metadata (plus ``operation`` and
-        ``source`` naming where it came from); ConflictError if this branch changed the
-        same paths."""
+        parent) on this branch, with its message (or ``message``) and metadata (plus
+        ``operation`` and ``source`` naming where it came from); ConflictError if this
+        branch changed the same paths."""
         self._refuse_if_staged("cherry-pick onto")
+        _check_message(message)
         target = await resolve_ref(self.repository, reference)
         return await operations.cherry_pick(
-            self.repository.engine, self.id, target, author=self.repository.author
+            self.repository.engine,
+            self.id,
+            target,
+            author=self.repository.author,
+            message=message,
         )
 
     async def reset_to(self, reference: RefLike) -> None:
@@ -297,3 +307,8 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
         self._refuse_if_staged("reset")
         target = await resolve_ref(self.repository, reference)
         await operations.reset_branch(self.repository.engine, self.id, target)
+
+
+def _check_message(message: object) -> None:
+    if message is not None and not isinstance(message, str):
+        raise TypeError(f"a commit message is a str, not {type(message).__name__}")

@@ -115,7 +115,8 @@ def importer_for(uri: str) -> Importer:
     scheme = urlsplit(uri).scheme.lower()
     if not scheme:
         raise ConfigError(
-            f"{uri!r} is not a URI to import from; write one such as s3://bucket/folder",
+            f"{uri!r} is not a URI to import from; write one such as s3://bucket/folder, "
+            "or file:///absolute/path for a local folder",
             field="uri",
         )
     found = find_importer(scheme)

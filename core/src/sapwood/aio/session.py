@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import multiprocessing
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -96,6 +98,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
         self._open_lock: asyncio.Lock | None = None
         self._lease: StagingLease | None = None
         self._read_ahead: ReadAhead | None = None
+        self._stranded = False
 
     # -- identity and state (no I/O) -------------------------------------------------------
 
@@ -151,6 +154,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
             "fork": self._fork,
             "changes": self._changes,
             "exclusive": self._exclusive,
+            "pickled_by": os.getpid(),
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -166,6 +170,16 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
         self._open_lock = None
         self._lease = None
         self._read_ahead = None
+        # A writable session (not a fork) copied into a worker process (a Dask worker, a
+        # process pool): what the copy stages never reaches the session it came from.
+        pickled_by = state.get("pickled_by")
+        self._stranded = (
+            not self._read_only
+            and not self._fork
+            and pickled_by is not None
+            and pickled_by != os.getpid()
+            and multiprocessing.parent_process() is not None
+        )
 
     def _overlay(self, staged: AsyncSession) -> None:
         """Lay a copy of ``staged``'s changes over this read-only session's commit (a
@@ -296,6 +310,16 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
                 "repo.writable_session(branch) to change objects"
             )
 
+    def _refuse_if_stranded(self) -> None:
+        if self._stranded:
+            raise SapwoodError(
+                f"this writable session ({self._describe()}) was pickled into a worker "
+                "process, where what it stages would never reach the session it came from "
+                "(and so never be committed). Hand each worker session.fork() and fold the "
+                "forks back with session.merge(*forks); for xarray with Dask use "
+                "sapwood.xarray.to_sapwood(ds, session), not ds.to_zarr(session.store)"
+            )
+
     async def _staging_lease(self) -> StagingLease:
         """This session's lease, which keeps what its staged changes refer to from garbage
         collection (see :mod:`sapwood.engine.leases`)."""
@@ -335,6 +359,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
             )
 
     def _stage(self, path: str, entry: Entry | None, *, exclusive: bool = False) -> None:
+        self._refuse_if_stranded()
         self._changes[path] = entry
         if exclusive:
             self._exclusive.add(path)
@@ -342,6 +367,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
             self._exclusive.discard(path)
 
     async def _content_writer(self, path: str) -> ContentWriter:
+        self._refuse_if_stranded()  # before any byte is stored
         engine = await self._engine()
         await (await self._staging_lease()).anchor()
         # A fork travels to other processes (pickled) and back: its blobs must have landed

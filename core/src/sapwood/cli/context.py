@@ -79,6 +79,13 @@ class Context:
         sys.stdout.write(encoded.decode() + "\n")
         sys.stdout.flush()
 
+    def failed(self, summary: str) -> int:
+        """Exit status 1 for a command that ran but found a problem (a plugin that failed to
+        load, a damaged object...): the output above holds the detail, stderr gets the one
+        line every error gets."""
+        sys.stderr.write(f"sapwood: error: {' '.join(summary.split())}\n")
+        return 1
+
     def say(self, text: str) -> None:
         """A line for people (skipped under ``--json``, where the data is the output)."""
         if not self.json:

@@ -86,10 +86,20 @@ def _copy_stream(source: _Source, target: _Target, report: TransferProgress | No
             report.advance(len(piece))
 
 
+def _object(text: str) -> RefPath:
+    """``REF:PATH`` naming one object: UsageError for a folder (``v1:``, ``main:data/``)."""
+    where = parse_ref_path(text)
+    if not where.path or where.path.endswith("/"):
+        raise UsageError(
+            f"{where} names a folder, not an object: write REF:PATH (fs ls lists a folder)"
+        )
+    return where
+
+
 def _cat(ctx: Context) -> int:
     if ctx.json:
         raise UsageError("fs cat writes the object's bytes; use fs stat --json for its info")
-    where = parse_ref_path(ctx.args.target)
+    where = _object(ctx.args.target)
     with ctx.repository().ref(where.ref).open(where.path, "rb") as source:
         _copy_stream(source, sys.stdout.buffer, None)
     sys.stdout.buffer.flush()
@@ -97,7 +107,7 @@ def _cat(ctx: Context) -> int:
 
 
 def _stat(ctx: Context) -> int:
-    where = parse_ref_path(ctx.args.target)
+    where = _object(ctx.args.target)
     info = ctx.repository().ref(where.ref).stat_object(where.path)
     if ctx.json:
         ctx.emit_json(info)
@@ -181,8 +191,10 @@ def _download(ctx: Context) -> int:
         with ref.open(where.path, "rb") as source:
             _copy_stream(source, sys.stdout.buffer, None)
         return 0
-    if os.path.isdir(local):
+    if os.path.isdir(local) or local.endswith(("/", os.sep)):
         local = os.path.join(local, posixpath.basename(where.path))
+    # As `aws s3 cp` does: the folders leading to LOCAL are made, not an error.
+    os.makedirs(os.path.dirname(local) or ".", exist_ok=True)
     partial = local + ".sapwood-partial"
     with ref.open(where.path, "rb") as source:
         with TransferProgress(True, f"download {where}") as report:
@@ -222,6 +234,8 @@ def _rm(ctx: Context) -> int:
     else:
         if not where.path:
             raise UsageError(f"{where} names the whole tree: add -r to remove everything")
+        if where.path.endswith("/"):
+            raise UsageError(f"{where} names a folder: add -r to remove everything under it")
         branch.stat_object(where.path)  # ObjectNotFoundError if absent
         paths = [where.path]
     branch.delete_objects(paths)
@@ -233,10 +247,8 @@ def _rm(ctx: Context) -> int:
 
 def _cp(ctx: Context) -> int:
     args = ctx.args
-    source = parse_ref_path(args.source)
+    source = _object(args.source)
     target = parse_ref_path(args.destination)
-    if not source.path:
-        raise UsageError(f"{source} names no object: write REF:PATH")
     branch = _branch_of(ctx, target)
     path = _target_path(target.path, posixpath.basename(source.path))
     info = branch.copy_object(source.ref, source.path, path)

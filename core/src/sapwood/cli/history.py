@@ -58,13 +58,15 @@ def _merge(ctx: Context) -> int:
 
 
 def _revert(ctx: Context) -> int:
-    commit = ctx.repository().branch(ctx.args.branch).revert(ctx.args.ref)
+    commit = ctx.repository().branch(ctx.args.branch).revert(ctx.args.ref, message=ctx.args.message)
     ctx.commit_line("reverted with", commit, ctx.args.branch)
     return 0
 
 
 def _cherry_pick(ctx: Context) -> int:
-    commit = ctx.repository().branch(ctx.args.branch).cherry_pick(ctx.args.ref)
+    commit = (
+        ctx.repository().branch(ctx.args.branch).cherry_pick(ctx.args.ref, message=ctx.args.message)
+    )
     ctx.commit_line("picked as", commit, ctx.args.branch)
     return 0
 
@@ -115,6 +117,7 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
     )
     revert.add_argument("branch", metavar="BRANCH")
     revert.add_argument("ref", metavar="REF")
+    add_message(revert)
     add_json(revert)
     revert.set_defaults(handler=_revert)
 
@@ -125,5 +128,6 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
     )
     pick.add_argument("branch", metavar="BRANCH")
     pick.add_argument("ref", metavar="REF")
+    add_message(pick)
     add_json(pick)
     pick.set_defaults(handler=_cherry_pick)

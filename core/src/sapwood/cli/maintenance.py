@@ -10,6 +10,7 @@ import sapwood
 from sapwood.cli.context import Commands, Context, add_json, add_message
 from sapwood.cli.parsing import parse_older_than, parse_ref_path
 from sapwood.config import _masked_url
+from sapwood.storage import Capabilities
 
 __all__ = ["register", "register_init"]
 
@@ -99,7 +100,7 @@ def _fsck(ctx: Context) -> int:
     report = ctx.repository().verify(check_content=not ctx.args.quick)
     if ctx.json:
         ctx.emit_json(report)
-        return 0 if report.ok else 1
+        return 0 if report.ok else _damaged(ctx, len(report.problems))
     if report.ok:
         ctx.say(
             f"ok: {report.commits_checked} commit(s) and {report.objects_checked} object(s) "
@@ -120,27 +121,60 @@ def _fsck(ctx: Context) -> int:
             for p in report.problems
         ],
     )
-    return 1
+    return _damaged(ctx, len(report.problems))
+
+
+def _damaged(ctx: Context, problems: int) -> int:
+    return ctx.failed(f"fsck found {problems} problem(s): objects missing or damaged")
+
+
+def _unsafe_refs(ctx: Context, mode: str) -> int:
+    return ctx.failed(
+        f"branches do not move safely on this backend (ref mode {mode}): concurrent "
+        "writers may lose commits"
+    )
+
+
+def _backend_only(ctx: Context) -> tuple[Capabilities, str]:
+    """What the backend at the URL supports, and the ref mode ``sapwood init`` would pick
+    there, when no repository exists yet (doctor is how one checks a backend first)."""
+    client = sapwood.ObjectClient(ctx.url())
+    try:
+        capabilities = client.aio.layer.capabilities
+    finally:
+        client.close()
+    if capabilities.conditional_create and capabilities.conditional_update:
+        return capabilities, "cas"
+    return capabilities, "sequence" if capabilities.conditional_create else "overwrite"
 
 
 def _doctor(ctx: Context) -> int:
     url = _masked_url(ctx.url())
-    repo = ctx.repository()
-    capabilities = repo.storage_capabilities
-    facts = repo.metadata()
-    mode = facts["ref_mode"]
+    try:
+        repo = ctx.repository()
+    except sapwood.RepositoryNotFoundError:
+        exists = False
+        capabilities, mode = _backend_only(ctx)
+        version: str | None = None
+    else:
+        exists = True
+        capabilities = repo.storage_capabilities
+        facts = repo.metadata()
+        mode = str(facts["ref_mode"])
+        version = str(facts["format_version"])
     safe = mode in ("cas", "sequence")
     if ctx.json:
         ctx.emit_json(
             {
                 "repository": url,
+                "exists": exists,
                 "capabilities": msgspec.structs.asdict(capabilities),
                 "ref_mode": mode,
                 "refs_move_safely": safe,
-                "format_version": facts["format_version"],
+                "format_version": version,
             }
         )
-        return 0 if safe else 1
+        return 0 if safe else _unsafe_refs(ctx, mode)
 
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
@@ -155,10 +189,10 @@ def _doctor(ctx: Context) -> int:
             ("delimiter listing", yes(capabilities.delimiter_listing)),
             ("presigned URLs", yes(capabilities.presigned_urls)),
             ("refs move safely", _SAFE_REF_MODES.get(mode, mode)),
-            ("format version", facts["format_version"]),
+            ("format version", version or "no repository here yet (sapwood init makes one)"),
         ],
     )
-    return 0 if safe else 1
+    return 0 if safe else _unsafe_refs(ctx, mode)
 
 
 def register_init(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -198,7 +232,7 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
         "--older-than",
         default=DEFAULT_GC_GRACE,
         metavar="D",
-        help="grace period: 7d, 12h, 30m, 2w or an ISO date (default: 7d)",
+        help="grace period: 7d, 12h, 30m, 2w, 0 (now) or an ISO date (default: 7d)",
     )
     gc.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     add_json(gc)
@@ -213,7 +247,7 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
         "--older-than",
         required=True,
         metavar="D",
-        help="7d, 12h, 30m, 2w or an ISO date",
+        help="7d, 12h, 30m, 2w, 0 (now) or an ISO date",
     )
     add_json(expire)
     expire.set_defaults(handler=_expire)
@@ -238,7 +272,8 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="what the backend supports, and whether refs move safely",
         description="Report what the repository's store supports (conditional create and "
         "update, byte ranges, delimiter listing, presigned URLs) and whether branches move "
-        "safely; exit status 1 if they do not.",
+        "safely; exit status 1 if they do not. Before `sapwood init` it checks the backend "
+        "at --repo and reports the ref mode init would use (--json: exists is false).",
     )
     add_json(doctor)
     doctor.set_defaults(handler=_doctor)

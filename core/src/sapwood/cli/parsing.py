@@ -12,6 +12,7 @@ from sapwood.cli.context import UsageError
 __all__ = ["RefPath", "parse_older_than", "parse_ref_path"]
 
 _DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
+_NOW: Final = frozenset({"0", "0.0", "now"})
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -39,9 +40,14 @@ def parse_ref_path(text: str) -> RefPath:
 
 
 def parse_older_than(text: str, now: datetime | None = None) -> datetime:
-    """A point in time from ``7d``, ``12h``, ``30m``, ``45s``, ``2w`` (that long ago) or an
-    ISO date or time (``2026-01-31``, ``2026-01-31T12:00:00+01:00``; UTC when no zone)."""
+    """A point in time from ``7d``, ``12h``, ``30m``, ``45s``, ``2w`` (that long ago), ``0``
+    or ``now``, or an ISO date or time (``2026-01-31``, ``2026-01-31T12:00:00+01:00``; UTC
+    when no zone)."""
     now = now or datetime.now(UTC)
+    # A bare 0 (or "now") is that long ago in any unit; another bare number is ambiguous
+    # (seconds? days?), so it is refused below, asking for a unit.
+    if text.strip().lower() in _NOW:
+        return now
     match = _DURATION.match(text.strip().lower())
     if match:
         amount, unit = match.groups()
@@ -50,7 +56,7 @@ def parse_older_than(text: str, now: datetime | None = None) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
-            f"{text!r} is not a duration or a date: write 7d, 12h, 30m, 45s, 2w, or an ISO "
-            "date such as 2026-01-31 or 2026-01-31T12:00:00Z"
+            f"{text!r} is not a duration or a date: write 7d, 12h, 30m, 45s, 2w, 0 (now), "
+            "or an ISO date such as 2026-01-31 or 2026-01-31T12:00:00Z"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -17,7 +17,7 @@ __all__ = ["register"]
 def _plugins(ctx: Context) -> int:
     found = registry().plugins
     ordered = sorted(found.values(), key=lambda i: (i.dist != "sapwood", i.name, i.dist))
-    failed = 1 if any(info.error for info in found.values()) else 0
+    broken = sorted(info.name for info in found.values() if info.error)
     if ctx.json:
         ctx.emit_json(
             [
@@ -32,7 +32,7 @@ def _plugins(ctx: Context) -> int:
                 for info in ordered
             ]
         )
-        return failed
+        return _status(ctx, broken)
     table = Table(title="sapwood plugins", show_lines=False)
     for column in ("name", "dist", "version", "registers", "error"):
         table.add_column(column, overflow="fold")
@@ -52,7 +52,15 @@ def _plugins(ctx: Context) -> int:
             error,
         )
     Console(width=max(Console().width, 120)).print(table)
-    return failed
+    return _status(ctx, broken)
+
+
+def _status(ctx: Context, broken: list[str]) -> int:
+    if not broken:
+        return 0
+    return ctx.failed(
+        f"{len(broken)} plugin(s) failed to load: {', '.join(broken)} (see the error column)"
+    )
 
 
 def register(commands: Commands, common: argparse.ArgumentParser) -> None:

@@ -94,7 +94,12 @@ def staged_preparer(
         await refuse_existing(engine, head, exclusive)
         conflicts = await rebase_conflicts(engine, base, head, changes)
         if conflicts:
-            raise conflict_error("the branch moved and cannot be rebased onto", conflicts)
+            raise conflict_error(
+                "the branch moved and cannot be rebased onto",
+                conflicts,
+                "another writer committed those paths first: read them at the branch's new "
+                "head, then stage and commit your change again",
+            )
         return changes, ()
 
     return prepare

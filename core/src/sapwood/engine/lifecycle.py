@@ -132,7 +132,7 @@ async def _refuse_occupied(layer: ObjectLayer, location: str) -> None:
         if await repository_exists(layer):  # another creator won a race meanwhile
             raise exists
         raise ConfigError(
-            f"{location} is not empty (it holds {found[0]!r}, among others) and is not a "
+            f"{location} is not empty (it holds {found[0].key!r}, among others) and is not a "
             "sapwood repository; creating one would mix its internals with that data. Use an "
             "empty folder or prefix (e.g. a 'repo' subfolder), or bring the data in with "
             "branch.import_from() or upload_folder()",

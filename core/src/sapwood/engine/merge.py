@@ -40,13 +40,16 @@ def same(left: Entry | None, right: Entry | None) -> bool:
     return left.same_content(right)
 
 
-def conflict_error(what: str, conflicts: list[str]) -> ConflictError:
-    """A ConflictError naming the first few conflicting paths."""
+MERGE_REMEDY = "pick a strategy ('source-wins' or 'dest-wins') or change those paths so they agree"
+"""How to settle a merge's conflicts (the only operation that takes a strategy)."""
+
+
+def conflict_error(what: str, conflicts: list[str], remedy: str = MERGE_REMEDY) -> ConflictError:
+    """A ConflictError naming the first few conflicting paths, and ``remedy``."""
     shown = ", ".join(conflicts[:SHOW_CONFLICTS])
     more = f" and {len(conflicts) - SHOW_CONFLICTS} more" if len(conflicts) > SHOW_CONFLICTS else ""
     return ConflictError(
-        f"{what}: {len(conflicts)} path(s) changed on both sides: {shown}{more}; pick a "
-        "strategy ('source-wins' or 'dest-wins') or change those paths so they agree",
+        f"{what}: {len(conflicts)} path(s) changed on both sides: {shown}{more}; {remedy}",
         conflicts,
     )
 
@@ -58,6 +61,7 @@ async def three_way_changes(
     dest: bytes,
     strategy: MergeStrategy,
     what: str,
+    remedy: str = MERGE_REMEDY,
 ) -> dict[str, Entry | None]:
     """The changes that bring the source side's edits (since ``base``) onto ``dest``."""
     dest_tree = await engine.tree(dest)
@@ -78,5 +82,5 @@ async def three_way_changes(
         elif strategy is None:
             conflicts.append(path)
     if conflicts:
-        raise conflict_error(what, conflicts)
+        raise conflict_error(what, conflicts, remedy)
     return changes

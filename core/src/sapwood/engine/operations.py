@@ -220,7 +220,8 @@ async def _pick(
     target: bytes,
     *,
     undo: bool,
-    message: str,
+    template: str,
+    given: str | None,
     metadata: Mapping[str, str],
     author: str,
     parent_number: int = 1,
@@ -240,18 +241,24 @@ async def _pick(
         )
     what = f"{'reverting' if undo else 'cherry-picking'} {target.hex()[:12]} on {branch!r}"
 
+    # No strategy here: the way out is to settle those paths on the branch first.
+    remedy = (
+        f"commit the state you want for those paths on {branch!r}, or revert the later "
+        f"commits that changed them, then {'revert' if undo else 'cherry-pick'} again"
+    )
+
     async def prepare(head: bytes) -> Prepared:
         if undo:
-            changes = await three_way_changes(engine, target, parent, head, None, what)
+            changes = await three_way_changes(engine, target, parent, head, None, what, remedy)
         else:
-            changes = await three_way_changes(engine, parent, target, head, None, what)
+            changes = await three_way_changes(engine, parent, target, head, None, what, remedy)
         return changes, ()
 
     raw, snapshot = await commit_to_branch(
         engine,
         branch,
         prepare,
-        message=message.format(message=picked.message, id=target.hex()),
+        message=given if given is not None else template.format(message=picked.message),
         metadata={**metadata, "source": target.hex()},
         author=author,
     )
@@ -259,34 +266,46 @@ async def _pick(
 
 
 async def revert(
-    engine: Engine, branch: str, target: bytes, *, author: str, parent_number: int = 1
+    engine: Engine,
+    branch: str,
+    target: bytes,
+    *,
+    author: str,
+    parent_number: int = 1,
+    message: str | None = None,
 ) -> Commit:
     """A new commit on ``branch`` undoing what commit ``target`` changed against its
-    parent number ``parent_number`` (1-based; a merge's second parent is 2);
-    ConflictError if later commits changed the same paths."""
+    parent number ``parent_number`` (1-based; a merge's second parent is 2), with
+    ``message`` or ``Revert "<its message>"``; ConflictError if later commits changed the
+    same paths."""
     return await _pick(
         engine,
         branch,
         target,
         undo=True,
-        message='Revert "{message}"',
+        template='Revert "{message}"',
+        given=message,
         metadata={"operation": "revert"},
         author=author,
         parent_number=parent_number,
     )
 
 
-async def cherry_pick(engine: Engine, branch: str, target: bytes, *, author: str) -> Commit:
+async def cherry_pick(
+    engine: Engine, branch: str, target: bytes, *, author: str, message: str | None = None
+) -> Commit:
     """A new commit on ``branch`` repeating what commit ``target`` changed (against its
-    first parent), keeping its metadata plus the provenance keys ``operation`` and
-    ``source``; ConflictError if the branch changed the same paths."""
+    first parent), with ``message`` or the picked commit's own, keeping its metadata plus
+    the provenance keys ``operation`` and ``source``; ConflictError if the branch changed
+    the same paths."""
     picked = await engine.snapshots.read(target)
     return await _pick(
         engine,
         branch,
         target,
         undo=False,
-        message="{message}",
+        template="{message}",
+        given=message,
         metadata={**(picked.metadata or {}), "operation": "cherry-pick"},
         author=author,
     )

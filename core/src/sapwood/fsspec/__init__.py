@@ -12,6 +12,15 @@ its ``fsspec.specs`` entry point. See :class:`SapwoodFileSystem`.
 
 from __future__ import annotations
 
+try:
+    import fsspec as _fsspec  # noqa: F401
+except ImportError as error:  # pragma: no cover - depends on the environment
+    from sapwood.errors import PluginError
+
+    raise PluginError(
+        "sapwood.fsspec needs fsspec; install it with: pip install 'sapwood[fsspec]'"
+    ) from error
+
 from sapwood.fsspec._errors import FolderNotEmptyError, ReadOnlyReferenceError
 from sapwood.fsspec._file import SapwoodFile
 from sapwood.fsspec._filesystem import SapwoodFileSystem

@@ -90,6 +90,9 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         **options: Any,
     ) -> None:
         options.pop(_IDENTITY, None)
+        # fsspec's own flag, which Zarr passes to every filesystem (``xr.open_zarr("sapwood://
+        # ...")``): this filesystem is synchronous, so Zarr wraps it for async use itself.
+        options.pop("asynchronous", None)
         if options:
             raise ConfigError(
                 f"unknown sapwood:// storage option(s) {sorted(options)}: the options are "
@@ -152,8 +155,24 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         except (RefNotFoundError, InvalidRefError) as exc:
             raise ObjectNotFoundError(
                 f"no ref {ref!r} in the repository ({exc}); sapwood:// paths start with a "
-                "branch, a tag or a commit id"
+                f"branch, a tag or a commit id{self._slashed_ref_hint(ref)}"
             ) from exc
+
+    def _slashed_ref_hint(self, segment: str) -> str:
+        """When ``segment`` is the first part of a ref holding ``/`` (``feature/x`` read as
+        ``sapwood://feature/x/...``), how to write that ref in a path."""
+        if not segment or "/" in segment:
+            return ""
+        nested = [b.id for b in self._repository.list_branches(max_amount=1, prefix=segment + "/")]
+        nested = nested or [
+            t.id for t in self._repository.list_tags(max_amount=1, prefix=segment + "/")
+        ]
+        if not nested:
+            return ""
+        return (
+            f"; a ref holding '/' is written with %2F in a path: "
+            f"sapwood://{ref_segment(nested[0])}/..."
+        )
 
     def _write_staging(self) -> tuple[Staging, bool]:
         """Where a write stages: the transaction's (or the calling operation's) staging, or

@@ -10,6 +10,8 @@ closed; closing again does nothing.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,9 +20,26 @@ from typing import TypeVar
 from sapwood.errors import StorageError
 from sapwood.storage import BaseStorage
 
-__all__ = ["ThreadPoolStorage"]
+__all__ = ["ThreadPoolStorage", "off_the_loop"]
 
 T = TypeVar("T")
+
+
+async def off_the_loop(work: Callable[[], T]) -> T:
+    """``work()`` in a worker thread (as :func:`asyncio.to_thread`), or in this thread when
+    Python's thread pools take no more work.
+
+    At interpreter exit Python stops every thread pool before it runs ``atexit`` hooks and
+    finalizers, so closing an unclosed repository there (a ``weakref.finalize``, such as the
+    one an fsspec filesystem keeps) cannot start a thread. Close paths use this so they
+    still finish then, blocking the loop briefly instead of failing with a traceback."""
+    loop = asyncio.get_running_loop()
+    call = functools.partial(contextvars.copy_context().run, work)
+    try:
+        pending = loop.run_in_executor(None, call)
+    except RuntimeError:  # "cannot schedule new futures after (interpreter) shutdown"
+        return work()
+    return await pending
 
 
 class ThreadPoolStorage(BaseStorage):
@@ -86,5 +105,5 @@ class ThreadPoolStorage(BaseStorage):
             executor, self._executor = self._executor, None
         if executor is not None:
             # Waiting for running calls blocks: do it off the event loop.
-            await asyncio.to_thread(executor.shutdown, True, cancel_futures=True)
+            await off_the_loop(functools.partial(executor.shutdown, True, cancel_futures=True))
         await self.release()

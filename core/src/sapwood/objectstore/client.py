@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import IO, Self
 
-from sapwood.composition import build_layer, open_storage
+from sapwood.composition import build_layer, open_store
 from sapwood.config import ObjectStoreConfig, RepositoryConfig, RetriesConfig, TimeoutsConfig
 from sapwood.credentials import CredentialProvider, CredentialsSpec
 from sapwood.errors import (
@@ -100,7 +101,7 @@ class AsyncObjectClient:
 
     def __init__(
         self,
-        store: ObjectStoreConfig | str | Storage,
+        store: ObjectStoreConfig | str | os.PathLike[str] | Storage,
         credentials: CredentialsSpec | CredentialProvider | None = None,
         metrics_backend: MetricsBackend | str | None = None,
         timeout_ms: int | None = None,
@@ -110,8 +111,14 @@ class AsyncObjectClient:
         now: Callable[[], datetime] | None = None,
         touch_interval: timedelta | None = None,
     ) -> None:
-        if isinstance(store, ObjectStoreConfig | str):
-            storage = open_storage(store, credentials)
+        if isinstance(store, ObjectStoreConfig | str | os.PathLike):
+            # A URL, a config or a folder path, as a repository takes them.
+            storage = open_store(store, credentials).storage
+        elif not isinstance(store, Storage):
+            raise TypeError(
+                f"store must be an ObjectStoreConfig, a URL, a folder path or a Storage, not "
+                f"{type(store).__name__}"
+            )
         elif credentials is not None:
             raise ConfigError(
                 "credentials were given with an already open Storage, which has its own; "

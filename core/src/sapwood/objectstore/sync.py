@@ -4,6 +4,7 @@ notebooks alike."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -27,7 +28,7 @@ class ObjectClient:
 
     def __init__(
         self,
-        store: ObjectStoreConfig | str | Storage,
+        store: ObjectStoreConfig | str | os.PathLike[str] | Storage,
         credentials: CredentialsSpec | CredentialProvider | None = None,
         metrics_backend: MetricsBackend | str | None = None,
         timeout_ms: int | None = None,

@@ -188,7 +188,15 @@ def _run_all(work: list[tuple[Callable[[str], None], str]]) -> None:
         return
     if _pool is None:
         _pool = ThreadPoolExecutor(_FLUSH_THREADS, thread_name_prefix="sapwood-local-fsync")
-    for future in [_pool.submit(function, item) for function, item in work]:
+    try:
+        futures = [_pool.submit(function, item) for function, item in work]
+    except RuntimeError:
+        # The interpreter is exiting and thread pools take no new work: one by one, here
+        # (an fsync done twice is harmless).
+        for function, item in work:
+            function(item)
+        return
+    for future in futures:
         future.result()
 
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TypeVar
 
+from sapwood.kit.threads import off_the_loop
 from sapwood.storage import (
     BaseStorage,
     ByteRange,
@@ -147,4 +148,5 @@ class LocalStorage(BaseStorage):
         """Make the writes whose fsync was deferred durable (see
         :mod:`sapwood_local.durability`)."""
         if self.folder.fsync:
-            await asyncio.to_thread(durability.flush_pending)
+            # off_the_loop: also at interpreter exit (an unclosed repository's finalizer).
+            await off_the_loop(durability.flush_pending)

@@ -23,7 +23,7 @@ from sapwood.credentials import CredentialProvider, ResolvedCredentials
 from sapwood.errors import PreconditionFailedError, StorageError
 from sapwood.kit.prefixing import merge_in_key_order
 from sapwood.kit.renewal import ClientRenewal
-from sapwood.kit.threads import ThreadPoolStorage
+from sapwood.kit.threads import ThreadPoolStorage, off_the_loop
 from sapwood.storage import (
     ByteRange,
     Capabilities,
@@ -462,7 +462,7 @@ class S3Storage(ThreadPoolStorage):
         """Close the HTTP connections of every client built (after the pool stopped)."""
         states = self._clients.take_all()
         if states:
-            await asyncio.to_thread(lambda: [state.client.close() for state in states])
+            await off_the_loop(lambda: [state.client.close() for state in states])
 
 
 def _page_entries(response: Response, settings: S3Settings) -> list[ListEntry]:
