@@ -423,9 +423,10 @@ class CachingConfig(ConfigStruct, frozen=True):
     branch_head_ttl_seconds: NonNegativeFloat | None = None
     """Reads that follow a branch (``branch.download`` and the like) reuse the head the
     repository handle last read or moved for this long (default ``0.1``) instead of reading
-    the ref again each call. The handle's own commits show at once; commits by other
-    processes or handles within this bound. ``0`` reads the ref on every call. Commits,
-    merges and resets always read it afresh."""
+    the ref again each call. Commits made by any handle of this process show at once (a
+    branch move anywhere in the process drops the remembered heads); commits by other
+    processes within this bound. ``0`` reads the ref on every call. Commits, merges and
+    resets always read it afresh."""
     max_object_bytes: NonNegative | None = None
     """Objects larger than this are never cached, so one big read cannot flush the rest."""
     read_ahead_max_objects: NonNegative | None = None

@@ -60,7 +60,8 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
 
     async def _resolve_for_reading(self) -> bytes:
         """The head reads go to: one this repository handle read or moved within
-        ``caching.branch_head_ttl_seconds``, else read afresh."""
+        ``caching.branch_head_ttl_seconds`` with no branch moved in this process since,
+        else read afresh."""
         state = await self.repository.engine.refs.recent_branch(self.id)
         return state.snapshot
 
