@@ -262,7 +262,7 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
         in flight, unchanged files skipped); with ``delete``, also stage the removal of
         objects under ``prefix`` the folder lacks. See :mod:`sapwood.aio.folders`."""
         return await folders.upload_folder(
-            self, local_path, prefix, delete=delete, progress=progress
+            self, local_path, prefix, delete=delete, progress=progress, label=self.id
         )
 
     # -- history edits ----------------------------------------------------------------------

@@ -208,4 +208,6 @@ class AsyncReference(AsyncReads):
         """Write the objects under ``prefix`` (read from one commit) into ``local_path``
         at their paths relative to ``prefix``; files already holding the same content are
         left alone. See :mod:`sapwood.aio.folders`."""
-        return await folders.download_folder(self, local_path, prefix, progress=progress)
+        return await folders.download_folder(
+            self, local_path, prefix, progress=progress, label=self.id
+        )

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from sapwood.aio import folders
 from sapwood.aio.files import (
     AsyncObjectReader,
     AsyncObjectWriter,
     AsyncTextReader,
     checked_encoding,
 )
+from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reads import AsyncReads
 from sapwood.aio.writable_open import WRITE_MODES, AsyncOpensForWriting, OpenMode
 from sapwood.engine import staging
@@ -28,6 +31,7 @@ from sapwood.errors import (
     SapwoodError,
 )
 from sapwood.models import Change, Commit, ObjectInfo
+from sapwood.progress import ProgressOption
 from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
@@ -217,6 +221,10 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
                 f"no object at {path!r} in {self._describe()}; list_objects() shows what exists"
             )
         return entry
+
+    def _label(self) -> str:
+        """A short name for progress bars and logs: the branch, or the commit."""
+        return self._branch or self._snapshot.hex()[:12]
 
     def _describe(self) -> str:
         commit = self._snapshot.hex()[:12]
@@ -497,6 +505,38 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
             )
         self._stage(target, entry)
         return object_info(entry)
+
+    async def upload_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        delete: bool = False,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Stage every file under ``local_path`` at ``prefix`` + its relative path, as
+        :meth:`AsyncBranch.upload_folder <sapwood.aio.AsyncBranch.upload_folder>` does (in a
+        transaction: ``tx.upload_folder(...)``); with ``delete``, also stage the removal of
+        objects under ``prefix`` the folder lacks."""
+        self._check_writable()
+        return await folders.upload_folder(
+            self, local_path, prefix, delete=delete, progress=progress, label=self._label()
+        )
+
+    async def download_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Write the objects this session sees under ``prefix`` (its commit plus what is
+        staged) into ``local_path`` at their paths relative to ``prefix``, as
+        :meth:`AsyncReference.download_folder
+        <sapwood.aio.AsyncReference.download_folder>` does."""
+        return await folders.download_folder(
+            self, local_path, prefix, progress=progress, label=self._label()
+        )
 
     def list_uncommitted(
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
