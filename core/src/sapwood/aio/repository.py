@@ -34,7 +34,23 @@ from sapwood.errors import (
 from sapwood.models import Commit, GarbageCollectionSummary, VerificationReport
 from sapwood.storage import Capabilities, Storage
 
-__all__ = ["AsyncRepository", "Opener", "StoreCredentials", "StoreSpec", "VirtualCredentials"]
+__all__ = [
+    "AsyncRepository",
+    "Opener",
+    "StagedChangesWarning",
+    "StoreCredentials",
+    "StoreSpec",
+    "VirtualCredentials",
+]
+
+
+class StagedChangesWarning(ResourceWarning, UserWarning):
+    """A repository was closed while changes were still staged on its branches (they are
+    lost); the message names the branches.
+
+    A ResourceWarning (a resource was released with work still in it), and also a
+    UserWarning, so ``pytest.warns`` and warning filters for either catch it.
+    """
 
 
 @dataclass(frozen=True)
@@ -222,7 +238,8 @@ class AsyncRepository:
     async def close(self) -> None:
         """Release the store (if this repository built it) and external containers.
 
-        Changes still staged on its branches are lost: a ResourceWarning names them."""
+        Changes still staged on its branches are lost: a :class:`StagedChangesWarning` (a
+        ResourceWarning) names them."""
         if self._closed:
             return
         staged = self._staged_branches()
@@ -230,7 +247,7 @@ class AsyncRepository:
             warnings.warn(
                 f"closing {self!r} drops the changes staged on branch(es) "
                 f"{', '.join(repr(b) for b in staged)}; commit_changes() or reset() them first",
-                ResourceWarning,
+                StagedChangesWarning,
                 stacklevel=2,
             )
         self._closed = True
