@@ -21,6 +21,8 @@ from sapwood.aio.session import AsyncSession, UploadData
 from sapwood.aio.transaction import AsyncTransaction
 from sapwood.aio.writable_open import WRITE_MODES, AsyncOpensForWriting, OpenMode
 from sapwood.engine import operations
+from sapwood.engine.arguments import check_max_amount
+from sapwood.engine.paths import validate_prefix
 from sapwood.errors import ConflictError, RefExistsError
 from sapwood.models import Change, Commit, ObjectInfo
 from sapwood.progress import ProgressOption
@@ -201,6 +203,8 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
     ) -> AsyncIterator[Change]:
         """What is staged on this branch, in path order."""
+        validate_prefix(prefix)
+        check_max_amount(max_amount)
         return self._uncommitted(max_amount, after, prefix)
 
     async def _uncommitted(

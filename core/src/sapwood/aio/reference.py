@@ -11,6 +11,7 @@ from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reads import AsyncReads
 from sapwood.aio.session import AsyncSession
 from sapwood.engine import operations
+from sapwood.engine.arguments import check_max_amount
 from sapwood.engine.merge import MergeStrategy
 from sapwood.models import Change, Commit
 from sapwood.progress import ProgressOption
@@ -117,6 +118,7 @@ class AsyncReference(AsyncReads):
         """Commits in this reference's history, newest first; with ``paths``, only those
         that changed one of them (an object path, or a folder and everything under it):
         a commit relative to its parent, a merge only where it differs from every parent."""
+        check_max_amount(max_amount)
         return self._log(max_amount, operations.log_paths(paths))
 
     async def _log(self, max_amount: int | None, paths: list[str]) -> AsyncIterator[Commit]:
@@ -137,6 +139,7 @@ class AsyncReference(AsyncReads):
         changes under each folder below ``prefix`` come as one ``Change`` whose
         ``path_type`` is ``"common_prefix"``, as listing does."""
         operations.validate_prefix(prefix)
+        check_max_amount(max_amount)
         if not isinstance(delimiter, str) or not isinstance(after, str):
             raise TypeError("delimiter and after are str")
         return self._diff(other_ref, prefix, delimiter, after, max_amount)

@@ -6,7 +6,6 @@ import warnings
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -17,7 +16,8 @@ from sapwood.aio.session import AsyncSession
 from sapwood.aio.tag import AsyncTag
 from sapwood.composition import OpenedStore, StoreCredentials, StoreSpec, VirtualCredentials
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
-from sapwood.engine.gc import Moment, expire_snapshots, garbage_collect
+from sapwood.engine.arguments import check_max_amount
+from sapwood.engine.gc import Moment, expire_snapshots, garbage_collect, resolve_moment
 from sapwood.engine.history import first_parent_as_of
 from sapwood.engine.ids import is_hex_prefix
 from sapwood.engine.lifecycle import delete_repository
@@ -319,12 +319,14 @@ class AsyncRepository:
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
     ) -> AsyncIterator[AsyncBranch]:
         """Branches in name order, after ``after``, whose names start with ``prefix``."""
+        check_max_amount(max_amount)
         return self._list_refs("branch", max_amount, after, prefix)  # type: ignore[return-value]
 
     def list_tags(
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
     ) -> AsyncIterator[AsyncTag]:
         """Tags in name order, after ``after``, whose names start with ``prefix``."""
+        check_max_amount(max_amount)
         return self._list_refs("tag", max_amount, after, prefix)  # type: ignore[return-value]
 
     async def _list_refs(
@@ -364,24 +366,27 @@ class AsyncRepository:
         *,
         tag: str | SupportsId | None = None,
         snapshot_id: str | None = None,
-        as_of: datetime | None = None,
+        as_of: Moment | None = None,
     ) -> AsyncSession:
         """A read-only session at a branch's head (default ``main``), a tag, or a commit;
-        with ``as_of``, at the branch's newest first-parent commit made at or before then.
-        ``branch`` and ``tag`` are names or the Branch and Tag objects themselves."""
+        with ``as_of``, at the branch's newest first-parent commit made at or before then
+        (a datetime, naive ones being UTC; or a date, an ISO 8601 string, or a timedelta
+        meaning that long ago). ``branch`` and ``tag`` are names or the Branch and Tag
+        objects themselves."""
         chosen = [x for x in (branch, tag, snapshot_id) if x is not None]
         if len(chosen) > 1:
             raise InvalidRefError("give only one of branch, tag and snapshot_id")
         if as_of is not None and (tag is not None or snapshot_id is not None):
             raise InvalidRefError("as_of travels back along a branch; pass branch=, not a tag")
+        moment = resolve_moment(as_of, "as_of") if as_of is not None else None
         if tag is not None:
             raw = await self.tag(_ref_name(tag)).resolve()
         elif snapshot_id is not None:
             raw = await self.commit(snapshot_id).resolve()
         else:
             raw = await self.branch(_ref_name(branch or self.engine.default_branch)).resolve()
-            if as_of is not None:
-                raw = await first_parent_as_of(self.engine, raw, as_of)
+            if moment is not None:
+                raw = await first_parent_as_of(self.engine, raw, moment)
         return AsyncSession(self, raw, read_only=True)
 
     async def writable_session(self, branch: str | SupportsId) -> AsyncSession:

@@ -20,11 +20,13 @@ from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reads import AsyncReads
 from sapwood.aio.writable_open import WRITE_MODES, AsyncOpensForWriting, OpenMode
 from sapwood.engine import staging
+from sapwood.engine.arguments import check_max_amount
 from sapwood.engine.leases import StagingLease
 from sapwood.engine.paths import validate_path, validate_prefix
 from sapwood.engine.staging import object_info
 from sapwood.errors import (
     IntegrityError,
+    InvalidPathError,
     NothingToCommitError,
     ObjectExistsError,
     ObjectNotFoundError,
@@ -543,6 +545,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
     ) -> AsyncIterator[Change]:
         """The staged changes (against this session's base commit), in path order."""
         validate_prefix(prefix)
+        check_max_amount(max_amount)
         return self._uncommitted(max_amount, after, prefix)
 
     async def _uncommitted(
@@ -556,6 +559,8 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
 
     async def reset(self, path: str | None = None) -> None:
         """Drop staged changes: all of them, or those at ``path`` or under ``path/``."""
+        if path is not None and not isinstance(path, str):
+            raise InvalidPathError(f"reset() takes a path (str) or None, not {type(path).__name__}")
         if path is None:
             self._changes.clear()
             self._exclusive.clear()
