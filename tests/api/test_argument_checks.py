@@ -67,3 +67,20 @@ def test_as_of_takes_what_older_than_takes(repo: sapwood.Repository) -> None:
     assert caught.value.field == "as_of"
     with pytest.raises(sapwood.ConfigError, match="not an ISO 8601"):
         repo.readonly_session(as_of="last week")
+
+
+def test_a_branch_tag_or_import_source_of_the_wrong_type_is_a_type_error(
+    repo: sapwood.Repository,
+) -> None:
+    main = repo.branch("main")
+    with pytest.raises(TypeError, match="a branch is given by name"):
+        repo.writable_session(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a tag is given by name"):
+        repo.readonly_session(tag=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a branch is given by name"):
+        repo.branch("dev").create("main").merge_into(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="an import source is a URI"):
+        main.import_from(5, "raw/", "import")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="an import source is a URI"):
+        main.import_from("file:///tmp", "raw/", "import").object(None, "x")  # type: ignore[arg-type]
+    assert repo.writable_session(main).branch == "main"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sapwood.aio.repository import AsyncRepository
     from sapwood.engine.read_ahead import ReadAhead
 
-__all__ = ["AsyncReference", "RefLike", "SupportsId", "resolve_ref"]
+__all__ = ["AsyncReference", "RefLike", "SupportsId", "ref_name", "resolve_ref"]
 
 
 @runtime_checkable
@@ -35,6 +35,19 @@ class SupportsId(Protocol):
 
 RefLike: TypeAlias = "str | AsyncReference | Commit | SupportsId"
 """Wherever a reference is taken: a ref expression, a reference object or a Commit."""
+
+
+def ref_name(reference: object, what: str = "branch") -> str:
+    """A branch or tag given by name or as the object itself: its name (TypeError for
+    anything else)."""
+    if isinstance(reference, str):
+        return reference
+    if isinstance(reference, SupportsId):
+        return reference.id
+    raise TypeError(
+        f"a {what} is given by name (a str) or as a {what.capitalize()}, not "
+        f"{type(reference).__name__}"
+    )
 
 
 async def resolve_ref(repository: AsyncRepository, reference: RefLike) -> bytes:
@@ -171,7 +184,7 @@ class AsyncReference(AsyncReads):
         changed: ``"source-wins"``, ``"dest-wins"``, or None for a ConflictError naming
         them. Returns the branch's new head (its current one if it already contains this)."""
         repository = self._repository
-        target = branch if isinstance(branch, str) else branch.id
+        target = ref_name(branch)
         repository.branch(target)
         return await operations.merge(
             repository.engine,

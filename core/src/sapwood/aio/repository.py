@@ -11,7 +11,7 @@ from typing import Self
 
 from sapwood import composition
 from sapwood.aio.branch import AsyncBranch
-from sapwood.aio.reference import AsyncReference, RefLike, SupportsId, resolve_ref
+from sapwood.aio.reference import AsyncReference, RefLike, SupportsId, ref_name, resolve_ref
 from sapwood.aio.session import AsyncSession
 from sapwood.aio.tag import AsyncTag
 from sapwood.composition import OpenedStore, StoreCredentials, StoreSpec, VirtualCredentials
@@ -77,11 +77,6 @@ def _location(spec: ObjectStoreConfig | Storage) -> str:
     if isinstance(spec, ObjectStoreConfig):
         return spec.to_url()
     return repr(spec)
-
-
-def _ref_name(reference: str | SupportsId) -> str:
-    """A branch or tag given by name or as the object itself: its name."""
-    return reference if isinstance(reference, str) else reference.id
 
 
 class AsyncRepository:
@@ -380,11 +375,12 @@ class AsyncRepository:
             raise InvalidRefError("as_of travels back along a branch; pass branch=, not a tag")
         moment = resolve_moment(as_of, "as_of") if as_of is not None else None
         if tag is not None:
-            raw = await self.tag(_ref_name(tag)).resolve()
+            raw = await self.tag(ref_name(tag, "tag")).resolve()
         elif snapshot_id is not None:
             raw = await self.commit(snapshot_id).resolve()
         else:
-            raw = await self.branch(_ref_name(branch or self.engine.default_branch)).resolve()
+            name = ref_name(branch if branch is not None else self.engine.default_branch)
+            raw = await self.branch(name).resolve()
             if moment is not None:
                 raw = await first_parent_as_of(self.engine, raw, moment)
         return AsyncSession(self, raw, read_only=True)
@@ -392,7 +388,7 @@ class AsyncRepository:
     async def writable_session(self, branch: str | SupportsId) -> AsyncSession:
         """A session that stages changes on ``branch``'s (a name or a Branch) current head
         and commits to it."""
-        name = _ref_name(branch)
+        name = ref_name(branch)
         raw = await self.branch(name).resolve()
         session = AsyncSession(self, raw, branch=name, read_only=False)
         self._sessions.add(session)
