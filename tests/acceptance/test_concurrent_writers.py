@@ -45,3 +45,15 @@ def test_processes_committing_to_one_branch_lose_nothing(tmp_path: Path) -> None
         assert len(messages) == 10
         assert len(set(messages)) == 10
         assert main.download("w2/1.txt") == b"2-1"
+
+
+def test_a_commit_through_one_handle_is_read_at_once_through_another(tmp_path: Path) -> None:
+    url = (tmp_path / "two-handles").as_uri()
+    with sapwood.Repository.create(url) as writer, sapwood.Repository.open(url) as reader:
+        assert not reader.branch("main").exists("new.txt")  # the reader has seen the head
+        main = writer.branch("main")
+        main.upload(b"fresh", "new.txt")
+        commit = main.commit_changes("Add new.txt")
+        assert reader.branch("main").download("new.txt") == b"fresh"
+        assert reader.branch("main").get_commit() == commit
+        assert [i.path for i in reader.ref("main").list_objects()] == ["new.txt"]

@@ -224,3 +224,18 @@ def test_values_round_trip_as_json(repo: sapwood.Repository) -> None:
     assert msgspec.json.decode(msgspec.json.encode(info), type=sapwood.ObjectInfo) == info
     assert commit.committed_at.tzinfo is not None
     assert abs(commit.committed_at - datetime.now(UTC)) < timedelta(days=1)
+
+
+def test_virtual_chunk_containers_may_be_given_as_a_list() -> None:
+    container = sapwood.VirtualChunkContainer(
+        name="archive", prefix="s3://archive/", store=sapwood.ObjectStoreConfig.from_url("s3://a")
+    )
+    listed = sapwood.RepositoryConfig(virtual_chunk_containers=[container])  # type: ignore[arg-type]
+    assert listed == sapwood.RepositoryConfig(virtual_chunk_containers={"archive": container})
+    assert sapwood.RepositoryConfig.from_dict(listed.to_dict()) == listed
+    with pytest.raises(sapwood.ConfigError, match="two virtual chunk containers") as caught:
+        sapwood.RepositoryConfig(virtual_chunk_containers=[container, container])  # type: ignore[arg-type]
+    assert caught.value.field == "virtual_chunk_containers"
+    with pytest.raises(sapwood.ConfigError) as wrong:
+        sapwood.RepositoryConfig(virtual_chunk_containers=["archive"])  # type: ignore[arg-type]
+    assert wrong.value.field == "virtual_chunk_containers.0"

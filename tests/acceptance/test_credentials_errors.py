@@ -72,6 +72,19 @@ def test_static_credentials_repr_hides_secrets() -> None:
     assert creds.secret_access_key == SECRET
 
 
+def test_static_credentials_take_their_fields_by_position_in_the_documented_order() -> None:
+    creds = sapwood.StaticCredentials("AKIDEXAMPLE", SECRET, TOKEN, BEARER)
+    assert creds == sapwood.StaticCredentials(
+        access_key_id="AKIDEXAMPLE",
+        secret_access_key=SECRET,
+        session_token=TOKEN,
+        bearer_token=BEARER,
+    )
+    assert SECRET not in repr(creds)
+    expiring = sapwood.ExpiringCredentials("AKIDEXAMPLE", SECRET, expiration=datetime.now(UTC))
+    assert expiring.secret_access_key == SECRET
+
+
 def test_expiring_credentials_keep_expiration_and_hide_secrets() -> None:
     expiration = datetime.now(UTC) + timedelta(hours=1)
     creds = sapwood.ExpiringCredentials(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 import sapwood
 
 
@@ -104,3 +106,27 @@ def test_values_construct_positionally_in_design_order() -> None:
     assert info.modified_time == now
     change = sapwood.Change("added", "p", "object", 1)
     assert change.size_bytes == 1
+
+
+def test_parents_and_conflicts_compare_equal_to_tuples_and_lists(
+    repo: sapwood.Repository,
+) -> None:
+    main = repo.branch("main")
+    root = main.get_commit()
+    main.upload(b"one", "a.txt")
+    first = main.commit_changes("one")
+    assert first.parents == (root.id,)
+    assert first.parents == [root.id]
+    assert [root.id] == first.parents
+    assert first.parents != [first.id]
+    assert list(first.parents) == [root.id]
+    assert first.parents[0] == root.id
+    dev = repo.branch("dev").create("main")
+    dev.upload(b"dev", "a.txt")
+    dev.commit_changes("dev")
+    main.upload(b"main", "a.txt")
+    main.commit_changes("main")
+    with pytest.raises(sapwood.ConflictError) as conflict:
+        dev.merge_into(main)
+    assert conflict.value.conflicts == ["a.txt"]
+    assert conflict.value.conflicts == ("a.txt",)

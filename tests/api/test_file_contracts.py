@@ -188,6 +188,10 @@ async def test_async_files_follow_the_same_contracts(tmp_path: Path) -> None:
         assert reader.seek(5) == 5
         assert await reader.read(2) == b"56"
         assert reader.tell() == 7
+        # Code written for files whose seek and tell are coroutines works too.
+        assert await reader.seek(1) == 1
+        assert await reader.tell() == 1
+        assert await reader.read(1) == b"1"
         with pytest.raises(OSError):
             reader.seek(-1)
         with pytest.raises(io.UnsupportedOperation):

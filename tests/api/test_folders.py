@@ -196,6 +196,34 @@ async def test_async_twins(memory_url: str, tmp_path: Path) -> None:
         await repo.close()
 
 
+def test_a_transaction_and_sessions_move_folders_too(
+    repo: sapwood.Repository, tmp_path: Path
+) -> None:
+    files = make_tree(tmp_path / "src")
+    main = repo.branch("main")
+    with main.transaction("Add a folder in one commit") as tx:
+        summary = tx.upload_folder(tmp_path / "src", "data")
+        assert summary.transferred_objects == len(files)
+        # What the session sees, staged changes included, goes out before the commit.
+        tx.download_folder(tmp_path / "staged", "data")
+    assert tree_of(tmp_path / "staged") == files
+    assert main.get_commit().message == "Add a folder in one commit"
+    assert sorted(i.path for i in main.list_objects()) == sorted(f"data/{n}" for n in files)
+    (tmp_path / "src" / "a.txt").unlink()
+    session = repo.writable_session("main")
+    again = session.upload_folder(tmp_path / "src", "data/", delete=True)
+    assert (again.transferred_objects, again.unchanged_objects, again.deleted_objects) == (
+        0,
+        len(files) - 1,
+        1,
+    )
+    session.commit("Drop a.txt")
+    repo.readonly_session("main").download_folder(tmp_path / "out", "data/")
+    assert tree_of(tmp_path / "out") == {n: d for n, d in files.items() if n != "a.txt"}
+    with pytest.raises(sapwood.SapwoodError, match="read-only"):
+        repo.readonly_session("main").upload_folder(tmp_path / "src")
+
+
 class SlowPutStorage(MemoryStorage):
     """A memory store whose puts take a moment, counting how many are in flight at once."""
 

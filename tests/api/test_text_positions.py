@@ -78,6 +78,11 @@ async def test_async_open_awaits_or_enters(memory_url: str) -> None:
     assert await reader.read() == "two\n"
     reader.seek(position)
     assert await reader.readline() == "two\n"
+    end = await reader.tell()
+    assert await reader.seek(end) == end
+    assert await reader.read() == ""
+    assert await reader.seek(position) == position
+    assert await reader.read() == "two\n"
     await reader.close()
     async with main.open("f.txt", "rb") as binary:
         assert await binary.read() == b"one\ntwo\n"

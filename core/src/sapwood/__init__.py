@@ -24,6 +24,7 @@ from sapwood._sync.tag import Tag
 from sapwood._sync.transaction import Transaction
 from sapwood.aio.folders import FolderSummary, SkippedPathWarning
 from sapwood.aio.importer import ImportStatus
+from sapwood.aio.repository import StagedChangesWarning
 from sapwood.config import (
     CachingConfig,
     ChunkingConfig,
@@ -119,6 +120,7 @@ __all__ = [
     "SapwoodError",
     "Session",
     "SkippedPathWarning",
+    "StagedChangesWarning",
     "StaticCredentials",
     "StorageError",
     "Tag",

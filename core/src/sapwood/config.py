@@ -423,9 +423,10 @@ class CachingConfig(ConfigStruct, frozen=True):
     branch_head_ttl_seconds: NonNegativeFloat | None = None
     """Reads that follow a branch (``branch.download`` and the like) reuse the head the
     repository handle last read or moved for this long (default ``0.1``) instead of reading
-    the ref again each call. The handle's own commits show at once; commits by other
-    processes or handles within this bound. ``0`` reads the ref on every call. Commits,
-    merges and resets always read it afresh."""
+    the ref again each call. Commits made by any handle of this process show at once (a
+    branch move anywhere in the process drops the remembered heads); commits by other
+    processes within this bound. ``0`` reads the ref on every call. Commits, merges and
+    resets always read it afresh."""
     max_object_bytes: NonNegative | None = None
     """Objects larger than this are never cached, so one big read cannot flush the rest."""
     read_ahead_max_objects: NonNegative | None = None
@@ -652,8 +653,29 @@ class VirtualChunkContainer(ConfigStruct, frozen=True):
     store: ObjectStoreConfig
 
 
+def _containers_by_name(containers: list[object] | tuple[object, ...]) -> dict[str, object]:
+    """A list of virtual chunk containers as the mapping the config holds: name to
+    container (ConfigError for a duplicate name; validation reports anything else)."""
+    by_name: dict[str, object] = {}
+    for index, container in enumerate(containers):
+        if not isinstance(container, VirtualChunkContainer):
+            return {str(index): container}  # validation names what was found instead
+        if container.name in by_name:
+            raise ConfigError(
+                f"two virtual chunk containers are named {container.name!r}; give each its "
+                "own name",
+                field="virtual_chunk_containers",
+            )
+        by_name[container.name] = container
+    return by_name
+
+
 class RepositoryConfig(ConfigStruct, frozen=True):
-    """How a repository behaves. ``None`` fields inherit (see :meth:`merge`)."""
+    """How a repository behaves. ``None`` fields inherit (see :meth:`merge`).
+
+    ``virtual_chunk_containers`` maps each container's name to it; a list of containers
+    may be given instead, and is keyed by their names.
+    """
 
     inline_chunk_threshold_bytes: NonNegative | None = None
     unsafe_overwrite_refs: bool | None = None
@@ -665,6 +687,14 @@ class RepositoryConfig(ConfigStruct, frozen=True):
     retries: RetriesConfig | None = None
     timeouts: TimeoutsConfig | None = None
     chunking: ChunkingConfig | None = None
+
+    def __post_init__(self) -> None:
+        given: object = self.virtual_chunk_containers
+        if isinstance(given, list | tuple):
+            msgspec.structs.force_setattr(
+                self, "virtual_chunk_containers", _containers_by_name(given)
+            )
+        super().__post_init__()
 
     @classmethod
     def default(cls) -> RepositoryConfig:

@@ -50,8 +50,11 @@ def mask(value: str | None) -> str | None:
     return None if value is None else _MASK
 
 
-class StaticCredentials(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """Fixed credentials: a key pair (and session token), or a bearer token."""
+class StaticCredentials(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Fixed credentials: a key pair (and session token), or a bearer token.
+
+    Fields may be given by position in the order shown
+    (``StaticCredentials("AKIA...", "secret")``) or by name."""
 
     access_key_id: str | None = None
     secret_access_key: str | None = None
@@ -79,7 +82,8 @@ class StaticCredentials(msgspec.Struct, frozen=True, kw_only=True, omit_defaults
 
 
 class ExpiringCredentials(StaticCredentials, frozen=True, kw_only=True):
-    """Credentials that stop working at ``expiration`` (an aware datetime)."""
+    """Credentials that stop working at ``expiration`` (an aware datetime), which is given
+    by name after the fields of :class:`StaticCredentials`."""
 
     expiration: datetime
 

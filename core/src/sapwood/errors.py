@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sapwood.str_tuple import StrTuple
+
 __all__ = [
     "AlreadyExistsError",
     "ConfigError",
@@ -111,11 +113,12 @@ class RefExistsError(SapwoodError):
 
 
 class ConflictError(SapwoodError):
-    """Changes could not be combined; ``conflicts`` lists the paths that collide."""
+    """Changes could not be combined; ``conflicts`` lists the paths that collide (a
+    :class:`~sapwood.str_tuple.StrTuple`, which equals a list of the same paths too)."""
 
     def __init__(self, message: str, conflicts: Sequence[str] = ()) -> None:
         super().__init__(message)
-        self.conflicts: tuple[str, ...] = tuple(conflicts)
+        self.conflicts: tuple[str, ...] = StrTuple(conflicts)
 
 
 class InvalidPathError(SapwoodError, ValueError):

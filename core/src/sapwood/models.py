@@ -11,6 +11,8 @@ from typing import Literal, TypeAlias
 
 import msgspec
 
+from sapwood.str_tuple import StrTuple
+
 __all__ = [
     "Change",
     "ChangeType",
@@ -34,7 +36,8 @@ class Commit(msgspec.Struct, frozen=True):
     """One commit (a snapshot of the whole repository) and what describes it.
 
     ``id`` is the hex SHA-256 of the stored snapshot; ``parents`` lists the commits it was
-    made on (two for a merge, none for the first commit of a repository).
+    made on (two for a merge, none for the first commit of a repository), as a
+    :class:`~sapwood.str_tuple.StrTuple`, which equals a list of the same ids too.
     """
 
     id: str
@@ -43,6 +46,10 @@ class Commit(msgspec.Struct, frozen=True):
     metadata: dict[str, str]
     author: str
     committed_at: datetime
+
+    def __post_init__(self) -> None:
+        if type(self.parents) is not StrTuple:
+            msgspec.structs.force_setattr(self, "parents", StrTuple(self.parents))
 
 
 class ObjectInfo(msgspec.Struct, frozen=True):

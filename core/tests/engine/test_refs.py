@@ -10,7 +10,7 @@ import pytest
 
 from sapwood.aio import AsyncRepository
 from sapwood.config import RepositoryConfig
-from sapwood.engine.keys import BRANCHES
+from sapwood.engine.keys import BRANCHES, branch_pointer_key
 from sapwood.engine.refs import RefStore, UnsafeRefsWarning, choose_ref_mode
 from sapwood.errors import (
     ConfigError,
@@ -155,3 +155,33 @@ async def test_a_repository_made_for_cas_refuses_a_store_that_lost_it(
     weaker = wrappers["masked"](MemoryStorage(memory_name), CREATE_ONLY)
     with pytest.raises(ConfigError, match="unsafe_overwrite_refs"):
         await AsyncRepository.open(weaker)
+
+
+async def test_a_remembered_head_is_dropped_once_any_handle_of_the_process_moves_a_branch(
+    memory_store: MemoryStorage,
+) -> None:
+    # Two handles on one store, both reusing heads for a minute (a clock that never moves):
+    # without the process-wide count of moves, the reader would see the old head.
+    frozen = 100.0
+    reader = RefStore(ObjectLayer(memory_store), "cas", head_max_age=60, clock=lambda: frozen)
+    writer = RefStore(ObjectLayer(memory_store), "cas", head_max_age=60, clock=lambda: frozen)
+    state = await writer.create_branch("main", A)
+    assert (await reader.recent_branch("main")).snapshot == A
+    await writer.update_branch(state, B)
+    assert (await reader.recent_branch("main")).snapshot == B
+    # Moves that do not come from this process are seen only once the head is read again.
+    await ObjectLayer(memory_store).delete(branch_pointer_key("main"))
+    assert (await reader.recent_branch("main")).snapshot == B
+    with pytest.raises(RefNotFoundError):
+        await reader.read_branch("main")
+
+
+async def test_a_handle_keeps_trusting_the_head_it_moved_itself(
+    memory_store: MemoryStorage,
+) -> None:
+    refs = RefStore(ObjectLayer(memory_store), "cas", head_max_age=60, clock=lambda: 100.0)
+    state = await refs.create_branch("main", A)
+    await refs.update_branch(state, B)
+    # Rewritten behind its back, outside sapwood: the remembered head still answers.
+    await ObjectLayer(memory_store).delete(branch_pointer_key("main"))
+    assert (await refs.recent_branch("main")).snapshot == B

@@ -58,10 +58,13 @@ def unwrap(value: object) -> object:
 
 def sync_annotation(annotation: object) -> object:
     """An async-side annotation as the sync side reads: ``AsyncX`` is ``X``, an async
-    iterator a sync one, and an ``AsyncOpening[F]`` (awaited, or used in ``async with``)
-    the file itself, which is its own context manager."""
+    iterator a sync one, an ``AsyncOpening[F]`` (awaited, or used in ``async with``)
+    the file itself, which is its own context manager, and a file position (an
+    :class:`~sapwood.aio.files.Offset`, which may be awaited) a plain ``int``."""
     if not isinstance(annotation, str):
         return annotation
+    if annotation == "Offset":
+        return "int"
     text = re.sub(r"^AsyncOpening\[(.*)\]$", r"\1", annotation)
     text = re.sub(r"^AsyncIterator\[(.*)\]$", r"Iterator[\1]", text)
     return re.sub(r"\bAsync(?=[A-Z])", "", text)

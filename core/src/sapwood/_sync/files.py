@@ -242,12 +242,12 @@ class ObjectReader(LineReader[AsyncObjectReader, bytes]):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Move the position (SEEK_SET, SEEK_CUR or SEEK_END); no I/O happens."""
         self._settle()
-        return self.aio.seek(offset, whence)
+        return int(self.aio.seek(offset, whence))
 
     def tell(self) -> int:
         """The current position."""
         self._settle()
-        return self.aio.tell()
+        return int(self.aio.tell())
 
 
 class TextReader(LineReader[AsyncTextReader, str]):
@@ -295,7 +295,7 @@ class TextReader(LineReader[AsyncTextReader, str]):
         """An opaque cookie for the current position, which :meth:`seek` takes back (as
         with :class:`io.TextIOWrapper`, not a character count)."""
         self._settle()
-        return self.aio.tell()
+        return int(self.aio.tell())
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek to a cookie from :meth:`tell`, to the start (``seek(0)``), to the end
@@ -304,7 +304,7 @@ class TextReader(LineReader[AsyncTextReader, str]):
             self._settle()
         else:
             self._ahead.clear()
-        return self.aio.seek(offset, whence)
+        return int(self.aio.seek(offset, whence))
 
     def write(self, text: str) -> int:
         """Readers do not write: io.UnsupportedOperation."""
@@ -356,11 +356,11 @@ class ObjectWriter(FileTwin[AsyncObjectWriter]):
 
     def tell(self) -> int:
         """Bytes written so far."""
-        return self.aio.tell()
+        return int(self.aio.tell())
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Writers only append: io.UnsupportedOperation."""
-        return self.aio.seek(offset, whence)
+        return int(self.aio.seek(offset, whence))
 
     def read(self, size: int = -1) -> bytes:
         """Writers do not read: io.UnsupportedOperation."""

@@ -51,6 +51,8 @@ class Session(OpensForWriting, Reads):
     upload = awaited(AsyncSession.upload)
     put_virtual = awaited(AsyncSession.put_virtual)
     delete_objects = awaited(AsyncSession.delete_objects)
+    upload_folder = awaited(AsyncSession.upload_folder)
+    download_folder = awaited(AsyncSession.download_folder)
     list_uncommitted = iterated(AsyncSession.list_uncommitted)
     reset = awaited(AsyncSession.reset)
     discard = awaited(AsyncSession.discard)

@@ -21,6 +21,8 @@ from sapwood.aio.session import AsyncSession, UploadData
 from sapwood.aio.transaction import AsyncTransaction
 from sapwood.aio.writable_open import WRITE_MODES, AsyncOpensForWriting, OpenMode
 from sapwood.engine import operations
+from sapwood.engine.arguments import check_max_amount
+from sapwood.engine.paths import validate_prefix
 from sapwood.errors import ConflictError, RefExistsError
 from sapwood.models import Change, Commit, ObjectInfo
 from sapwood.progress import ProgressOption
@@ -60,7 +62,8 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
 
     async def _resolve_for_reading(self) -> bytes:
         """The head reads go to: one this repository handle read or moved within
-        ``caching.branch_head_ttl_seconds``, else read afresh."""
+        ``caching.branch_head_ttl_seconds`` with no branch moved in this process since,
+        else read afresh."""
         state = await self.repository.engine.refs.recent_branch(self.id)
         return state.snapshot
 
@@ -200,6 +203,8 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
     ) -> AsyncIterator[Change]:
         """What is staged on this branch, in path order."""
+        validate_prefix(prefix)
+        check_max_amount(max_amount)
         return self._uncommitted(max_amount, after, prefix)
 
     async def _uncommitted(
@@ -261,7 +266,7 @@ class AsyncBranch(AsyncOpensForWriting, AsyncReference):
         in flight, unchanged files skipped); with ``delete``, also stage the removal of
         objects under ``prefix`` the folder lacks. See :mod:`sapwood.aio.folders`."""
         return await folders.upload_folder(
-            self, local_path, prefix, delete=delete, progress=progress
+            self, local_path, prefix, delete=delete, progress=progress, label=self.id
         )
 
     # -- history edits ----------------------------------------------------------------------

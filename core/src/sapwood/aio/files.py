@@ -26,6 +26,7 @@ __all__ = [
     "AsyncObjectWriter",
     "AsyncOpening",
     "AsyncTextReader",
+    "Offset",
     "checked_encoding",
 ]
 
@@ -52,6 +53,21 @@ def checked_encoding(
             f"content_type and metadata describe what is written; mode {mode!r} only reads"
         )
     return encoding or "utf-8"
+
+
+class Offset(int):
+    """A file position, as ``seek()`` and ``tell()`` of the async file objects return it.
+
+    No I/O happens in either, so they are plain methods; the position may still be
+    awaited (``await f.seek(0)``), so code written for file objects whose ``seek`` is a
+    coroutine works unchanged.
+    """
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, int]:
+        yield from ()
+        return int(self)
 
 
 L = TypeVar("L", bytes, str)
@@ -190,8 +206,9 @@ class AsyncObjectReader(AsyncLineReader[bytes]):
                 break
         return b"".join(parts)
 
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Move the position (SEEK_SET, SEEK_CUR or SEEK_END); no I/O happens."""
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> Offset:
+        """Move the position (SEEK_SET, SEEK_CUR or SEEK_END); no I/O happens. The new
+        position (which may be awaited, see :class:`Offset`)."""
         self._check()
         if whence == io.SEEK_SET:
             target = offset
@@ -205,12 +222,12 @@ class AsyncObjectReader(AsyncLineReader[bytes]):
             # As Python's own files: OSError (EINVAL), not ValueError.
             raise OSError(errno.EINVAL, f"negative seek position {target} in {self.name!r}")
         self._position = target
-        return target
+        return Offset(target)
 
-    def tell(self) -> int:
-        """The current position."""
+    def tell(self) -> Offset:
+        """The current position (which may be awaited, see :class:`Offset`)."""
         self._check()
-        return self._position
+        return Offset(self._position)
 
     async def close(self) -> None:
         """Close the reader, releasing the bytes it kept for the next read (a closed
@@ -323,22 +340,23 @@ class AsyncTextReader(AsyncLineReader[str]):
         # For the sync twin, which reads lines ahead in batches and hands back the unused.
         self._buffer = text + self._buffer
 
-    def tell(self) -> int:
-        """An opaque cookie for the current position, which :meth:`seek` takes back."""
+    def tell(self) -> Offset:
+        """An opaque cookie for the current position, which :meth:`seek` takes back (it
+        may be awaited, see :class:`Offset`)."""
         if self.binary.closed:
             raise ValueError(f"I/O operation on closed file {self.name!r}")
         returned = self._prune_checkpoints()
         offset, before = self._checkpoints[0]
-        return offset | ((returned - before + self._skip) << COOKIE_SHIFT)
+        return Offset(offset | ((returned - before + self._skip) << COOKIE_SHIFT))
 
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> Offset:
         """Seek to a cookie from :meth:`tell`, to the start (``seek(0)``), to the end
         (``seek(0, 2)``), or nowhere (``seek(0, 1)``, which returns :meth:`tell`)."""
         self.binary._check()
         if whence == io.SEEK_CUR and offset == 0:
             return self.tell()
         if whence == io.SEEK_END and offset == 0:
-            start = self.binary.seek(0, io.SEEK_END)
+            start = int(self.binary.seek(0, io.SEEK_END))
             skip = 0
         elif whence == io.SEEK_SET and offset >= 0:
             start, skip = offset & COOKIE_OFFSET_MASK, offset >> COOKIE_SHIFT
@@ -354,7 +372,7 @@ class AsyncTextReader(AsyncLineReader[str]):
         self._checkpoints = deque([(start, 0)])
         self._decoded = 0
         self._skip = skip
-        return offset if whence == io.SEEK_SET else start
+        return Offset(offset if whence == io.SEEK_SET else start)
 
     def seekable(self) -> bool:
         """Text readers seek (to positions from :meth:`tell`, the start and the end)."""
@@ -476,12 +494,12 @@ class AsyncObjectWriter:
         self._check_open("ask seekable()")
         return False
 
-    def tell(self) -> int:
-        """Bytes written so far."""
+    def tell(self) -> Offset:
+        """Bytes written so far (which may be awaited, see :class:`Offset`)."""
         self._check_open("tell()")
-        return self._content.size
+        return Offset(self._content.size)
 
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> Offset:
         """Writers only append: io.UnsupportedOperation."""
         self._check_open("seek()")
         raise io.UnsupportedOperation(f"the writer for {self.path!r} only appends; seek")

@@ -1,7 +1,8 @@
 """Whole folders in and out of a repository.
 
-:func:`upload_folder` stages a local folder on a branch and :func:`download_folder` writes
-a reference's objects into a local folder. Both map ``folder/a/b`` to ``prefix + "a/b"``
+:func:`upload_folder` stages a local folder on a branch (or in a writable session, such as
+a transaction's) and :func:`download_folder` writes a reference's (or a session's) objects
+into a local folder. Both map ``folder/a/b`` to ``prefix + "a/b"``
 (a non-empty prefix is a folder: ``"data"`` means ``"data/"``), as ``aws s3 sync`` does,
 so a round trip gives back the same tree. Many files are in flight at once, memory stays
 bounded (big files are streamed in pieces, and the bytes held by transfers in flight are
@@ -169,24 +170,26 @@ def _warn_skipped(skipped: list[str], where: str) -> None:
 
 
 async def upload_folder(
-    branch: AsyncBranch,
+    branch: AsyncBranch | AsyncSession,
     local_path: str | os.PathLike[str],
     prefix: str = "",
     *,
     delete: bool = False,
     progress: ProgressOption = None,
+    label: str,
 ) -> FolderSummary:
-    """Stage every file under ``local_path`` on ``branch`` at ``prefix`` + its relative
-    path; with ``delete``, also stage the removal of objects under ``prefix`` that the
-    folder lacks. Nothing is committed: call ``branch.commit_changes`` next."""
+    """Stage every file under ``local_path`` on ``branch`` (a branch or a writable
+    session; ``label`` names it in progress and logs) at ``prefix`` + its relative path;
+    with ``delete``, also stage the removal of objects under ``prefix`` that the folder
+    lacks. Nothing is committed: call ``branch.commit_changes`` next."""
     if not isinstance(delete, bool):
         raise TypeError(f"delete is True or False, not {delete!r}")
     base = folder_prefix(prefix)
     root = os.fspath(local_path)
-    with TransferProgress(progress, f"upload to {branch.id}:{base}") as report:
+    with TransferProgress(progress, f"upload to {label}:{base}") as report:
         tree = await asyncio.to_thread(scan_folder, root)
         _warn_skipped(tree.skipped, root)
-        reader = await branch.reader()
+        reader = await branch._reading_session()
         existing: dict[str, ObjectInfo] = {}
         async for item in reader.list_objects(prefix=base):
             if isinstance(item, ObjectInfo):
@@ -240,7 +243,7 @@ async def upload_folder(
     logger.info(
         "staged folder %s on %s:%s: %d uploaded (%d bytes), %d unchanged, %d deleted",
         root,
-        branch.id,
+        label,
         base,
         summary.transferred_objects,
         summary.transferred_bytes,
@@ -251,7 +254,7 @@ async def upload_folder(
 
 
 async def _stream_up(
-    branch: AsyncBranch, local: LocalFile, path: str, report: TransferProgress
+    branch: AsyncBranch | AsyncSession, local: LocalFile, path: str, report: TransferProgress
 ) -> int:
     """Stream one big file into the branch in pieces; the bytes sent."""
     source = await asyncio.to_thread(open, local.location, "rb")
@@ -297,20 +300,22 @@ def _write_whole(location: str, data: bytes) -> None:
 
 
 async def download_folder(
-    reference: AsyncReference,
+    reference: AsyncReference | AsyncSession,
     local_path: str | os.PathLike[str],
     prefix: str = "",
     *,
     progress: ProgressOption = None,
+    label: str,
 ) -> FolderSummary:
-    """Write the objects under ``prefix`` at ``reference`` (all read from one commit) into
-    ``local_path``, each at its path relative to ``prefix``; files already holding the same
-    content are left alone, others are replaced whole (written beside, then renamed)."""
+    """Write the objects under ``prefix`` at ``reference`` (a reference, all read from one
+    commit, or a session; ``label`` names it in progress and logs) into ``local_path``,
+    each at its path relative to ``prefix``; files already holding the same content are
+    left alone, others are replaced whole (written beside, then renamed)."""
     base = folder_prefix(prefix)
     root = os.fspath(local_path)
     await asyncio.to_thread(_check_destination, root)
-    with TransferProgress(progress, f"download {reference.id}:{base}") as report:
-        session = await reference.reader()
+    with TransferProgress(progress, f"download {label}:{base}") as report:
+        session = await reference._reading_session()
         objects = [
             item async for item in session.list_objects(prefix=base) if isinstance(item, ObjectInfo)
         ]
@@ -349,7 +354,7 @@ async def download_folder(
     )
     logger.info(
         "downloaded %s:%s to %s: %d written (%d bytes), %d unchanged",
-        reference.id,
+        label,
         base,
         root,
         summary.transferred_objects,

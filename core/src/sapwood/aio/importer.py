@@ -199,6 +199,7 @@ class AsyncImportManager(Sealed):
         """Add a source: every object under ``uri`` goes under ``destination`` (a folder
         path such as ``"raw/"``, or ``""`` for the top). Returns this manager, to chain."""
         self._refuse_if_started("add a source")
+        _check_uri(uri)
         validate_prefix(destination)
         importer_for(uri)
         self._sources.append((uri, destination, False))
@@ -209,6 +210,7 @@ class AsyncImportManager(Sealed):
         (a full path); ObjectNotFoundError when the import runs if there is none. Returns
         this manager, to chain."""
         self._refuse_if_started("add a source")
+        _check_uri(uri)
         validate_path(destination)
         parent, _, name = uri.partition("?")[0].rstrip("/").rpartition("/")
         if not name or "://" not in parent + "/":
@@ -335,6 +337,13 @@ class AsyncImportManager(Sealed):
             await self._stage(session, importer, found, destination)
         finally:
             await _close(importer)
+
+
+def _check_uri(uri: object) -> None:
+    if not isinstance(uri, str):
+        raise TypeError(
+            f"an import source is a URI (str) such as 's3://bucket/raw', not {type(uri).__name__}"
+        )
 
 
 def _checked_message(message: object) -> str:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Literal, overload
 
 from sapwood.aio.files import AsyncObjectReader, AsyncOpening, AsyncTextReader, checked_encoding
+from sapwood.engine.arguments import check_max_amount
 from sapwood.engine.paths import validate_prefix
 from sapwood.models import ObjectInfo
 from sapwood.storage import CommonPrefix
@@ -48,6 +49,7 @@ class AsyncReads(ABC):
         (``"/"``), deeper paths fold into :class:`~sapwood.CommonPrefix` entries (as S3
         listings do)."""
         validate_prefix(prefix)
+        check_max_amount(max_amount)
         return self._list_objects(max_amount, after, prefix, delimiter)
 
     async def _list_objects(

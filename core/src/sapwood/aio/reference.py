@@ -11,6 +11,7 @@ from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reads import AsyncReads
 from sapwood.aio.session import AsyncSession
 from sapwood.engine import operations
+from sapwood.engine.arguments import check_max_amount
 from sapwood.engine.merge import MergeStrategy
 from sapwood.models import Change, Commit
 from sapwood.progress import ProgressOption
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from sapwood.aio.repository import AsyncRepository
     from sapwood.engine.read_ahead import ReadAhead
 
-__all__ = ["AsyncReference", "RefLike", "SupportsId", "resolve_ref"]
+__all__ = ["AsyncReference", "RefLike", "SupportsId", "ref_name", "resolve_ref"]
 
 
 @runtime_checkable
@@ -34,6 +35,19 @@ class SupportsId(Protocol):
 
 RefLike: TypeAlias = "str | AsyncReference | Commit | SupportsId"
 """Wherever a reference is taken: a ref expression, a reference object or a Commit."""
+
+
+def ref_name(reference: object, what: str = "branch") -> str:
+    """A branch or tag given by name or as the object itself: its name (TypeError for
+    anything else)."""
+    if isinstance(reference, str):
+        return reference
+    if isinstance(reference, SupportsId):
+        return reference.id
+    raise TypeError(
+        f"a {what} is given by name (a str) or as a {what.capitalize()}, not "
+        f"{type(reference).__name__}"
+    )
 
 
 async def resolve_ref(repository: AsyncRepository, reference: RefLike) -> bytes:
@@ -117,6 +131,7 @@ class AsyncReference(AsyncReads):
         """Commits in this reference's history, newest first; with ``paths``, only those
         that changed one of them (an object path, or a folder and everything under it):
         a commit relative to its parent, a merge only where it differs from every parent."""
+        check_max_amount(max_amount)
         return self._log(max_amount, operations.log_paths(paths))
 
     async def _log(self, max_amount: int | None, paths: list[str]) -> AsyncIterator[Commit]:
@@ -137,6 +152,7 @@ class AsyncReference(AsyncReads):
         changes under each folder below ``prefix`` come as one ``Change`` whose
         ``path_type`` is ``"common_prefix"``, as listing does."""
         operations.validate_prefix(prefix)
+        check_max_amount(max_amount)
         if not isinstance(delimiter, str) or not isinstance(after, str):
             raise TypeError("delimiter and after are str")
         return self._diff(other_ref, prefix, delimiter, after, max_amount)
@@ -168,7 +184,7 @@ class AsyncReference(AsyncReads):
         changed: ``"source-wins"``, ``"dest-wins"``, or None for a ConflictError naming
         them. Returns the branch's new head (its current one if it already contains this)."""
         repository = self._repository
-        target = branch if isinstance(branch, str) else branch.id
+        target = ref_name(branch)
         repository.branch(target)
         return await operations.merge(
             repository.engine,
@@ -208,4 +224,6 @@ class AsyncReference(AsyncReads):
         """Write the objects under ``prefix`` (read from one commit) into ``local_path``
         at their paths relative to ``prefix``; files already holding the same content are
         left alone. See :mod:`sapwood.aio.folders`."""
-        return await folders.download_folder(self, local_path, prefix, progress=progress)
+        return await folders.download_folder(
+            self, local_path, prefix, progress=progress, label=self.id
+        )

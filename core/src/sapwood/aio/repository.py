@@ -6,18 +6,18 @@ import warnings
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 from sapwood import composition
 from sapwood.aio.branch import AsyncBranch
-from sapwood.aio.reference import AsyncReference, RefLike, SupportsId, resolve_ref
+from sapwood.aio.reference import AsyncReference, RefLike, SupportsId, ref_name, resolve_ref
 from sapwood.aio.session import AsyncSession
 from sapwood.aio.tag import AsyncTag
 from sapwood.composition import OpenedStore, StoreCredentials, StoreSpec, VirtualCredentials
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
-from sapwood.engine.gc import Moment, expire_snapshots, garbage_collect
+from sapwood.engine.arguments import check_max_amount
+from sapwood.engine.gc import Moment, expire_snapshots, garbage_collect, resolve_moment
 from sapwood.engine.history import first_parent_as_of
 from sapwood.engine.ids import is_hex_prefix
 from sapwood.engine.lifecycle import delete_repository
@@ -34,7 +34,23 @@ from sapwood.errors import (
 from sapwood.models import Commit, GarbageCollectionSummary, VerificationReport
 from sapwood.storage import Capabilities, Storage
 
-__all__ = ["AsyncRepository", "Opener", "StoreCredentials", "StoreSpec", "VirtualCredentials"]
+__all__ = [
+    "AsyncRepository",
+    "Opener",
+    "StagedChangesWarning",
+    "StoreCredentials",
+    "StoreSpec",
+    "VirtualCredentials",
+]
+
+
+class StagedChangesWarning(ResourceWarning, UserWarning):
+    """A repository was closed while changes were still staged on its branches (they are
+    lost); the message names the branches.
+
+    A ResourceWarning (a resource was released with work still in it), and also a
+    UserWarning, so ``pytest.warns`` and warning filters for either catch it.
+    """
 
 
 @dataclass(frozen=True)
@@ -61,11 +77,6 @@ def _location(spec: ObjectStoreConfig | Storage) -> str:
     if isinstance(spec, ObjectStoreConfig):
         return spec.to_url()
     return repr(spec)
-
-
-def _ref_name(reference: str | SupportsId) -> str:
-    """A branch or tag given by name or as the object itself: its name."""
-    return reference if isinstance(reference, str) else reference.id
 
 
 class AsyncRepository:
@@ -222,7 +233,8 @@ class AsyncRepository:
     async def close(self) -> None:
         """Release the store (if this repository built it) and external containers.
 
-        Changes still staged on its branches are lost: a ResourceWarning names them."""
+        Changes still staged on its branches are lost: a :class:`StagedChangesWarning` (a
+        ResourceWarning) names them."""
         if self._closed:
             return
         staged = self._staged_branches()
@@ -230,7 +242,7 @@ class AsyncRepository:
             warnings.warn(
                 f"closing {self!r} drops the changes staged on branch(es) "
                 f"{', '.join(repr(b) for b in staged)}; commit_changes() or reset() them first",
-                ResourceWarning,
+                StagedChangesWarning,
                 stacklevel=2,
             )
         self._closed = True
@@ -302,12 +314,14 @@ class AsyncRepository:
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
     ) -> AsyncIterator[AsyncBranch]:
         """Branches in name order, after ``after``, whose names start with ``prefix``."""
+        check_max_amount(max_amount)
         return self._list_refs("branch", max_amount, after, prefix)  # type: ignore[return-value]
 
     def list_tags(
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
     ) -> AsyncIterator[AsyncTag]:
         """Tags in name order, after ``after``, whose names start with ``prefix``."""
+        check_max_amount(max_amount)
         return self._list_refs("tag", max_amount, after, prefix)  # type: ignore[return-value]
 
     async def _list_refs(
@@ -347,30 +361,34 @@ class AsyncRepository:
         *,
         tag: str | SupportsId | None = None,
         snapshot_id: str | None = None,
-        as_of: datetime | None = None,
+        as_of: Moment | None = None,
     ) -> AsyncSession:
         """A read-only session at a branch's head (default ``main``), a tag, or a commit;
-        with ``as_of``, at the branch's newest first-parent commit made at or before then.
-        ``branch`` and ``tag`` are names or the Branch and Tag objects themselves."""
+        with ``as_of``, at the branch's newest first-parent commit made at or before then
+        (a datetime, naive ones being UTC; or a date, an ISO 8601 string, or a timedelta
+        meaning that long ago). ``branch`` and ``tag`` are names or the Branch and Tag
+        objects themselves."""
         chosen = [x for x in (branch, tag, snapshot_id) if x is not None]
         if len(chosen) > 1:
             raise InvalidRefError("give only one of branch, tag and snapshot_id")
         if as_of is not None and (tag is not None or snapshot_id is not None):
             raise InvalidRefError("as_of travels back along a branch; pass branch=, not a tag")
+        moment = resolve_moment(as_of, "as_of") if as_of is not None else None
         if tag is not None:
-            raw = await self.tag(_ref_name(tag)).resolve()
+            raw = await self.tag(ref_name(tag, "tag")).resolve()
         elif snapshot_id is not None:
             raw = await self.commit(snapshot_id).resolve()
         else:
-            raw = await self.branch(_ref_name(branch or self.engine.default_branch)).resolve()
-            if as_of is not None:
-                raw = await first_parent_as_of(self.engine, raw, as_of)
+            name = ref_name(branch if branch is not None else self.engine.default_branch)
+            raw = await self.branch(name).resolve()
+            if moment is not None:
+                raw = await first_parent_as_of(self.engine, raw, moment)
         return AsyncSession(self, raw, read_only=True)
 
     async def writable_session(self, branch: str | SupportsId) -> AsyncSession:
         """A session that stages changes on ``branch``'s (a name or a Branch) current head
         and commits to it."""
-        name = _ref_name(branch)
+        name = ref_name(branch)
         raw = await self.branch(name).resolve()
         session = AsyncSession(self, raw, branch=name, read_only=False)
         self._sessions.add(session)

@@ -10,26 +10,31 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from sapwood.aio import folders
 from sapwood.aio.files import (
     AsyncObjectReader,
     AsyncObjectWriter,
     AsyncTextReader,
     checked_encoding,
 )
+from sapwood.aio.folders import FolderSummary
 from sapwood.aio.reads import AsyncReads
 from sapwood.aio.writable_open import WRITE_MODES, AsyncOpensForWriting, OpenMode
 from sapwood.engine import staging
+from sapwood.engine.arguments import check_max_amount
 from sapwood.engine.leases import StagingLease
 from sapwood.engine.paths import validate_path, validate_prefix
 from sapwood.engine.staging import object_info
 from sapwood.errors import (
     IntegrityError,
+    InvalidPathError,
     NothingToCommitError,
     ObjectExistsError,
     ObjectNotFoundError,
     SapwoodError,
 )
 from sapwood.models import Change, Commit, ObjectInfo
+from sapwood.progress import ProgressOption
 from sapwood.storage import CommonPrefix
 
 if TYPE_CHECKING:
@@ -231,6 +236,10 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
                 f"no object at {path!r} in {self._describe()}; list_objects() shows what exists"
             )
         return entry
+
+    def _label(self) -> str:
+        """A short name for progress bars and logs: the branch, or the commit."""
+        return self._branch or self._snapshot.hex()[:12]
 
     def _describe(self) -> str:
         commit = self._snapshot.hex()[:12]
@@ -524,11 +533,44 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
         self._stage(target, entry)
         return object_info(entry)
 
+    async def upload_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        delete: bool = False,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Stage every file under ``local_path`` at ``prefix`` + its relative path, as
+        :meth:`AsyncBranch.upload_folder <sapwood.aio.AsyncBranch.upload_folder>` does (in a
+        transaction: ``tx.upload_folder(...)``); with ``delete``, also stage the removal of
+        objects under ``prefix`` the folder lacks."""
+        self._check_writable()
+        return await folders.upload_folder(
+            self, local_path, prefix, delete=delete, progress=progress, label=self._label()
+        )
+
+    async def download_folder(
+        self,
+        local_path: str | os.PathLike[str],
+        prefix: str = "",
+        *,
+        progress: ProgressOption = None,
+    ) -> FolderSummary:
+        """Write the objects this session sees under ``prefix`` (its commit plus what is
+        staged) into ``local_path`` at their paths relative to ``prefix``, as
+        :meth:`AsyncReference.download_folder
+        <sapwood.aio.AsyncReference.download_folder>` does."""
+        return await folders.download_folder(
+            self, local_path, prefix, progress=progress, label=self._label()
+        )
+
     def list_uncommitted(
         self, max_amount: int | None = None, after: str = "", prefix: str = ""
     ) -> AsyncIterator[Change]:
         """The staged changes (against this session's base commit), in path order."""
         validate_prefix(prefix)
+        check_max_amount(max_amount)
         return self._uncommitted(max_amount, after, prefix)
 
     async def _uncommitted(
@@ -542,6 +584,8 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
 
     async def reset(self, path: str | None = None) -> None:
         """Drop staged changes: all of them, or those at ``path`` or under ``path/``."""
+        if path is not None and not isinstance(path, str):
+            raise InvalidPathError(f"reset() takes a path (str) or None, not {type(path).__name__}")
         if path is None:
             self._changes.clear()
             self._exclusive.clear()

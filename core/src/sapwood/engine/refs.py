@@ -15,10 +15,11 @@ Tags are written create-only. Deleting one leaves a tombstone, so a tag name alw
 the one commit it first named.
 
 Reads that follow a branch (``branch.download`` and the like) use :meth:`RefStore.recent_branch`:
-the head this store last read or wrote, if that was less than ``head_max_age`` seconds ago,
-so a loop of reads costs one ref read per interval rather than one per call. Moves made
-through this store are seen at once; moves by other processes or other repository handles
-within that bound. Commits, merges and resets always read the ref afresh.
+the head this store last read or wrote, if that was less than ``head_max_age`` seconds ago
+and no branch was moved in this process since (:mod:`sapwood.engine.head_moves`), so a loop
+of reads costs one ref read per interval rather than one per call. Moves made by any
+repository handle of this process are seen at once; moves by other processes within that
+bound. Commits, merges and resets always read the ref afresh.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sapwood.engine.format import RefMode, RefPointer, decode_document, encode_document
+from sapwood.engine.head_moves import HEAD_MOVES
 from sapwood.engine.keys import (
     BRANCHES,
     POINTER_FILE,
@@ -162,17 +164,26 @@ class RefStore:
         self.mode = mode
         self.head_max_age = head_max_age
         self._clock = clock
-        self._heads: dict[str, tuple[float, BranchState | None]] = {}
+        # name -> (when seen, HEAD_MOVES.latest when seen, state)
+        self._heads: dict[str, tuple[float, int, BranchState | None]] = {}
 
     # -- the remembered heads ---------------------------------------------------------------
 
-    def _remember(self, name: str, state: BranchState | None, seen_at: float) -> None:
-        """Keep ``state`` as the head seen at ``seen_at`` unless a later sighting is kept."""
+    def _remember(
+        self, name: str, state: BranchState | None, seen_at: float, moves_seen: int
+    ) -> None:
+        """Keep ``state`` as the head seen at ``seen_at`` (when the process had made
+        ``moves_seen`` branch moves) unless a later sighting is kept."""
         if self.head_max_age <= 0:
             return
         kept = self._heads.get(name)
         if kept is None or kept[0] <= seen_at:
-            self._heads[name] = (seen_at, state)
+            self._heads[name] = (seen_at, moves_seen, state)
+
+    def _remember_move(self, name: str, state: BranchState) -> None:
+        """Record a move this store made: other handles of the process stop trusting the
+        heads they remember, and this store remembers where it put the branch."""
+        self._remember(name, state, self._clock(), HEAD_MOVES.note())
 
     def _forget(self, name: str) -> None:
         self._heads.pop(name, None)
@@ -185,10 +196,11 @@ class RefStore:
             kept = self._heads.get(name)
             if (
                 kept is not None
-                and kept[1] is not None
+                and kept[2] is not None
+                and kept[1] == HEAD_MOVES.latest
                 and self._clock() - kept[0] < self.head_max_age
             ):
-                return kept[1]
+                return kept[2]
         return await self.read_branch(name)
 
     # -- branches ---------------------------------------------------------------------------
@@ -206,9 +218,9 @@ class RefStore:
 
     async def find_branch(self, name: str) -> BranchState | None:
         """The branch's current state, or None."""
-        seen_at = self._clock()
+        seen_at, moves_seen = self._clock(), HEAD_MOVES.latest
         state = await self._find_branch(name)
-        self._remember(name, state, seen_at)
+        self._remember(name, state, seen_at, moves_seen)
         return state
 
     async def _find_branch(self, name: str) -> BranchState | None:
@@ -253,7 +265,7 @@ class RefStore:
         """Create the branch at ``snapshot``; RefExistsError if it exists."""
         self._forget(name)
         state = await self._create_branch(name, snapshot)
-        self._remember(name, state, self._clock())
+        self._remember_move(name, state)
         return state
 
     async def _create_branch(self, name: str, snapshot: bytes) -> BranchState:
@@ -294,7 +306,7 @@ class RefStore:
         """
         self._forget(state.name)
         moved = await self._update_branch(state, snapshot)
-        self._remember(state.name, moved, self._clock())
+        self._remember_move(state.name, moved)
         return moved
 
     async def _update_branch(self, state: BranchState, snapshot: bytes) -> BranchState:
@@ -328,6 +340,7 @@ class RefStore:
             await self._delete_branch(name)
         finally:
             self._forget(name)
+            HEAD_MOVES.note()
 
     async def _delete_branch(self, name: str) -> None:
         state = await self.read_branch(name)

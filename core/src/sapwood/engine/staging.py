@@ -71,6 +71,10 @@ def check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, s
     """``metadata`` checked to map str to str (TypeError otherwise); None if empty."""
     if metadata is None:
         return None
+    if not isinstance(metadata, Mapping):
+        raise TypeError(
+            f"{what} is a mapping of str to str (a dict), not {type(metadata).__name__}"
+        )
     checked: dict[str, str] = {}
     for key, value in metadata.items():
         if not isinstance(key, str) or not isinstance(value, str):
