@@ -62,6 +62,11 @@ _PATH_IN_MESSAGE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _PATH_PART = re.compile(r"\.(?P<field>[^.\[]+)|\[(?P<index>\d+)\]|\[(?P<key>\.\.\.)\]")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
+_FLOW_BRACKET = re.compile(rb"[\[\]{}]")
+YAML_MAX_NESTING = 100
+"""How deeply ``[`` and ``{`` may nest in a YAML config. PyYAML's scanner takes time in
+proportion to the nesting depth for every token (five thousand levels in 10 KB took
+seconds), and no config nests more than a few levels."""
 _SECRET_HINT = re.compile(
     r"key|secret|token|passw|pwd|credential|sas|private|connection_?string|signature|"
     r"authori[sz]ation|cookie|(?:^|[^a-z])sig(?:$|[^a-z])",
@@ -347,21 +352,36 @@ class ConfigStruct(
     @classmethod
     def decode(cls, data: bytes | str, fmt: Format = "json") -> Self:
         """Parse ``data`` written in ``fmt``; ConfigError names a bad field."""
-        raw = data.encode() if isinstance(data, str) else data
+        if fmt not in ("json", "msgpack", "toml", "yaml"):
+            raise ConfigError(f"unknown format {fmt!r}; use json, toml, yaml or msgpack")
         try:
+            raw = data.encode() if isinstance(data, str) else data
             if fmt == "json":
                 builtins: object = msgspec.json.decode(raw)
             elif fmt == "msgpack":
                 builtins = msgspec.msgpack.decode(raw)
             elif fmt == "toml":
                 builtins = msgspec.toml.decode(raw)
-            elif fmt == "yaml":
-                builtins = yaml.safe_load(raw) or {}
             else:
-                raise ConfigError(f"unknown format {fmt!r}; use json, toml, yaml or msgpack")
-        except (msgspec.DecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                _check_yaml_nesting(raw)
+                builtins = yaml.safe_load(raw) or {}
+        # PyYAML's constructors raise what int(), datetime() and base64 raise (a tag such as
+        # !!timestamp 2024-13-45), and every parser recurses on nesting
+        except (
+            msgspec.DecodeError,
+            yaml.YAMLError,
+            ValueError,
+            TypeError,
+            OverflowError,
+            RecursionError,
+        ) as exc:
             raise ConfigError(f"{cls.__name__} is not valid {fmt}: {exc}") from None
-        return convert_config(builtins, cls)
+        try:
+            return convert_config(builtins, cls)
+        except RecursionError:
+            raise ConfigError(
+                f"{cls.__name__} is nested deeper than any config; it is not a sapwood config"
+            ) from None
 
     def to_json(self) -> str:
         """This config as a JSON string."""
@@ -545,7 +565,24 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         Query parameters and keyword overrides set fields (``?region=auto&allow_http=true``);
         names that are not fields go to ``extra``.
         """
-        parts = urlsplit(url)
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ConfigError(
+                f"{_masked_url(url)!r} is not a storage URL: it contains {url[exc.start]!r}, "
+                "a lone surrogate, which is not text (os.fsdecode makes them of bytes that are "
+                "not UTF-8); decode the URL with the encoding it was written in",
+                field="url",
+            ) from None
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # its message would show the user info this error must hide
+            raise ConfigError(
+                f"{_masked_url(url)!r} is not a storage URL: its bucket part does not parse "
+                "(an unclosed '[', or characters that Unicode normalization turns into '/', "
+                "'?', '#', '@' or ':'); write scheme://BUCKET/prefix",
+                field="url",
+            ) from None
         scheme = parts.scheme.lower()
         if not scheme:
             raise ConfigError(
@@ -614,9 +651,26 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         return f"{base}?{urlencode(query)}" if query else base
 
 
+def _check_yaml_nesting(raw: bytes) -> None:
+    """ValueError if brackets in ``raw`` open more than :data:`YAML_MAX_NESTING` deep
+    (counting brackets in quoted text too: only a document built to be deep gets there)."""
+    depth = 0
+    for bracket in _FLOW_BRACKET.findall(raw):
+        depth = depth + 1 if bracket in (b"[", b"{") else max(0, depth - 1)
+        if depth > YAML_MAX_NESTING:
+            raise ValueError(
+                f"brackets nest more than {YAML_MAX_NESTING} levels deep; no config does"
+            )
+
+
 def _masked_url(url: str) -> str:
     """``url`` for an error message: user info and secret-looking query values hidden."""
-    parts = urlsplit(url)
+    url = url.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # what cannot be split cannot be masked part by part: show its scheme
+        scheme, separator, _ = url.partition("://")
+        return f"{mask_text(scheme)}://..." if separator else "..."
     netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
     query = [
         (key, "***" if looks_secret(key) else mask_text(value))
