@@ -5,16 +5,16 @@
 
 FAMILY is one of ``fuzz_targets.FAMILIES`` (refs, config.json, snapshots, manifests,
 sidecars, object-metadata, blobs, config-documents, names, urls). The first byte of each
-input picks the family's member decoder; the rest is what it decodes. sapwood (and the
-parts of its dependencies written in Python that it parses with) are instrumented, so
-libFuzzer keeps the inputs that reach new code.
+input picks the family's member decoder; the rest is what it decodes. The sapwood modules
+that decode (and PyYAML, for config documents) are instrumented, so libFuzzer keeps the
+inputs that reach new code; msgspec and zstd are C, which it sees only through results.
 
 The seeds of the family's decoders are written into the first corpus folder (a temporary
 one if none is given), where libFuzzer also keeps what it finds. An input fails the run
 when its decoder raises anything but a SapwoodError (an AssertionError means it returned
 wrong data) or runs longer than ``-timeout`` (10 s unless given); libFuzzer then writes
 it to ``-artifact_prefix`` (crash-* or timeout-*) and exits non-zero. Useful options:
-``-max_total_time=SECONDS``, ``-runs=N``, ``-jobs=N``, ``-artifact_prefix=DIR/``; a crash
+``-max_total_time=SECONDS``, ``-runs=N``, ``-artifact_prefix=DIR/``, ``-seed=N``; a crash
 file given instead of a corpus folder replays that one input.
 """
 
@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import atheris
 
@@ -42,15 +43,17 @@ INSTRUMENTED = [
     "sapwood.objectstore.metadata",
     "sapwood.schemes",
     "sapwood_local.sidecar",
-    "yaml",
 ]
-"""The modules whose code decodes (with their submodules): instrumenting all of sapwood
-would triple the time a run takes to start, for code no decoder reaches."""
+"""The modules whose code decodes: instrumenting all of sapwood would triple the time a
+run takes to start, for code no decoder reaches."""
+INSTRUMENTED_FOR: dict[str, list[str]] = {"config-documents": ["yaml"]}
+"""Packages only some families parse with (instrumenting PyYAML costs a second)."""
+DEFAULT_TIMEOUT = "-timeout=10"
 
 
-def not_instrumented(packages: list[str]) -> list[str]:
-    """Every module of ``packages`` (found on disk, without importing them) that is not
-    in :data:`INSTRUMENTED` nor below one of its names."""
+def not_instrumented(packages: list[str], kept: list[str]) -> list[str]:
+    """Every module of ``packages`` (found on disk, without importing them) that is
+    neither in ``kept`` nor below one of its names."""
     found: list[str] = []
     for package in packages:
         spec = importlib.util.find_spec(package)
@@ -63,24 +66,27 @@ def not_instrumented(packages: list[str]) -> list[str]:
                 if parts[-1] == "__init__":
                     parts.pop()
                 name = ".".join(parts)
-                if not any(name == kept or name.startswith(f"{kept}.") for kept in INSTRUMENTED):
+                if not any(name == one or name.startswith(f"{one}.") for one in kept):
                     found.append(name)
     return found
 
 
-PACKAGES = ["sapwood", "sapwood_local", "yaml"]
-with atheris.instrument_imports(include=PACKAGES, exclude=not_instrumented(PACKAGES)):
-    import fuzz_targets
+def import_targets(family: str) -> ModuleType:
+    """``fuzz_targets``, imported with the modules ``family`` decodes with instrumented
+    (sapwood must not have been imported before: modules load once)."""
+    kept = [*INSTRUMENTED, *INSTRUMENTED_FOR.get(family, [])]
+    packages = sorted({name.split(".")[0] for name in kept})
+    with atheris.instrument_imports(include=packages, exclude=not_instrumented(packages, kept)):
+        import fuzz_targets
+    return fuzz_targets
 
-    from sapwood.errors import SapwoodError
 
-DEFAULT_TIMEOUT = "-timeout=10"
-
-
-def one_input(family: str) -> Callable[[bytes], None]:
+def one_input(targets: ModuleType, family: str) -> Callable[[bytes], None]:
     """The libFuzzer entry point for ``family``: decode, and let anything but a
     SapwoodError escape (atheris reports it as a crash)."""
-    members = [fuzz_targets.TARGETS[name].decode for name in fuzz_targets.FAMILIES[family]]
+    from sapwood.errors import SapwoodError
+
+    members = [targets.TARGETS[name].decode for name in targets.FAMILIES[family]]
 
     def test_one_input(data: bytes) -> None:
         if not data:
@@ -92,34 +98,36 @@ def one_input(family: str) -> Callable[[bytes], None]:
     return test_one_input
 
 
-def seed_inputs(family: str) -> list[bytes]:
+def seed_inputs(targets: ModuleType, family: str) -> list[bytes]:
     """The seeds of every member, each behind the byte that picks its member."""
     return [
         bytes([index]) + seed
-        for index, name in enumerate(fuzz_targets.FAMILIES[family])
-        for seed in fuzz_targets.TARGETS[name].seeds
+        for index, name in enumerate(targets.FAMILIES[family])
+        for seed in targets.TARGETS[name].seeds
     ]
 
 
-def write_seeds(folder: Path, family: str) -> None:
-    """Put the seeds into ``folder`` (named by content, as libFuzzer names its finds)."""
+def write_seeds(folder: Path, seeds: list[bytes]) -> None:
+    """Put ``seeds`` into ``folder`` (named by content, as libFuzzer names its finds)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for seed in seed_inputs(family):
+    for seed in seeds:
         (folder / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
 
 
 def main(argv: list[str]) -> None:
     """Fuzz the family named by ``argv[1]`` with libFuzzer options and corpus folders
     after it; never returns (libFuzzer exits)."""
-    if argv[1:2] == ["--list"]:
-        print("\n".join(fuzz_targets.FAMILIES))
+    family = argv[1] if len(argv) > 1 else ""
+    targets = import_targets(family)
+    if family == "--list":
+        print("\n".join(targets.FAMILIES))
         raise SystemExit(0)
-    if len(argv) < 2 or argv[1] not in fuzz_targets.FAMILIES:
+    if family not in targets.FAMILIES:
         raise SystemExit(
             f"usage: {argv[0]} FAMILY [libFuzzer options] [CORPUS_DIR ...]\n"
-            f"FAMILY is one of: {', '.join(fuzz_targets.FAMILIES)}"
+            f"FAMILY is one of: {', '.join(targets.FAMILIES)}"
         )
-    family, rest = argv[1], argv[2:]
+    rest = argv[2:]
     options = [arg for arg in rest if arg.startswith("-")]
     paths = [arg for arg in rest if not arg.startswith("-")]
     if not any(option.startswith("-timeout=") for option in options):
@@ -133,9 +141,9 @@ def main(argv: list[str]) -> None:
             # libFuzzer ends the process itself, so nothing could delete a folder made here
             folder = Path(tempfile.mkdtemp(prefix=f"sapwood-fuzz-{family}-"))
             print(f"corpus folder: {folder} (delete it when done)", file=sys.stderr)
-        write_seeds(folder, family)
+        write_seeds(folder, seed_inputs(targets, family))
         corpus = [str(folder), *paths[1:]]
-    atheris.Setup([argv[0], *options, *corpus], one_input(family))
+    atheris.Setup([argv[0], *options, *corpus], one_input(targets, family))
     atheris.Fuzz()
 
 

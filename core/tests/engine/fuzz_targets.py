@@ -14,6 +14,7 @@ harness (``atheris_fuzz.py``), which imports this module with sapwood instrument
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import uuid
 from collections.abc import Callable, Coroutine
@@ -70,6 +71,7 @@ T = TypeVar("T")
 _LOOP: Final = asyncio.new_event_loop()
 """A private loop for the decoders that are coroutines, so that every decoder here is a
 plain function."""
+atexit.register(_LOOP.close)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
