@@ -4,7 +4,7 @@
     python core/tests/engine/atheris_fuzz.py --list
 
 FAMILY is one of ``fuzz_targets.FAMILIES`` (refs, config.json, snapshots, manifests,
-sidecars, object-metadata, blobs, config-documents, names, urls). The first byte of each
+sidecars, object-metadata, blobs, leases, config-documents, names, urls). The first byte of each
 input picks the family's member decoder; the rest is what it decodes. The sapwood modules
 that decode (and PyYAML, for config documents) are instrumented, so libFuzzer keeps the
 inputs that reach new code; msgspec and zstd are C, which it sees only through results.
@@ -35,6 +35,7 @@ INSTRUMENTED = [
     "sapwood.config",
     "sapwood.engine.changelog",
     "sapwood.engine.format",
+    "sapwood.engine.leases",
     "sapwood.engine.manifests",
     "sapwood.engine.paths",
     "sapwood.engine.refexpr",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import json
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from sapwood.engine.format import (
     encode_object,
 )
 from sapwood.engine.keys import manifest_key
+from sapwood.engine.leases import LEASES, read_leases
 from sapwood.engine.manifests import ManifestStore
 from sapwood.engine.paths import validate_path, validate_prefix, validate_ref_name
 from sapwood.engine.refexpr import parse_ref_expression
@@ -213,6 +215,24 @@ def decode_pack(data: bytes) -> list[list[Entry]]:
     return ranges
 
 
+# -- leases: the blobs a writer's staged changes refer to, kept from garbage collection ------
+
+LEASED: Final = frozenset({b"\x07" * 32, b"\x08" * 32})
+_LEASE_STORE = MemoryStorage(f"fuzz-leases-{uuid.uuid4().hex[:8]}")
+
+
+def decode_lease(data: bytes) -> set[bytes]:
+    """A lease part (``data``) as garbage collection reads every lease: the blob ids it
+    protects."""
+
+    async def read() -> set[bytes]:
+        await _LEASE_STORE.put(f"{LEASES}token/anchor", b"")
+        await _LEASE_STORE.put(f"{LEASES}token/part-00000000", data)
+        return (await read_leases(ObjectLayer(_LEASE_STORE), datetime.now(UTC))).blobs
+
+    return _run(read())
+
+
 # -- blobs: zstd frames (self-describing) and compression recorded in metadata --------------
 
 FRAME_DATA: Final = b"sapwood blob " * 40
@@ -309,6 +329,9 @@ TARGETS: Final[dict[str, Target]] = {
     ),
     "object-metadata": Target(decode_object_metadata, (HEADER.encode().encode(), DEEP_JSON)),
     "frame": Target(decode_frame, (FRAME, FRAME_DATA)),
+    "lease": Target(
+        decode_lease, (json.dumps(sorted(raw.hex() for raw in LEASED)).encode(), DEEP_JSON)
+    ),
     "config-json": Target(_config_decoder("json"), (CONFIG.encode("json"), DEEP_JSON)),
     "config-toml": Target(_config_decoder("toml"), (CONFIG.encode("toml"), b"a = " + b"[" * 5000)),
     "config-yaml": Target(_config_decoder("yaml"), (CONFIG.encode("yaml"), DEEP_JSON)),
@@ -342,6 +365,7 @@ FAMILIES: Final[dict[str, tuple[str, ...]]] = {
     "sidecars": ("sidecar",),
     "object-metadata": ("object-metadata",),
     "blobs": ("frame",),
+    "leases": ("lease",),
     "config-documents": ("config-json", "config-toml", "config-yaml", "config-msgpack"),
     "names": ("names",),
     "urls": ("url",),
