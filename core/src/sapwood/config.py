@@ -11,6 +11,7 @@ config, then :meth:`RepositoryConfig.default`, fill it in (see :meth:`Repository
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from collections.abc import Mapping
@@ -64,6 +65,11 @@ _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$"
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
 _FLOW_BRACKET = re.compile(rb"[\[\]{}]")
 YAML_MAX_NESTING = 100
+EXTRA_MAX_DEPTH = 32
+"""How deeply a value of ``ObjectStoreConfig.extra`` may nest (reading it recurses)."""
+EXTRA_MAX_VALUES = 10_000
+"""How many values ``ObjectStoreConfig.extra`` may hold, shared ones counted at each use
+(a YAML document of 30 aliases expands to a billion: encoding it would never end)."""
 """How deeply ``[`` and ``{`` may nest in a YAML config. PyYAML's scanner takes time in
 proportion to the nesting depth for every token (five thousand levels in 10 KB took
 seconds), and no config nests more than a few levels."""
@@ -162,15 +168,29 @@ def _config_error(
     if found is _MISSING:
         shown = ""
     elif secret:
-        reason = reason.replace(repr(found), "***")
+        if isinstance(found, str | int | float):
+            reason = reason.replace(repr(found), "***")
         shown = f"; found a value of type {type(found).__name__} (hidden)"
     else:
-        shown = f"; found {_short_repr(mask_secrets(found))} (type {type(found).__name__})"
+        sample = mask_secrets(_sample(found))
+        shown = f"; found {_short_repr(sample)} (type {type(found).__name__})"
     reason = mask_text(reason)
     where = f"{what}.{path}" if path else what
     _, _, below_class = what.partition(".")
     field_path = ".".join(part for part in (below_class, path) if part)
     return ConfigError(f"invalid config at {where}: {reason}{shown}", field=field_path or None)
+
+
+def _sample(value: object, depth: int = 3) -> object:
+    """The start of ``value``, enough for a short repr: a few items of each container, a
+    few levels deep (the value can be as large as its source was hostile: a YAML alias
+    bomb expands to a billion items)."""
+    if isinstance(value, Mapping):
+        items = list(itertools.islice(value.items(), 4))
+        return {k: _sample(v, depth - 1) if depth else ... for k, v in items}
+    if isinstance(value, list | tuple):
+        return [_sample(v, depth - 1) if depth else ... for v in value[:4]]
+    return value
 
 
 def _short_repr(value: object, limit: int = 60) -> str:
@@ -522,7 +542,8 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.endpoint_url and "@" in urlsplit(self.endpoint_url).netloc:
+        _check_extra_shape(self.extra)
+        if self.endpoint_url and "@" in _netloc(self.endpoint_url):
             raise ConfigError(
                 f"endpoint_url {_masked_url(self.endpoint_url)!r} carries user info; pass "
                 "credentials as store credentials (StaticCredentials), never in a URL, which "
@@ -649,6 +670,46 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         for key, value in self.extra.items():
             query[key] = value if isinstance(value, str) else msgspec.json.encode(value).decode()
         return f"{base}?{urlencode(query)}" if query else base
+
+
+def _netloc(url: str) -> str:
+    """The host part of ``url``; ConfigError if it does not parse."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:  # its message would show the user info a URL may carry
+        raise ConfigError(
+            f"{_masked_url(url)!r} is not a URL: its host part does not parse (an unclosed "
+            "'[', or characters that Unicode normalization turns into '/', '?', '#', '@' "
+            "or ':')",
+            field="endpoint_url",
+        ) from None
+
+
+def _check_extra_shape(extra: Mapping[str, Any]) -> None:
+    """ConfigError if ``extra`` nests deeper than :data:`EXTRA_MAX_DEPTH` or holds more
+    than :data:`EXTRA_MAX_VALUES` values. Walked without recursion; a value shared at
+    several places (a YAML alias) counts at each, as every reader of the config expands it."""
+    pending: list[tuple[object, int]] = [(value, 1) for value in extra.values()]
+    seen = 0
+    while pending:
+        value, depth = pending.pop()
+        seen += 1
+        if seen > EXTRA_MAX_VALUES:
+            raise ConfigError(
+                f"ObjectStoreConfig.extra holds more than {EXTRA_MAX_VALUES:,} values (a "
+                "YAML alias counts once per use); a backend's settings are a few names",
+                field="extra",
+            )
+        if depth > EXTRA_MAX_DEPTH:
+            raise ConfigError(
+                f"ObjectStoreConfig.extra nests more than {EXTRA_MAX_DEPTH} levels deep; a "
+                "backend's settings are a few names",
+                field="extra",
+            )
+        if isinstance(value, Mapping):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list | tuple):
+            pending.extend((item, depth + 1) for item in value)
 
 
 def _check_yaml_nesting(raw: bytes) -> None:

@@ -28,6 +28,7 @@ import msgspec
 from sapwood.config import ObjectStoreConfig, RepositoryConfig
 from sapwood.engine.cache import DecodedCache
 from sapwood.engine.changelog import decode_record
+from sapwood.engine.config_file import check_no_credentials
 from sapwood.engine.format import (
     KIND_INDEX,
     KIND_RANGE,
@@ -257,7 +258,13 @@ def decode_frame(data: bytes) -> bytes:
 
 def _config_decoder(fmt: Any) -> Callable[[bytes], RepositoryConfig]:
     def decode(data: bytes) -> RepositoryConfig:
-        return RepositoryConfig.decode(data, fmt)
+        config = RepositoryConfig.decode(data, fmt)
+        # what every config goes through next: shown, checked for credentials, stored
+        repr(config)
+        check_no_credentials(config)
+        stored = config.encode("msgpack")
+        assert RepositoryConfig.decode(stored, "msgpack").encode("msgpack") == stored
+        return config
 
     decode.__name__ = f"decode_config_{fmt}"
     decode.__doc__ = f"A repository config written in {fmt}."
@@ -265,6 +272,12 @@ def _config_decoder(fmt: Any) -> Callable[[bytes], RepositoryConfig]:
 
 
 CONFIG: Final = RepositoryConfig.default()
+YAML_ALIAS_BOMB: Final = (
+    b"virtual_chunk_containers:\n  v:\n    name: v\n    prefix: s3://b/\n    store:\n"
+    b"      object_store: s3\n      extra:\n        a0: &a0 [x, x]\n"
+    + b"".join(b"        a%d: &a%d [*a%d, *a%d]\n" % (n, n, n - 1, n - 1) for n in range(1, 30))
+)
+"""Thirty lines that expand to a billion values wherever the config is read in full."""
 
 
 def check_names(text: str) -> None:
@@ -334,7 +347,9 @@ TARGETS: Final[dict[str, Target]] = {
     ),
     "config-json": Target(_config_decoder("json"), (CONFIG.encode("json"), DEEP_JSON)),
     "config-toml": Target(_config_decoder("toml"), (CONFIG.encode("toml"), b"a = " + b"[" * 5000)),
-    "config-yaml": Target(_config_decoder("yaml"), (CONFIG.encode("yaml"), DEEP_JSON)),
+    "config-yaml": Target(
+        _config_decoder("yaml"), (CONFIG.encode("yaml"), DEEP_JSON, YAML_ALIAS_BOMB)
+    ),
     "config-msgpack": Target(_config_decoder("msgpack"), (CONFIG.encode("msgpack"), DEEP_MSGPACK)),
     "names": Target(
         lambda data: check_names(as_text(data)),

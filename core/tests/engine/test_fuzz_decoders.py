@@ -48,6 +48,7 @@ from fuzz_targets import (  # noqa: E402
     DEEP_JSON,
     DEEP_MSGPACK,
     TARGETS,
+    YAML_ALIAS_BOMB,
     check_names,
     check_url,
     decode_index,
@@ -270,3 +271,28 @@ async def test_a_recorded_decoded_size_the_object_cannot_hold_is_an_integrity_er
     with pytest.raises(IntegrityError, match="claims"):
         await codec.decode(frame_claiming(2**40), claimed, "k")
     assert await codec.decode(payload, claimed, "k") == b"a" * 1000
+
+
+def test_a_yaml_alias_bomb_is_refused_as_it_is_read() -> None:
+    """Thirty aliases decoded at once into a billion values that repr, the credentials
+    check and encoding then walked for ever."""
+    with pytest.raises(ConfigError, match="more than 10,000 values"):
+        RepositoryConfig.decode(YAML_ALIAS_BOMB, "yaml")
+
+
+def test_extra_nested_deeper_than_32_levels_is_refused() -> None:
+    """600 levels decoded, and then repr raised RecursionError."""
+    store = {"object_store": "s3", "bucket": "b", "extra": {"x": [[[]]]}}
+    assert ObjectStoreConfig.from_dict(store).extra == {"x": [[[]]]}
+    deep: list[Any] = []
+    for _ in range(40):
+        deep = [deep]
+    with pytest.raises(ConfigError, match="nests more than 32 levels"):
+        ObjectStoreConfig.from_dict({**store, "extra": {"x": deep}})
+
+
+@pytest.mark.parametrize("endpoint", ["http://[::1", "http://user:secret\uff03@host"])
+def test_an_endpoint_url_that_does_not_parse_is_a_config_error(endpoint: str) -> None:
+    with pytest.raises(ConfigError, match="host part does not parse") as caught:
+        ObjectStoreConfig(object_store="s3", endpoint_url=endpoint)
+    assert "secret" not in str(caught.value)
