@@ -20,7 +20,7 @@ import json
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -54,6 +54,7 @@ from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.errors import SapwoodError
 from sapwood.layer import ObjectLayer
 from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, ZstdCodec
+from sapwood.objectstore.expiration import TimeToIdle
 from sapwood.objectstore.metadata import StoredHeader
 from sapwood_local.sidecar import Identity, Sidecar, decode_sidecar, encode_sidecar
 from sapwood_memory.storage import MemoryStorage
@@ -171,11 +172,19 @@ def decode_a_sidecar(data: bytes) -> Sidecar | None:
 HEADER: Final = StoredHeader(
     datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC), "zstd", None, {"a": "b"}
 )
+HEADER_EXPIRING: Final = StoredHeader(
+    datetime(2024, 1, 1, 12, 30, 1, 5, tzinfo=UTC),
+    datetime(2024, 1, 2, tzinfo=UTC),
+    "none",
+    TimeToIdle(timedelta(hours=2)),
+    {},
+)
 
 
 def decode_object_metadata(data: bytes) -> bool:
     """An object client's header (stored as a metadata value, so text), as a read uses it."""
     header = StoredHeader.decode(data.decode("utf-8", "replace"), "object 'k'")
+    assert StoredHeader.decode(header.encode(), "again") == header
     return header.expired(datetime.now(UTC))
 
 
@@ -340,7 +349,10 @@ TARGETS: Final[dict[str, Target]] = {
             DEEP_JSON,
         ),
     ),
-    "object-metadata": Target(decode_object_metadata, (HEADER.encode().encode(), DEEP_JSON)),
+    "object-metadata": Target(
+        decode_object_metadata,
+        (HEADER.encode().encode(), HEADER_EXPIRING.encode().encode(), DEEP_JSON),
+    ),
     "frame": Target(decode_frame, (FRAME, FRAME_DATA)),
     "lease": Target(
         decode_lease, (json.dumps(sorted(raw.hex() for raw in LEASED)).encode(), DEEP_JSON)

@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.errors import ConfigError, IntegrityError, InvalidRefError, SapwoodError
 from sapwood.layer import ObjectLayer
 from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, ZSTD_MAGIC, ZstdCodec
+from sapwood.objectstore.expiration import TimeToIdle, TimeToLive, format_policy, parse_policy
+from sapwood.objectstore.metadata import StoredHeader
 from sapwood_memory.storage import MemoryStorage
 
 HERE = Path(__file__).resolve().parent
@@ -296,3 +299,19 @@ def test_an_endpoint_url_that_does_not_parse_is_a_config_error(endpoint: str) ->
     with pytest.raises(ConfigError, match="host part does not parse") as caught:
         ObjectStoreConfig(object_store="s3", endpoint_url=endpoint)
     assert "secret" not in str(caught.value)
+
+
+@FUZZ
+@given(
+    delta=st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=10_000)),
+    idle=st.booleans(),
+)
+def test_an_expiration_policy_reads_back_as_written(delta: timedelta, idle: bool) -> None:
+    """Found by atheris: the policy was written with six digits, so a TimeToIdle of
+    20,241,230 s came back as 20,241,200 s. It is exact to the microsecond now (for 27
+    years; the seconds are a float)."""
+    policy = TimeToIdle(delta) if idle else TimeToLive(delta)
+    assert parse_policy(format_policy(policy)) == policy
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    header = StoredHeader(moment, moment, "none", policy, {})
+    assert StoredHeader.decode(header.encode()) == header
