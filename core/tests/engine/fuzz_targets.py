@@ -53,7 +53,7 @@ from sapwood.engine.paths import validate_path, validate_prefix, validate_ref_na
 from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.errors import SapwoodError
 from sapwood.layer import ObjectLayer
-from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, ZstdCodec
+from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, ZSTD_MAGIC, ZstdCodec
 from sapwood.objectstore.expiration import TimeToIdle
 from sapwood.objectstore.metadata import StoredHeader
 from sapwood_local.sidecar import Identity, Sidecar, decode_sidecar, encode_sidecar
@@ -250,15 +250,28 @@ _CODEC: Final = ZstdCodec()
 FRAME: Final = _run(_CODEC.frame(FRAME_DATA)).payload
 
 
+def frame_claiming(size: int, length: int = 16) -> bytes:
+    """``length`` bytes that start like a zstd frame whose header records ``size`` decoded
+    bytes (in an eight-byte field), as a damaged header may."""
+    header = ZSTD_MAGIC + bytes([0b11100000]) + size.to_bytes(8, "little")
+    return header + b"\x01" * (length - len(header))
+
+
 def decode_frame(data: bytes) -> bytes:
-    """A stored blob read both ways: as a self-describing object (a zstd frame, or raw),
-    and as one whose metadata records zstd and the seed's decoded size."""
+    """A stored blob that is self-describing: a zstd frame (or raw bytes, unchanged)."""
     unframed = _run(_CODEC.unframe(data, "blob"))
-    if not data.startswith(FRAME[:4]):
+    if not data.startswith(ZSTD_MAGIC):
         assert unframed == data
-    metadata = {ENCODING_KEY: "zstd", DECODED_SIZE_KEY: str(len(FRAME_DATA))}
-    decoded = _run(_CODEC.decode(data, metadata, "blob"))
-    assert len(decoded) == len(FRAME_DATA)
+    return unframed
+
+
+def decode_recorded(data: bytes) -> bytes:
+    """A stored blob whose metadata records zstd: the first line of ``data`` is the decoded
+    size recorded (a metadata value, so text), the rest what is stored."""
+    size, _, payload = data.partition(b"\n")
+    metadata = {ENCODING_KEY: "zstd", DECODED_SIZE_KEY: size.decode("utf-8", "replace")}
+    decoded = _run(_CODEC.decode(payload, metadata, "blob"))
+    assert len(decoded) == int(metadata[DECODED_SIZE_KEY])
     return decoded
 
 
@@ -320,7 +333,10 @@ TARGETS: Final[dict[str, Target]] = {
     "snapshot": Target(decode_snapshot, (encode_object(KIND_SNAPSHOT, SNAPSHOT),)),
     "range": Target(decode_range, (encode_object(KIND_RANGE, [ENTRY, ENTRY]),)),
     "index": Target(decode_index, (encode_object(KIND_INDEX, TABLE),)),
-    "pack": Target(decode_pack, (PACK,)),
+    "pack": Target(
+        decode_pack,
+        (PACK, frame_claiming(2**40, PACK_REFS[0].length) + PACK[PACK_REFS[0].length :]),
+    ),
     "ref": Target(
         decode_ref,
         (encode_document(RefPointer(snapshot="ab" * 32)), DEEP_JSON),
@@ -351,9 +367,23 @@ TARGETS: Final[dict[str, Target]] = {
     ),
     "object-metadata": Target(
         decode_object_metadata,
-        (HEADER.encode().encode(), HEADER_EXPIRING.encode().encode(), DEEP_JSON),
+        (
+            HEADER.encode().encode(),
+            HEADER_EXPIRING.encode().encode(),
+            b'{"created":"20241230","expiration":"tti:20241230"}',  # found by atheris
+            DEEP_JSON,
+        ),
     ),
-    "frame": Target(decode_frame, (FRAME, FRAME_DATA)),
+    "frame": Target(decode_frame, (FRAME, FRAME_DATA, frame_claiming(2**40))),
+    "recorded": Target(
+        decode_recorded,
+        (
+            b"%d\n%s" % (len(FRAME_DATA), FRAME),
+            b"-5\n" + FRAME,  # zstd was given these sizes to allocate
+            b"1099511627776\n" + FRAME,
+            b"%d\n%s" % (len(FRAME_DATA), frame_claiming(2**40)),
+        ),
+    ),
     "lease": Target(
         decode_lease, (json.dumps(sorted(raw.hex() for raw in LEASED)).encode(), DEEP_JSON)
     ),
@@ -367,7 +397,17 @@ TARGETS: Final[dict[str, Target]] = {
         lambda data: check_names(as_text(data)),
         tuple(
             text.encode("utf-8", "surrogateescape")
-            for text in ("data/a.csv", "dir/", "main~2^3", "v1.0^", "dead", "a/../b", "main\n")
+            for text in (
+                "data/a.csv",
+                "dir/",
+                "main~2^3",
+                "v1.0^",
+                "dead",
+                "a/../b",
+                "main\n",
+                "main~" + "9" * 5000,  # int() refuses 4,300 digits
+                "main~\u0663",
+            )
         ),
     ),
     "url": Target(
@@ -379,6 +419,9 @@ TARGETS: Final[dict[str, Target]] = {
             b"gs://bucket/p",
             b"az://container/prefix?account_name=a",
             b"tigris://bucket",
+            b"s3://[bucket/prefix",
+            "s3://user:secret\uff03@bucket/".encode(),
+            b"\xd9s3://bucket/p?region=\xfd",  # found by atheris
         ),
     ),
 }
@@ -391,7 +434,7 @@ FAMILIES: Final[dict[str, tuple[str, ...]]] = {
     "manifests": ("range", "index", "pack"),
     "sidecars": ("sidecar",),
     "object-metadata": ("object-metadata",),
-    "blobs": ("frame",),
+    "blobs": ("frame", "recorded"),
     "leases": ("lease",),
     "config-documents": ("config-json", "config-toml", "config-yaml", "config-msgpack"),
     "names": ("names",),

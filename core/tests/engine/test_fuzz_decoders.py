@@ -38,7 +38,7 @@ from sapwood.engine.manifests import ManifestStore
 from sapwood.engine.refexpr import parse_ref_expression
 from sapwood.errors import ConfigError, IntegrityError, InvalidRefError, SapwoodError
 from sapwood.layer import ObjectLayer
-from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, ZSTD_MAGIC, ZstdCodec
+from sapwood.layer.compression import DECODED_SIZE_KEY, ENCODING_KEY, ZstdCodec
 from sapwood.objectstore.expiration import TimeToIdle, TimeToLive, format_policy, parse_policy
 from sapwood.objectstore.metadata import StoredHeader
 from sapwood_memory.storage import MemoryStorage
@@ -56,6 +56,7 @@ from fuzz_targets import (  # noqa: E402
     check_url,
     decode_index,
     decode_snapshot,
+    frame_claiming,
 )
 
 EXAMPLES = int(os.environ.get("SAPWOOD_FUZZ_EXAMPLES", "100"))
@@ -242,12 +243,6 @@ def test_a_ref_expression_step_has_at_most_nine_ascii_digits() -> None:
         parse_ref_expression("main~" + "9" * 5000)  # int() raised ValueError past 4,300
     with pytest.raises(InvalidRefError):
         parse_ref_expression("main~\u0663")  # an Arabic-Indic three was taken as 3
-
-
-def frame_claiming(size: int) -> bytes:
-    """A zstd frame header recording ``size`` decoded bytes (eight-byte size field), then
-    a little garbage."""
-    return ZSTD_MAGIC + bytes([0b11100000]) + size.to_bytes(8, "little") + b"\x01\x00\x00"
 
 
 def test_a_range_whose_frame_claims_a_terabyte_is_an_integrity_error() -> None:
