@@ -40,6 +40,9 @@ from sapwood.errors import ConfigError
 from sapwood.schemes import URL_SCHEMES
 
 __all__ = [
+    "EXTRA_MAX_DEPTH",
+    "EXTRA_MAX_VALUES",
+    "YAML_MAX_NESTING",
     "CachingConfig",
     "ChunkingConfig",
     "CompressionConfig",
@@ -65,14 +68,14 @@ _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$"
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
 _FLOW_BRACKET = re.compile(rb"[\[\]{}]")
 YAML_MAX_NESTING = 100
+"""How deeply ``[`` and ``{`` may nest in a YAML config. PyYAML's scanner takes time in
+proportion to the nesting depth for every token (five thousand levels in 10 KB took
+seconds), and no config nests more than a few levels."""
 EXTRA_MAX_DEPTH = 32
 """How deeply a value of ``ObjectStoreConfig.extra`` may nest (reading it recurses)."""
 EXTRA_MAX_VALUES = 10_000
 """How many values ``ObjectStoreConfig.extra`` may hold, shared ones counted at each use
 (a YAML document of 30 aliases expands to a billion: encoding it would never end)."""
-"""How deeply ``[`` and ``{`` may nest in a YAML config. PyYAML's scanner takes time in
-proportion to the nesting depth for every token (five thousand levels in 10 KB took
-seconds), and no config nests more than a few levels."""
 _SECRET_HINT = re.compile(
     r"key|secret|token|passw|pwd|credential|sas|private|connection_?string|signature|"
     r"authori[sz]ation|cookie|(?:^|[^a-z])sig(?:$|[^a-z])",
