@@ -11,6 +11,7 @@ config, then :meth:`RepositoryConfig.default`, fill it in (see :meth:`Repository
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from collections.abc import Mapping
@@ -39,6 +40,9 @@ from sapwood.errors import ConfigError
 from sapwood.schemes import URL_SCHEMES
 
 __all__ = [
+    "EXTRA_MAX_DEPTH",
+    "EXTRA_MAX_VALUES",
+    "YAML_MAX_NESTING",
     "CachingConfig",
     "ChunkingConfig",
     "CompressionConfig",
@@ -62,6 +66,16 @@ _PATH_IN_MESSAGE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _PATH_PART = re.compile(r"\.(?P<field>[^.\[]+)|\[(?P<index>\d+)\]|\[(?P<key>\.\.\.)\]")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
+_FLOW_BRACKET = re.compile(rb"[\[\]{}]")
+YAML_MAX_NESTING = 100
+"""How deeply ``[`` and ``{`` may nest in a YAML config. PyYAML's scanner takes time in
+proportion to the nesting depth for every token (five thousand levels in 10 KB took
+seconds), and no config nests more than a few levels."""
+EXTRA_MAX_DEPTH = 32
+"""How deeply a value of ``ObjectStoreConfig.extra`` may nest (reading it recurses)."""
+EXTRA_MAX_VALUES = 10_000
+"""How many values ``ObjectStoreConfig.extra`` may hold, shared ones counted at each use
+(a YAML document of 30 aliases expands to a billion: encoding it would never end)."""
 _SECRET_HINT = re.compile(
     r"key|secret|token|passw|pwd|credential|sas|private|connection_?string|signature|"
     r"authori[sz]ation|cookie|(?:^|[^a-z])sig(?:$|[^a-z])",
@@ -157,15 +171,29 @@ def _config_error(
     if found is _MISSING:
         shown = ""
     elif secret:
-        reason = reason.replace(repr(found), "***")
+        if isinstance(found, str | int | float):
+            reason = reason.replace(repr(found), "***")
         shown = f"; found a value of type {type(found).__name__} (hidden)"
     else:
-        shown = f"; found {_short_repr(mask_secrets(found))} (type {type(found).__name__})"
+        sample = mask_secrets(_sample(found))
+        shown = f"; found {_short_repr(sample)} (type {type(found).__name__})"
     reason = mask_text(reason)
     where = f"{what}.{path}" if path else what
     _, _, below_class = what.partition(".")
     field_path = ".".join(part for part in (below_class, path) if part)
     return ConfigError(f"invalid config at {where}: {reason}{shown}", field=field_path or None)
+
+
+def _sample(value: object, depth: int = 3) -> object:
+    """The start of ``value``, enough for a short repr: a few items of each container, a
+    few levels deep (the value can be as large as its source was hostile: a YAML alias
+    bomb expands to a billion items)."""
+    if isinstance(value, Mapping):
+        items = list(itertools.islice(value.items(), 4))
+        return {k: _sample(v, depth - 1) if depth else ... for k, v in items}
+    if isinstance(value, list | tuple):
+        return [_sample(v, depth - 1) if depth else ... for v in value[:4]]
+    return value
 
 
 def _short_repr(value: object, limit: int = 60) -> str:
@@ -347,21 +375,36 @@ class ConfigStruct(
     @classmethod
     def decode(cls, data: bytes | str, fmt: Format = "json") -> Self:
         """Parse ``data`` written in ``fmt``; ConfigError names a bad field."""
-        raw = data.encode() if isinstance(data, str) else data
+        if fmt not in ("json", "msgpack", "toml", "yaml"):
+            raise ConfigError(f"unknown format {fmt!r}; use json, toml, yaml or msgpack")
         try:
+            raw = data.encode() if isinstance(data, str) else data
             if fmt == "json":
                 builtins: object = msgspec.json.decode(raw)
             elif fmt == "msgpack":
                 builtins = msgspec.msgpack.decode(raw)
             elif fmt == "toml":
                 builtins = msgspec.toml.decode(raw)
-            elif fmt == "yaml":
-                builtins = yaml.safe_load(raw) or {}
             else:
-                raise ConfigError(f"unknown format {fmt!r}; use json, toml, yaml or msgpack")
-        except (msgspec.DecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                _check_yaml_nesting(raw)
+                builtins = yaml.safe_load(raw) or {}
+        # PyYAML's constructors raise what int(), datetime() and base64 raise (a tag such as
+        # !!timestamp 2024-13-45), and every parser recurses on nesting
+        except (
+            msgspec.DecodeError,
+            yaml.YAMLError,
+            ValueError,
+            TypeError,
+            OverflowError,
+            RecursionError,
+        ) as exc:
             raise ConfigError(f"{cls.__name__} is not valid {fmt}: {exc}") from None
-        return convert_config(builtins, cls)
+        try:
+            return convert_config(builtins, cls)
+        except RecursionError:
+            raise ConfigError(
+                f"{cls.__name__} is nested deeper than any config; it is not a sapwood config"
+            ) from None
 
     def to_json(self) -> str:
         """This config as a JSON string."""
@@ -503,7 +546,8 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.endpoint_url and "@" in urlsplit(self.endpoint_url).netloc:
+        _check_extra_shape(self.extra)
+        if self.endpoint_url and "@" in _netloc(self.endpoint_url):
             raise ConfigError(
                 f"endpoint_url {_masked_url(self.endpoint_url)!r} carries user info; pass "
                 "credentials as store credentials (StaticCredentials), never in a URL, which "
@@ -546,7 +590,24 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         Query parameters and keyword overrides set fields (``?region=auto&allow_http=true``);
         names that are not fields go to ``extra``.
         """
-        parts = urlsplit(url)
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ConfigError(
+                f"{_masked_url(url)!r} is not a storage URL: it contains {url[exc.start]!r}, "
+                "a lone surrogate, which is not text (os.fsdecode makes them of bytes that are "
+                "not UTF-8); decode the URL with the encoding it was written in",
+                field="url",
+            ) from None
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # its message would show the user info this error must hide
+            raise ConfigError(
+                f"{_masked_url(url)!r} is not a storage URL: its bucket part does not parse "
+                "(an unclosed '[', or characters that Unicode normalization turns into '/', "
+                "'?', '#', '@' or ':'); write scheme://BUCKET/prefix",
+                field="url",
+            ) from None
         scheme = parts.scheme.lower()
         if not scheme:
             raise ConfigError(
@@ -615,9 +676,66 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         return f"{base}?{urlencode(query)}" if query else base
 
 
+def _netloc(url: str) -> str:
+    """The host part of ``url``; ConfigError if it does not parse."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:  # its message would show the user info a URL may carry
+        raise ConfigError(
+            f"{_masked_url(url)!r} is not a URL: its host part does not parse (an unclosed "
+            "'[', or characters that Unicode normalization turns into '/', '?', '#', '@' "
+            "or ':')",
+            field="endpoint_url",
+        ) from None
+
+
+def _check_extra_shape(extra: Mapping[str, Any]) -> None:
+    """ConfigError if ``extra`` nests deeper than :data:`EXTRA_MAX_DEPTH` or holds more
+    than :data:`EXTRA_MAX_VALUES` values. Walked without recursion; a value shared at
+    several places (a YAML alias) counts at each, as every reader of the config expands it."""
+    pending: list[tuple[object, int]] = [(value, 1) for value in extra.values()]
+    seen = 0
+    while pending:
+        value, depth = pending.pop()
+        seen += 1
+        if seen > EXTRA_MAX_VALUES:
+            raise ConfigError(
+                f"ObjectStoreConfig.extra holds more than {EXTRA_MAX_VALUES:,} values (a "
+                "YAML alias counts once per use); a backend's settings are a few names",
+                field="extra",
+            )
+        if depth > EXTRA_MAX_DEPTH:
+            raise ConfigError(
+                f"ObjectStoreConfig.extra nests more than {EXTRA_MAX_DEPTH} levels deep; a "
+                "backend's settings are a few names",
+                field="extra",
+            )
+        if isinstance(value, Mapping):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list | tuple):
+            pending.extend((item, depth + 1) for item in value)
+
+
+def _check_yaml_nesting(raw: bytes) -> None:
+    """ValueError if brackets in ``raw`` open more than :data:`YAML_MAX_NESTING` deep
+    (counting brackets in quoted text too: only a document built to be deep gets there)."""
+    depth = 0
+    for bracket in _FLOW_BRACKET.findall(raw):
+        depth = depth + 1 if bracket in (b"[", b"{") else max(0, depth - 1)
+        if depth > YAML_MAX_NESTING:
+            raise ValueError(
+                f"brackets nest more than {YAML_MAX_NESTING} levels deep; no config does"
+            )
+
+
 def _masked_url(url: str) -> str:
     """``url`` for an error message: user info and secret-looking query values hidden."""
-    parts = urlsplit(url)
+    url = url.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # what cannot be split cannot be masked part by part: show its scheme
+        scheme, separator, _ = url.partition("://")
+        return f"{mask_text(scheme)}://..." if separator else "..."
     netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
     query = [
         (key, "***" if looks_secret(key) else mask_text(value))

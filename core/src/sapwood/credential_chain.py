@@ -247,7 +247,7 @@ def _parse(path: Path) -> ConfigFile:
         data: Any = msgspec.toml.decode(path.read_bytes())
     except OSError as exc:
         raise ConfigError(f"cannot read the sapwood config file {path}: {exc}") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise ConfigError(f"the sapwood config file {path} is not valid TOML: {exc}") from None
     try:
         parsed = convert_config(data, ConfigFile, what="config")

@@ -300,7 +300,7 @@ async def _lease_part(layer: ObjectLayer, key: str) -> set[bytes]:
         if not isinstance(listed, list):
             raise ValueError("not a list")
         return {bytes.fromhex(item) for item in listed}
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, RecursionError) as error:
         raise IntegrityError(
             f"lease file {key} is damaged ({error}); garbage collection will not run past "
             "it: delete the file if no writer is staging changes"

@@ -33,6 +33,7 @@ from sapwood.engine.keys import manifest_key
 from sapwood.engine.paths import prefix_successor
 from sapwood.errors import IntegrityError, NotFoundError
 from sapwood.layer import ObjectLayer
+from sapwood.layer.compression import frame_size
 from sapwood.storage import ByteRange
 
 __all__ = ["ManifestStore", "Tree", "merge_changes"]
@@ -105,6 +106,7 @@ class ManifestStore:
         what = f"manifest range {ref.id.hex()} (in pack {ref.pack.hex()})"
         data = stored
         if stored[:4] == ZSTD_MAGIC:
+            frame_size(stored, len(stored), what)  # a damaged header claiming terabytes
             try:
                 data = self._decompressor.decompress(stored)
             except zstandard.ZstdError as exc:

@@ -15,7 +15,9 @@ from sapwood.errors import InvalidRefError, RefNotFoundError
 __all__ = ["MIN_PREFIX", "parse_ref_expression", "resolve_base", "resolve_expression"]
 
 MIN_PREFIX: Final = 4
-_STEP: Final = re.compile(r"([~^])(\d*)")
+_STEP: Final = re.compile(r"([~^])([0-9]*)")
+MAX_STEP_DIGITS: Final = 9
+"""More would step past any history (and int() refuses 4,300 digits)."""
 SHOW_NAMES: Final = 10
 
 
@@ -40,6 +42,12 @@ def parse_ref_expression(expression: str) -> tuple[str, list[tuple[str, int]]]:
                 "steps may follow (e.g. main~2, v1^, main^2)"
             )
         op, digits = match.groups()
+        if len(digits) > MAX_STEP_DIGITS:
+            shown = expression if len(expression) <= 60 else f"{expression[:60]}..."
+            raise InvalidRefError(
+                f"{shown!r} has a step of {len(digits)} digits; a ~N or ^N step has at most "
+                f"{MAX_STEP_DIGITS}"
+            )
         steps.append((op, int(digits) if digits else 1))
         position = match.end()
     if not is_hex_prefix(base):

@@ -47,6 +47,7 @@ __all__ = [
     "ReservedMetadataError",
     "ZstdCodec",
     "caller_metadata",
+    "claimed_size",
     "encoding_of",
     "frame_size",
     "looks_compressed",
@@ -270,7 +271,8 @@ class ZstdCodec:
                 f"{key!r} is stored with encoding {encoding!r}, which this version of sapwood "
                 "cannot read; upgrade sapwood"
             )
-        return self._decompress(payload, _decoded_size(metadata, key), key)
+        claimed_size(payload, len(payload), key)
+        return self._decompress(payload, _decoded_size(metadata, len(payload), key), key)
 
     async def decode(self, payload: bytes, metadata: Mapping[str, str], key: str) -> bytes:
         """The original bytes of a stored object (unchanged if it was not compressed)."""
@@ -286,15 +288,25 @@ def frame_size(header: bytes, stored_size: int, key: str) -> int:
     first :data:`FRAME_HEADER_MAX` bytes of the frame are enough); IntegrityError if the
     header is damaged, records no size (sapwood always writes it) or claims more than the
     frame can hold."""
+    size = claimed_size(header, stored_size, key)
+    if size is None:
+        raise IntegrityError(
+            f"{key!r} is a zstd frame that does not record its decoded size; sapwood always "
+            "writes it, so another program wrote this object"
+        )
+    return size
+
+
+def claimed_size(header: bytes, stored_size: int, key: str) -> int | None:
+    """The decoded size a zstd frame of ``stored_size`` bytes records in its header, or
+    None if it records none; IntegrityError if the header is damaged or claims more than
+    the frame can hold (zstd would try to allocate what it claims)."""
     try:
         size = zstandard.frame_content_size(header)
     except zstandard.ZstdError as exc:
         raise IntegrityError(f"{key!r} is damaged: its zstd frame header is bad ({exc})") from None
     if size < 0:
-        raise IntegrityError(
-            f"{key!r} is a zstd frame that does not record its decoded size; sapwood always "
-            "writes it, so another program wrote this object"
-        )
+        return None
     if size > stored_size * _MAX_FRAME_RATIO:
         raise IntegrityError(
             f"{key!r} is damaged: its zstd frame claims {size} bytes, more than "
@@ -303,11 +315,20 @@ def frame_size(header: bytes, stored_size: int, key: str) -> int:
     return size
 
 
-def _decoded_size(metadata: Mapping[str, str], key: str) -> int | None:
+def _decoded_size(metadata: Mapping[str, str], stored_size: int, key: str) -> int | None:
+    """The decoded size recorded in ``metadata``; IntegrityError if it is no size or one
+    that ``stored_size`` bytes cannot hold (zstd would try to allocate that much)."""
     raw = metadata.get(DECODED_SIZE_KEY)
     if raw is None:
         return None
     try:
-        return int(raw)
+        size = int(raw)
     except ValueError:
-        raise IntegrityError(f"{key!r} has a malformed {DECODED_SIZE_KEY} of {raw!r}") from None
+        size = -1
+    if not 0 <= size <= stored_size * _MAX_FRAME_RATIO:
+        shown = raw if len(raw) <= 40 else f"{raw[:40]}..."
+        raise IntegrityError(
+            f"{key!r} has a malformed {DECODED_SIZE_KEY} of {shown!r} for its {stored_size} "
+            "stored bytes; the object's metadata is damaged: write the object again"
+        )
+    return size

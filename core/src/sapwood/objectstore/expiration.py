@@ -54,7 +54,10 @@ def format_policy(policy: ExpirationPolicy | None) -> str | None:
     if policy is None:
         return None
     kind = "ttl" if isinstance(policy, TimeToLive) else "tti"
-    return f"{kind}:{policy.delta.total_seconds():g}"
+    seconds = policy.delta.total_seconds()
+    # every digit: "g" kept six, so 20,241,230 s was written as 2.02412e+07 and came back
+    # 30 s shorter
+    return f"{kind}:{int(seconds) if seconds.is_integer() else repr(seconds)}"
 
 
 def parse_policy(text: str | None) -> ExpirationPolicy | None:

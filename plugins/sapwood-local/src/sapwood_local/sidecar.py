@@ -72,7 +72,7 @@ def decode_sidecar(raw: bytes) -> Sidecar | None:
     """The sidecar, or None if the file is damaged (then the data file's identity rules)."""
     try:
         return _decoder.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # nested deeper than the decoder recurses
         return None
 
 
