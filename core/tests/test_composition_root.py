@@ -22,9 +22,10 @@ from sapwood.config import (
 )
 from sapwood.engine.virtual import VirtualResolver
 from sapwood.errors import ConfigError
-from sapwood.extensions import CacheStats, CacheType
+from sapwood.extensions import Cache, CacheStats, CacheType, StorageBackend
 from sapwood.layer.metrics import MemoryMetrics
 from sapwood.registry import Registry
+from sapwood.storage import Storage
 
 PACKAGE = Path(sapwood.__file__).parent
 
@@ -155,3 +156,49 @@ def test_open_store_turns_a_folder_into_a_local_config(tmp_path: Path) -> None:
 def test_open_store_refuses_other_types() -> None:
     with pytest.raises(TypeError, match="store must be an ObjectStoreConfig"):
         composition.open_store(42)  # type: ignore[arg-type]
+
+
+def _plugin_needing_an_sdk() -> ModuleType:
+    """A third-party plugin whose factories import an SDK that is not installed, without
+    turning the ImportError into a PluginError themselves."""
+    module = ModuleType("sdk_needing_plugin")
+
+    def open_store(config: ObjectStoreConfig, provider: object) -> Storage:
+        import sapwood_probe_absent_sdk  # type: ignore[import-not-found]  # noqa: F401
+
+        raise AssertionError("unreachable: the SDK is not installed")
+
+    def open_cache(config: CachingConfig) -> Cache:
+        import sapwood_probe_absent_sdk  # noqa: F401
+
+        raise AssertionError("unreachable: the SDK is not installed")
+
+    @hookimpl
+    def sapwood_register_storage_backends(register: Callable[[StorageBackend], None]) -> None:
+        register(StorageBackend(name="needs-sdk", factory=open_store, url_schemes=("needsdk",)))
+
+    @hookimpl
+    def sapwood_register_caches(register: Callable[[CacheType], None]) -> None:
+        register(CacheType(name="needs-sdk", factory=open_cache))
+
+    module.sapwood_register_storage_backends = sapwood_register_storage_backends  # type: ignore[attr-defined]
+    module.sapwood_register_caches = sapwood_register_caches  # type: ignore[attr-defined]
+    return module
+
+
+def test_a_factory_missing_its_sdk_raises_a_plugin_error_naming_the_dist(
+    use_registry: Callable[[Registry], None],
+) -> None:
+    built = Registry()
+    built.discover(_core_entry_points())
+    built.add_plugin(_plugin_needing_an_sdk(), name="needs-sdk", dist="acme-sapwood-sdk")
+    use_registry(built)
+
+    with pytest.raises(sapwood.PluginError, match="acme-sapwood-sdk") as opened:
+        composition.open_storage("needsdk://bucket/data")
+    assert "'sapwood_probe_absent_sdk'" in str(opened.value)
+    assert "pip install --force-reinstall acme-sapwood-sdk" in str(opened.value)
+    with pytest.raises(sapwood.PluginError, match="acme-sapwood-sdk"):
+        composition.build_cache(RepositoryConfig(caching=CachingConfig(cache="needs-sdk")))
+    with pytest.raises(sapwood.PluginError, match="storage backend 'needs-sdk'"):
+        sapwood.repository("needsdk://bucket/data")

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 import msgspec
 
@@ -84,6 +84,26 @@ VirtualCredentials: TypeAlias = Mapping[str, CredentialsSpec | CredentialProvide
 URL_SCHEMES.install(lambda: registry().url_schemes())
 
 
+T = TypeVar("T")
+
+
+def _build_plugin(kind: str, record: object, build: Callable[[], T]) -> T:
+    """``build()`` (a plugin's factory call); an ImportError from it, a dependency the
+    plugin imports only when used (a cloud SDK), becomes a PluginError naming the
+    distribution that registered ``record`` and how to install what it needs."""
+    try:
+        return build()
+    except ImportError as exc:
+        provided = registry().provider_of(record)
+        dist = provided.dist if provided is not None else "the plugin's distribution"
+        missing = f"module {exc.name!r}" if exc.name else "a module"
+        raise PluginError(
+            f"the {kind} {getattr(record, 'name', '?')!r} (from {dist}) needs {missing}, "
+            f"which could not be imported ({exc}); install the package that provides it, "
+            f"or reinstall {dist} with its dependencies: pip install --force-reinstall {dist}"
+        ) from exc
+
+
 # -- stores -----------------------------------------------------------------------------
 
 
@@ -95,7 +115,8 @@ def credential_provider(
         return None
     if isinstance(spec, CredentialProvider) and not isinstance(spec, type):
         return spec
-    return registry().credential_provider_type(spec).factory(spec)
+    record = registry().credential_provider_type(spec)
+    return _build_plugin("credential provider", record, lambda: record.factory(spec))
 
 
 def validate_extra(config: ObjectStoreConfig) -> msgspec.Struct | None:
@@ -141,7 +162,8 @@ def open_storage(
     provider = credential_provider(chosen.credentials)
     if provider is None and config.anonymous:
         provider = credential_provider(AnonymousCredentials())
-    return backend.factory(config, provider)
+    built_for = config
+    return _build_plugin("storage backend", backend, lambda: backend.factory(built_for, provider))
 
 
 @dataclass(frozen=True)
@@ -218,20 +240,23 @@ def build_cache(config: RepositoryConfig | None = None) -> Cache:
     """The cache plugin ``config.caching.cache`` names (default ``lru``), built."""
     caching = (config or RepositoryConfig()).resolved().caching
     assert caching is not None  # resolved() fills every field
-    return registry().cache(caching.cache or "lru").factory(caching)
+    record = registry().cache(caching.cache or "lru")
+    return _build_plugin("cache", record, lambda: record.factory(caching))
 
 
 def build_limiter(config: RepositoryConfig | None = None, clock: Clock | None = None) -> Limiter:
     """The limiter plugin ``config.limits.limiter`` names (default ``token-bucket``), built."""
     limits = (config or RepositoryConfig()).resolved().limits
     assert limits is not None  # resolved() fills every field
-    return registry().limiter(limits.limiter or "token-bucket").factory(limits, clock)
+    record = registry().limiter(limits.limiter or "token-bucket")
+    return _build_plugin("limiter", record, lambda: record.factory(limits, clock))
 
 
 def build_metrics(spec: MetricsBackend | str | None = None) -> MetricsBackend:
     """A metrics backend: an instance as given, or the plugin a name (default ``noop``) names."""
     if spec is None or isinstance(spec, str):
-        return registry().metrics_backend(spec or "noop").factory()
+        record = registry().metrics_backend(spec or "noop")
+        return _build_plugin("metrics backend", record, record.factory)
     return spec
 
 
@@ -356,4 +381,4 @@ def find_importer(scheme: str) -> Importer | None:
         if URL_SCHEMES.backend_for(scheme) is not None:
             return None
         raise
-    return record.factory(record.options)
+    return _build_plugin("importer", record, lambda: record.factory(record.options))

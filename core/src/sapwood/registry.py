@@ -506,6 +506,23 @@ class Registry:
         """The metrics backend called ``name``."""
         return self.metrics_backends.get(name, self._hint(name))
 
+    def provider_of(self, record: object) -> Provided[Any] | None:
+        """Which plugin and distribution registered ``record`` (the very object a lookup
+        returned), or None if no plugin did."""
+        kinds: tuple[_Kind[Any], ...] = (
+            self.storage_backends,
+            self.credential_providers,
+            self.caches,
+            self.limiters,
+            self.importers,
+            self.metrics_backends,
+        )
+        for kind in kinds:
+            for provided in kind.items.values():
+                if provided.record is record:
+                    return provided
+        return None
+
 
 def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
