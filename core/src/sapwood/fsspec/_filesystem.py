@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, Literal, overload
@@ -28,6 +28,7 @@ from sapwood import (
     Session,
 )
 from sapwood.credentials import CredentialsSpec
+from sapwood.fsspec._closing import close_when_collected
 from sapwood.fsspec._errors import FolderNotEmptyError
 from sapwood.fsspec._file import SapwoodFile
 from sapwood.fsspec._paths import PROTOCOL, ref_segment, split, strip_protocol
@@ -107,7 +108,9 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         self._repository, owned = _open_repository(repo, credentials, create)
         self._batches = threading.local()
         if owned:
-            self._closer: Callable[[], None] | None = weakref.finalize(self, self._repository.close)
+            self._closer: weakref.finalize[[Repository], object] | None = close_when_collected(
+                self, self._repository
+            )
         else:
             self._closer = None
 
@@ -121,8 +124,8 @@ class SapwoodFileSystem(AbstractFileSystem, metaclass=_CachedPerObject):  # type
         forget this filesystem in fsspec's instance cache."""
         type(self)._cache.pop(self._fs_token, None)
         closer, self._closer = self._closer, None
-        if closer is not None:
-            closer()
+        if closer is not None and closer.detach() is not None:
+            self._repository.close()
 
     # -- paths ------------------------------------------------------------------------------
 
