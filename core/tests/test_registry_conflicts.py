@@ -235,3 +235,81 @@ def test_a_second_provider_for_a_taken_credentials_type_is_refused(
     )
     assert found.credential_provider_type(StaticCredentials()).name == "static"
     assert "sneaky" not in found.credential_providers.items
+
+
+SCHEMES = """
+from sapwood import hookimpl
+from sapwood.extensions import StorageBackend
+
+def _factory(config, credentials):
+    raise AssertionError("scheme tests register backends and never open a store")
+
+@hookimpl
+def sapwood_register_storage_backends(register):
+    register(StorageBackend(name={name!r}, factory=_factory, url_schemes={schemes!r}))
+"""
+
+
+def test_a_scheme_claimed_twice_is_reported_and_the_first_party_owner_keeps_it(
+    fake_dists: FakeDists,
+) -> None:
+    # Registered first, so without the rule it would take s3:// from sapwood-s3.
+    fake_dists.add("acme-hijack", {"hijack": SCHEMES.format(name="mys3", schemes=("S3", "x1"))})
+    fake_dists.add("sapwood-s3", {"s3": SCHEMES.format(name="s3", schemes=("s3",))})
+    fake_dists.add("acme-other", {"other": SCHEMES.format(name="other", schemes=("x1",))})
+
+    found = discover(fake_dists)
+
+    assert found.url_schemes() == {"s3": "s3", "x1": "mys3"}
+    hijack = found.plugins["hijack"].error
+    assert hijack is not None
+    assert "'s3://' of storage backend 'mys3' (acme-hijack)" in hijack
+    assert "claimed by storage backend 's3' (sapwood-s3), which keeps it" in hijack
+    other = found.plugins["other"].error
+    assert other is not None
+    assert "'x1://' of storage backend 'other' (acme-other)" in other
+    assert found.plugins["s3"].error is None
+    assert found.storage_backend("mys3").name == "mys3"  # still reachable by name
+
+
+@pytest.mark.parametrize(
+    ("schemes", "problem"),
+    [
+        (("s3://",), "claims URL scheme 's3://', which is not one"),
+        (("my store",), "claims URL scheme 'my store', which is not one"),
+        ("dict", "gives url_schemes as str"),
+    ],
+)
+def test_a_backend_with_a_malformed_scheme_is_rejected(
+    fake_dists: FakeDists, schemes: object, problem: str
+) -> None:
+    fake_dists.add("acme-bad", {"bad": SCHEMES.format(name="bad", schemes=schemes)})
+
+    found = discover(fake_dists)
+
+    error = found.plugins["bad"].error
+    assert error is not None
+    assert problem in error
+    assert found.plugins["bad"].registers == []
+    with pytest.raises(PluginError):
+        found.storage_backend("bad")
+
+
+def test_a_record_whose_factory_is_not_callable_is_rejected(fake_dists: FakeDists) -> None:
+    source = """
+from sapwood import hookimpl
+from sapwood.extensions import CacheType
+
+@hookimpl
+def sapwood_register_caches(register):
+    register(CacheType(name="broken-cache", factory="not a function"))
+"""
+    fake_dists.add("acme-cache", {"cachy": source})
+
+    found = discover(fake_dists)
+
+    error = found.plugins["cachy"].error
+    assert error is not None
+    assert "'broken-cache' has a factory that is not callable" in error
+    with pytest.raises(PluginError):
+        found.cache("broken-cache")

@@ -54,6 +54,15 @@ FIRST_PARTY_DISTS: dict[str, str] = {plugin.name: plugin.dist for plugin in FIRS
 """Which first-party distribution provides each backend or importer name (from
 :data:`sapwood.schemes.FIRST_PARTY`, the one catalogue)."""
 
+_FIRST_PARTY_SCHEMES: dict[str, str] = {
+    scheme: plugin.name for plugin in FIRST_PARTY for scheme in plugin.url_schemes
+}
+"""Which first-party backend each of the project's own URL schemes belongs to: that backend
+keeps the scheme when another backend claims it too."""
+
+_URL_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
+"""A URL scheme (RFC 3986), compared in lowercase."""
+
 R = TypeVar("R")
 
 
@@ -381,14 +390,24 @@ class Registry:
             if not isinstance(name, str):
                 self._problem(info, f"registered a {kind.label} whose name is not a string")
                 return
+            if not callable(getattr(record, "factory", None)):
+                self._problem(info, f"{kind.label} {name!r} has a factory that is not callable")
+                return
             if isinstance(record, CredentialProviderType):
                 taken = self._credentials_taken(record)
                 if taken is not None:
                     self._problem(info, taken)
                     return
+            if isinstance(record, StorageBackend):
+                bad_scheme = _bad_scheme(record)
+                if bad_scheme is not None:
+                    self._problem(info, bad_scheme)
+                    return
             problem = kind.add(Provided(record, info.name, info.dist), name)
             if problem is None:
                 info.registers.append(f"{tag}:{name}")
+                if isinstance(record, StorageBackend):
+                    self._report_scheme_conflicts(record, info)
                 return
             claimants = kind.claimants.get(name, [])
             if not any(c.plugin == info.name for c in claimants):
@@ -399,6 +418,30 @@ class Registry:
                 self._problem(self._by_plugin.get(claimant.plugin, info), problem)
 
         return register
+
+    def _report_scheme_conflicts(self, record: StorageBackend, info: PluginInfo) -> None:
+        """Record against the losing plugin each URL scheme ``record`` shares with a backend
+        registered before it (see :meth:`url_schemes` for which one keeps it)."""
+        for scheme in {s.lower() for s in record.url_schemes}:
+            for name, other in self.storage_backends.items.items():
+                if name == record.name or scheme not in {
+                    s.lower() for s in other.record.url_schemes
+                }:
+                    continue
+                keeper, loser = (name, record.name)
+                keeper_dist, loser_dist = other.dist, info.dist
+                loser_info = info
+                if _FIRST_PARTY_SCHEMES.get(scheme) == record.name:
+                    keeper, loser = loser, keeper
+                    keeper_dist, loser_dist = loser_dist, keeper_dist
+                    loser_info = self._by_plugin.get(other.plugin, info)
+                self._problem(
+                    loser_info,
+                    f"URL scheme '{scheme}://' of storage backend {loser!r} ({loser_dist}) "
+                    f"is also claimed by storage backend {keeper!r} ({keeper_dist}), which "
+                    f"keeps it; reach {loser!r} with ObjectStoreConfig(object_store="
+                    f"{loser!r}), or uninstall one of them",
+                )
 
     def _credentials_taken(self, record: CredentialProviderType) -> str | None:
         """Why ``record`` cannot be used: another provider already accepts its type."""
@@ -454,12 +497,16 @@ class Registry:
         return self.storage_backends.get(name, hint)
 
     def url_schemes(self) -> dict[str, str]:
-        """URL scheme -> backend name for every registered storage backend (the first
-        registration of a scheme wins). This fills :data:`sapwood.schemes.URL_SCHEMES`."""
+        """URL scheme -> backend name for every registered storage backend. A scheme two
+        backends claim goes to the first-party backend it belongs to, if that is one of
+        them, else to the first registration (the other plugin's error says so). This
+        fills :data:`sapwood.schemes.URL_SCHEMES`."""
         found: dict[str, str] = {}
         for name, provided in self.storage_backends.items.items():
             for scheme in provided.record.url_schemes:
-                found.setdefault(scheme.lower(), name)
+                key = scheme.lower()
+                if key not in found or _FIRST_PARTY_SCHEMES.get(key) == name:
+                    found[key] = name
         return found
 
     def backend_for_scheme(self, scheme: str) -> str | None:
@@ -522,6 +569,23 @@ class Registry:
                 if provided.record is record:
                     return provided
         return None
+
+
+def _bad_scheme(record: StorageBackend) -> str | None:
+    """Why ``record``'s URL schemes cannot be used, if one is not a URL scheme."""
+    schemes: object = record.url_schemes
+    if isinstance(schemes, str) or not isinstance(schemes, tuple | list):
+        return (
+            f"storage backend {record.name!r} gives url_schemes as {type(schemes).__name__}; "
+            "give a tuple of schemes, such as ('s3',)"
+        )
+    for scheme in schemes:
+        if not isinstance(scheme, str) or not _URL_SCHEME.match(scheme.lower()):
+            return (
+                f"storage backend {record.name!r} claims URL scheme {scheme!r}, which is not "
+                "one: use letters, digits, '+', '-' or '.', starting with a letter (no '://')"
+            )
+    return None
 
 
 def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
