@@ -313,3 +313,46 @@ def sapwood_register_caches(register):
     assert "'broken-cache' has a factory that is not callable" in error
     with pytest.raises(PluginError):
         found.cache("broken-cache")
+
+
+def test_an_importer_scheme_claimed_twice_is_reported_and_the_first_keeps_it(
+    fake_dists: FakeDists,
+) -> None:
+    source = """
+from sapwood import hookimpl
+from sapwood.extensions import ImporterType
+
+def _factory(options):
+    raise AssertionError("never built")
+
+@hookimpl
+def sapwood_register_importers(register):
+    register(ImporterType(name={name!r}, factory=_factory, url_schemes=("catalog",)))
+"""
+    fake_dists.add("acme-first", {"first": source.format(name="first-catalog")})
+    fake_dists.add("acme-second", {"second": source.format(name="second-catalog")})
+
+    found = discover(fake_dists)
+
+    assert found.importer_for_scheme("catalog").name == "first-catalog"
+    assert found.plugins["first"].error is None
+    error = found.plugins["second"].error
+    assert error is not None
+    assert "'catalog://' of importer 'second-catalog' (acme-second)" in error
+    assert found.importer("second-catalog").name == "second-catalog"
+
+
+def test_a_third_backend_claiming_a_first_party_scheme_is_told_who_keeps_it(
+    fake_dists: FakeDists,
+) -> None:
+    fake_dists.add("acme-one", {"one": SCHEMES.format(name="one", schemes=("s3",))})
+    fake_dists.add("sapwood-s3", {"s3": SCHEMES.format(name="s3", schemes=("s3",))})
+    fake_dists.add("acme-two", {"two": SCHEMES.format(name="two", schemes=("s3",))})
+
+    found = discover(fake_dists)
+
+    assert found.url_schemes() == {"s3": "s3"}
+    for plugin in ("one", "two"):
+        error = found.plugins[plugin].error
+        assert error is not None
+        assert "claimed by storage backend 's3' (sapwood-s3), which keeps it" in error

@@ -398,16 +398,16 @@ class Registry:
                 if taken is not None:
                     self._problem(info, taken)
                     return
-            if isinstance(record, StorageBackend):
-                bad_scheme = _bad_scheme(record)
+            if isinstance(record, StorageBackend | ImporterType):
+                bad_scheme = _bad_scheme(record, kind.label)
                 if bad_scheme is not None:
                     self._problem(info, bad_scheme)
                     return
             problem = kind.add(Provided(record, info.name, info.dist), name)
             if problem is None:
                 info.registers.append(f"{tag}:{name}")
-                if isinstance(record, StorageBackend):
-                    self._report_scheme_conflicts(record, info)
+                if isinstance(record, StorageBackend | ImporterType):
+                    self._report_scheme_conflicts(kind, record, info)
                 return
             claimants = kind.claimants.get(name, [])
             if not any(c.plugin == info.name for c in claimants):
@@ -419,28 +419,34 @@ class Registry:
 
         return register
 
-    def _report_scheme_conflicts(self, record: StorageBackend, info: PluginInfo) -> None:
-        """Record against the losing plugin each URL scheme ``record`` shares with a backend
-        registered before it (see :meth:`url_schemes` for which one keeps it)."""
+    def _report_scheme_conflicts(
+        self, kind: _Kind[Any], record: StorageBackend | ImporterType, info: PluginInfo
+    ) -> None:
+        """Record against each losing plugin a URL scheme ``record`` shares with a record of
+        the same kind registered before it (see :meth:`url_schemes` for which one keeps it)."""
         for scheme in {s.lower() for s in record.url_schemes}:
-            for name, other in self.storage_backends.items.items():
-                if name == record.name or scheme not in {
-                    s.lower() for s in other.record.url_schemes
-                }:
+            claimants = [
+                provided
+                for provided in kind.items.values()
+                if scheme in {s.lower() for s in provided.record.url_schemes}
+            ]
+            if len(claimants) < 2:
+                continue
+            keeper = claimants[0]
+            if kind is self.storage_backends:
+                owner = _FIRST_PARTY_SCHEMES.get(scheme)
+                keeper = next((c for c in claimants if c.record.name == owner), keeper)
+            losers = claimants if keeper.record is record else [claimants[-1]]
+            for loser in losers:
+                if loser is keeper:
                     continue
-                keeper, loser = (name, record.name)
-                keeper_dist, loser_dist = other.dist, info.dist
-                loser_info = info
-                if _FIRST_PARTY_SCHEMES.get(scheme) == record.name:
-                    keeper, loser = loser, keeper
-                    keeper_dist, loser_dist = loser_dist, keeper_dist
-                    loser_info = self._by_plugin.get(other.plugin, info)
+                name = loser.record.name
                 self._problem(
-                    loser_info,
-                    f"URL scheme '{scheme}://' of storage backend {loser!r} ({loser_dist}) "
-                    f"is also claimed by storage backend {keeper!r} ({keeper_dist}), which "
-                    f"keeps it; reach {loser!r} with ObjectStoreConfig(object_store="
-                    f"{loser!r}), or uninstall one of them",
+                    self._by_plugin.get(loser.plugin, info),
+                    f"URL scheme '{scheme}://' of {kind.label} {name!r} ({loser.dist}) is "
+                    f"also claimed by {kind.label} {keeper.record.name!r} ({keeper.dist}), "
+                    f"which keeps it; {_reach_by_name(kind.label, name)}, or uninstall one "
+                    "of them",
                 )
 
     def _credentials_taken(self, record: CredentialProviderType) -> str | None:
@@ -571,21 +577,27 @@ class Registry:
         return None
 
 
-def _bad_scheme(record: StorageBackend) -> str | None:
+def _bad_scheme(record: StorageBackend | ImporterType, label: str) -> str | None:
     """Why ``record``'s URL schemes cannot be used, if one is not a URL scheme."""
     schemes: object = record.url_schemes
     if isinstance(schemes, str) or not isinstance(schemes, tuple | list):
         return (
-            f"storage backend {record.name!r} gives url_schemes as {type(schemes).__name__}; "
+            f"{label} {record.name!r} gives url_schemes as {type(schemes).__name__}; "
             "give a tuple of schemes, such as ('s3',)"
         )
     for scheme in schemes:
         if not isinstance(scheme, str) or not _URL_SCHEME.match(scheme.lower()):
             return (
-                f"storage backend {record.name!r} claims URL scheme {scheme!r}, which is not "
+                f"{label} {record.name!r} claims URL scheme {scheme!r}, which is not "
                 "one: use letters, digits, '+', '-' or '.', starting with a letter (no '://')"
             )
     return None
+
+
+def _reach_by_name(label: str, name: str) -> str:
+    if label == "storage backend":
+        return f"reach {name!r} with ObjectStoreConfig(object_store={name!r})"
+    return f"the {label} {name!r} is still found by its name"
 
 
 def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
