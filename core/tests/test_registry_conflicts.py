@@ -356,3 +356,45 @@ def test_a_third_backend_claiming_a_first_party_scheme_is_told_who_keeps_it(
         error = found.plugins[plugin].error
         assert error is not None
         assert "claimed by storage backend 's3' (sapwood-s3), which keeps it" in error
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        (
+            "register(StorageBackend(name='settings', factory=_factory, extra_type=dict))",
+            "gives extra_type <class 'dict'>, which is not a msgspec.Struct class",
+        ),
+        (
+            "register(CredentialProviderType(name='vaulty', spec_type='Vault', factory=_factory))",
+            "gives spec_type 'Vault', which is not a class",
+        ),
+    ],
+)
+def test_a_record_with_an_unusable_type_is_rejected(
+    fake_dists: FakeDists, source: str, problem: str
+) -> None:
+    hook = (
+        "sapwood_register_storage_backends"
+        if "StorageBackend" in source
+        else "sapwood_register_credential_providers"
+    )
+    module = f"""
+from sapwood import hookimpl
+from sapwood.extensions import CredentialProviderType, StorageBackend
+
+def _factory(*args):
+    raise AssertionError("never built")
+
+@hookimpl
+def {hook}(register):
+    {source}
+"""
+    fake_dists.add("acme-types", {"typed": module})
+
+    found = discover(fake_dists)
+
+    error = found.plugins["typed"].error
+    assert error is not None
+    assert problem in error
+    assert found.plugins["typed"].registers == []

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
+import msgspec
 import pluggy
 
 from sapwood import hookspecs
@@ -398,6 +399,10 @@ class Registry:
                 if taken is not None:
                     self._problem(info, taken)
                     return
+            bad_type = _bad_record_type(record)
+            if bad_type is not None:
+                self._problem(info, bad_type)
+                return
             if isinstance(record, StorageBackend | ImporterType):
                 bad_scheme = _bad_scheme(record, kind.label)
                 if bad_scheme is not None:
@@ -590,6 +595,27 @@ def _bad_scheme(record: StorageBackend | ImporterType, label: str) -> str | None
             return (
                 f"{label} {record.name!r} claims URL scheme {scheme!r}, which is not "
                 "one: use letters, digits, '+', '-' or '.', starting with a letter (no '://')"
+            )
+    return None
+
+
+def _bad_record_type(record: object) -> str | None:
+    """Why a backend's ``extra_type`` or a credential provider's ``spec_type`` is unusable."""
+    if isinstance(record, StorageBackend):
+        extra: object = record.extra_type
+        if extra is not None and not (
+            isinstance(extra, type) and issubclass(extra, msgspec.Struct)
+        ):
+            return (
+                f"storage backend {record.name!r} gives extra_type {extra!r}, which is not a "
+                "msgspec.Struct class (give one, or None for a backend without settings)"
+            )
+    if isinstance(record, CredentialProviderType):
+        spec_type: object = record.spec_type
+        if not isinstance(spec_type, type):
+            return (
+                f"credential provider {record.name!r} gives spec_type {spec_type!r}, which "
+                "is not a class: give the credentials type it accepts"
             )
     return None
 
