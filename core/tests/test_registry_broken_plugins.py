@@ -120,6 +120,13 @@ def sapwood_register_storage_backends(register):
     register(StorageBackend(name="typo", factory=lambda config, credentials: None))
 """
 
+NOT_DECORATED = """
+from sapwood.extensions import StorageBackend
+
+def sapwood_register_storage_backends(register):  # @hookimpl forgotten
+    register(StorageBackend(name="forgotten", factory=lambda config, credentials: None))
+"""
+
 
 @pytest.mark.parametrize(
     ("source", "expected"),
@@ -127,8 +134,9 @@ def sapwood_register_storage_backends(register):
         (HOOK_RAISES, "sapwood_register_storage_backends failed: ValueError: cannot reach the SDK"),
         (WRONG_ARGUMENT, "callback"),
         (UNKNOWN_HOOK, "unknown hook(s) sapwood_register_storage_backend"),
+        (NOT_DECORATED, "defines sapwood_register_storage_backends without @hookimpl"),
     ],
-    ids=["hook-raises", "wrong-argument-name", "misspelt-hook"],
+    ids=["hook-raises", "wrong-argument-name", "misspelt-hook", "hookimpl-forgotten"],
 )
 def test_a_faulty_hook_is_reported_and_the_others_still_load(
     fake_dists: FakeDists, source: str, expected: str

@@ -366,6 +366,13 @@ class Registry:
                 f"implements unknown hook(s) {', '.join(unknown)}; the hooks are "
                 f"{', '.join(sorted(known))}",
             )
+        undecorated = _undecorated_hooks(plugin)
+        if undecorated:
+            self._problem(
+                info,
+                f"defines {', '.join(undecorated)} without @hookimpl, so sapwood never calls "
+                "it; decorate it (from sapwood import hookimpl)",
+            )
         self._collect(info, plugin)
 
     def _collect(self, info: PluginInfo, plugin: object) -> None:
@@ -580,6 +587,19 @@ class Registry:
                 if provided.record is record:
                     return provided
         return None
+
+
+def _undecorated_hooks(plugin: object) -> list[str]:
+    """Functions of ``plugin`` named like a hook but lacking ``@hookimpl``, which pluggy
+    would skip without a word."""
+    marker = f"{hookspecs.PROJECT_NAME}_impl"
+    return sorted(
+        attribute
+        for attribute in dir(plugin)
+        if attribute.startswith(f"{hookspecs.PROJECT_NAME}_register_")
+        and callable(getattr(plugin, attribute, None))
+        and not hasattr(getattr(plugin, attribute), marker)
+    )
 
 
 def _bad_scheme(record: StorageBackend | ImporterType, label: str) -> str | None:
