@@ -92,3 +92,31 @@ def test_at_exit_the_repository_is_closed_before_the_process_ends(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["repository closed"], done.stdout + done.stderr
+
+
+def test_a_close_started_by_the_collector_finishes_before_the_process_ends(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "repo"
+    sapwood.Repository.create(str(folder)).close()
+    script = (
+        "import asyncio, gc\n"
+        "import sapwood.aio.repository as r\n"
+        "from sapwood.fsspec import SapwoodFileSystem\n"
+        "original = r.AsyncRepository.close\n"
+        "async def slow(self):\n"
+        "    await asyncio.sleep(0.2)\n"  # still running when the main thread ends
+        "    await original(self)\n"
+        "    print('repository closed', flush=True)\n"
+        "r.AsyncRepository.close = slow\n"
+        f"fs = SapwoodFileSystem(repo={str(folder)!r}, skip_instance_cache=True)\n"
+        "fs.pipe('main/a.txt', b'a')\n"
+        "del fs\n"
+        "gc.collect()\n"
+        "print('collected', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["collected", "repository closed"], done.stdout + done.stderr

@@ -27,8 +27,15 @@ _pending: set[asyncio.Task[None]] = set()
 
 
 def _mark_exiting() -> None:
+    """At exit: later finalizers close in place, and closes already started finish."""
     global _exiting
     _exiting = True
+    if _pending and not _loop.in_loop_thread():
+        _loop.run(_finish_pending())
+
+
+async def _finish_pending() -> None:
+    await asyncio.gather(*_pending, return_exceptions=True)
 
 
 def _forget(task: asyncio.Task[None]) -> None:
