@@ -94,7 +94,8 @@ def _new_staging_prefix() -> None:
 
 
 _new_staging_prefix()
-os.register_at_fork(after_in_child=_new_staging_prefix)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_staging_prefix)
 
 
 def _staging_name() -> str:
