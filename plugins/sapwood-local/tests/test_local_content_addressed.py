@@ -99,3 +99,24 @@ async def test_a_linked_folder_leading_outside_is_still_refused(tmp_path: Path) 
         await store.put("blobs/ab/abcd", BLOB)
     assert list(outside.iterdir()) == []
     await store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks a child process")
+def test_a_forked_child_stages_under_names_of_its_own() -> None:
+    from sapwood_local import folder
+
+    parent_name = folder._staging_name()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(reader)
+        os.write(writer, folder._staging_name().encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        child_name = pipe.read().decode()
+    os.waitpid(child, 0)
+    parent_prefix, child_prefix = parent_name.rpartition(".")[0], child_name.rpartition(".")[0]
+    assert child_prefix != parent_prefix
+    assert child_prefix.split(".")[1] == str(child)
+    assert folder._staging_name() != parent_name  # the count moves on
