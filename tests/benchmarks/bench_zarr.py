@@ -11,9 +11,12 @@ Workloads, each on a local folder, each round in fresh processes:
 
 Icechunk is installed into its own virtual environment (``.bench-venv/`` at the
 repository root, git-ignored) the first time; ``--icechunk-python`` names another.
-Rounds rotate which system goes first; the table gives medians of wall time and of the
-process's CPU time (all its threads: the steadier figure on a busy machine), and
-sapwood's as a fraction of Icechunk's (below 1.0: sapwood is faster).
+``--baseline-src TREE`` adds a contender ``baseline``: the same durable sapwood workload
+run with the sapwood source tree ``TREE`` (a checkout) first on ``PYTHONPATH``, for
+before/after figures from one interleaved run. Rounds rotate which system goes first;
+the table gives medians of wall time and of the process's CPU time (all its threads:
+the steadier figure on a busy machine), and sapwood's as a fraction of Icechunk's (below
+1.0: sapwood is faster).
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".bench-venv"
-SYSTEMS = ("sapwood", "sapwood-nofsync", "icechunk")
+SYSTEMS = ("sapwood", "sapwood-nofsync", "icechunk", "baseline")
 """sapwood with its default, durable settings (the local backend fsyncs every object it
 writes); sapwood with ``fsync=false``, closer to Icechunk's local storage (Icechunk's own
-source has no fsync call); Icechunk."""
+source has no fsync call); Icechunk; and, with ``--baseline-src``, durable sapwood from
+another source tree."""
 WORKLOADS = {
     "a": (1_000, 1_024, "1,000 chunks of 4 KiB"),
     "b": (100_000, 16, "100,000 chunks of 64 B"),
@@ -91,6 +95,8 @@ def run_workload(system: str, folder: str, chunks: int, chunk_elements: int) -> 
     repo: _Sapwood | _Icechunk
     if system == "icechunk":
         repo = _Icechunk(folder)
+    elif system == "baseline":
+        repo = _Sapwood(folder)
     else:
         repo = _Sapwood(folder, fsync=system != "sapwood-nofsync")
     values = np.random.default_rng(7).integers(0, 2**31 - 1, chunks * chunk_elements, "int32")
@@ -154,8 +160,28 @@ def version_of(python: str, module: str) -> str:
     ).stdout.strip()
 
 
-def one_round(python: str, system: str, chunks: int, chunk_elements: int) -> dict[str, Any]:
-    """One fresh process writing and reading one workload."""
+def source_path(tree: str) -> str:
+    """The PYTHONPATH that imports sapwood and its plugins from the source tree ``tree``."""
+    root = Path(tree).resolve()
+    core = root / "core" / "src"
+    if not core.is_dir():
+        raise SystemExit(f"--baseline-src {tree!r} has no {core}: give a sapwood source tree")
+    parts = [core, *sorted((root / "plugins").glob("*/src"))]
+    return os.pathsep.join(str(p) for p in parts)
+
+
+def one_round(
+    python: str,
+    system: str,
+    chunks: int,
+    chunk_elements: int,
+    pythonpath: str | None = None,
+) -> dict[str, Any]:
+    """One fresh process writing and reading one workload (``pythonpath``: the sapwood
+    source tree it imports, for the baseline)."""
+    env = {**os.environ, "RUST_LOG": "error"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
     folder = tempfile.mkdtemp(prefix=f"bench-zarr-{system}-")
     try:
         result = subprocess.run(
@@ -174,7 +200,7 @@ def one_round(python: str, system: str, chunks: int, chunk_elements: int) -> dic
             capture_output=True,
             check=False,
             text=True,
-            env={**os.environ, "RUST_LOG": "error"},
+            env=env,
         )
         if result.returncode != 0:
             raise RuntimeError(f"{system} round failed:\n{result.stderr[-3000:]}")
@@ -196,6 +222,11 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(WORKLOADS), action="append")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, sapwood only")
     parser.add_argument("--icechunk-python", help="a python with icechunk and zarr installed")
+    parser.add_argument(
+        "--baseline-src",
+        metavar="TREE",
+        help="a sapwood source tree run as the extra contender 'baseline' (before/after)",
+    )
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--chunks", type=int, help=argparse.SUPPRESS)
@@ -208,11 +239,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             print(json.dumps(run_workload("sapwood", os.path.join(folder, "repo"), 50, 8)))
         return
-    pythons = {
-        "sapwood": sys.executable,
-        "sapwood-nofsync": sys.executable,
-        "icechunk": icechunk_python(args.icechunk_python),
-    }
+    systems = [system for system in SYSTEMS if system != "baseline" or args.baseline_src]
+    pythons = {system: sys.executable for system in systems}
+    pythons["icechunk"] = icechunk_python(args.icechunk_python)
+    pythonpaths = {"baseline": source_path(args.baseline_src)} if args.baseline_src else {}
     versions = {
         "sapwood": version_of(sys.executable, "sapwood"),
         "icechunk": version_of(pythons["icechunk"], "icechunk"),
@@ -220,26 +250,30 @@ def main() -> None:
         "zarr (Icechunk side)": version_of(pythons["icechunk"], "zarr"),
     }
     print("versions:", ", ".join(f"{k} {v}" for k, v in versions.items()))
-    print(
-        "\n| workload | what | sapwood | sapwood, fsync=false | Icechunk | "
-        "sapwood / Icechunk (wall / CPU) | fsync=false / Icechunk (wall / CPU) |"
-    )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    titles = {"sapwood-nofsync": "sapwood, fsync=false", "icechunk": "Icechunk"}
+    others = [system for system in systems if system != "icechunk"]
+    header = [titles.get(system, system) for system in systems] + [
+        f"{titles.get(system, system)} / Icechunk (wall / CPU)" for system in others
+    ]
+    print(f"\n| workload | what | {' | '.join(header)} |")
+    print("| --- | --- |" + " ---: |" * len(header))
     for name in args.only or sorted(WORKLOADS):
         chunks, elements, label = WORKLOADS[name]
-        runs: dict[str, list[dict[str, Any]]] = {system: [] for system in SYSTEMS}
+        runs: dict[str, list[dict[str, Any]]] = {system: [] for system in systems}
         for index in range(args.rounds):
-            order = SYSTEMS[index % 3 :] + SYSTEMS[: index % 3]
-            for system in order:
-                runs[system].append(one_round(pythons[system], system, chunks, elements))
+            shift = index % len(systems)
+            for system in systems[shift:] + systems[:shift]:
+                runs[system].append(
+                    one_round(pythons[system], system, chunks, elements, pythonpaths.get(system))
+                )
         for what in ("write", "commit", "read"):
-            wall = [statistics.median(run[what] for run in runs[system]) for system in SYSTEMS]
-            cpu = [
-                statistics.median(run[f"{what}_cpu"] for run in runs[system]) for system in SYSTEMS
-            ]
+            wall = {s: statistics.median(run[what] for run in runs[s]) for s in systems}
+            cpu = {s: statistics.median(run[f"{what}_cpu"] for run in runs[s]) for s in systems}
             title = {"write": "write + commit", "commit": "of which commit"}.get(what, what)
-            cells = [f"{seconds(w)} ({seconds(c)} CPU)" for w, c in zip(wall, cpu, strict=True)]
-            ratios = [f"{wall[i] / wall[2]:.2f} / {cpu[i] / cpu[2]:.2f}" for i in range(2)]
+            cells = [f"{seconds(wall[s])} ({seconds(cpu[s])} CPU)" for s in systems]
+            ratios = [
+                f"{wall[s] / wall['icechunk']:.2f} / {cpu[s] / cpu['icechunk']:.2f}" for s in others
+            ]
             print(f"| ({name}) {label} | {title} | {' | '.join(cells + ratios)} |", flush=True)
 
 

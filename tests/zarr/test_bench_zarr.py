@@ -4,8 +4,11 @@ timings are for tests/benchmarks/bench_zarr.py to report, never to assert)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 import sapwood
 
@@ -37,3 +40,25 @@ def test_bench_knows_both_workloads() -> None:
     bench = load_bench()
     assert bench.WORKLOADS["a"][0] == 1_000
     assert bench.WORKLOADS["b"][0] == 100_000
+
+
+def test_baseline_source_tree_is_put_first_on_the_path(tmp_path: Path) -> None:
+    bench = load_bench()
+    (tmp_path / "core" / "src").mkdir(parents=True)
+    (tmp_path / "plugins" / "sapwood-local" / "src").mkdir(parents=True)
+    assert bench.source_path(str(tmp_path)).split(os.pathsep) == [
+        str(tmp_path / "core" / "src"),
+        str(tmp_path / "plugins" / "sapwood-local" / "src"),
+    ]
+
+
+def test_a_baseline_tree_without_sapwood_is_refused(tmp_path: Path) -> None:
+    bench = load_bench()
+    with pytest.raises(SystemExit, match=r"no .*core/src"):
+        bench.source_path(str(tmp_path))
+
+
+def test_the_baseline_contender_runs_the_durable_workload(tmp_path: Path) -> None:
+    bench = load_bench()
+    figures = bench.run_workload("baseline", str(tmp_path / "repo"), chunks=5, chunk_elements=4)
+    assert figures["chunks"] == 5

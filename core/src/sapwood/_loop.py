@@ -59,6 +59,11 @@ def _cancel_remaining(target: asyncio.AbstractEventLoop) -> None:
 def loop() -> asyncio.AbstractEventLoop:
     """sapwood's background loop, started (in a daemon thread) on first use."""
     global _loop, _thread
+    current, thread = _loop, _thread
+    if _FORGETS_AT_FORK and current is not None and thread is not None and thread.is_alive():
+        # Every store call of a sync session asks for the loop: once it runs, no lock and
+        # no process-id check (a forked child has forgotten it already, see below).
+        return current
     with _lock:
         if _pid != os.getpid():
             _forget_after_fork()
@@ -176,5 +181,6 @@ def _forget_after_fork() -> None:
     _loop, _thread, _pid = None, None, os.getpid()
 
 
-if hasattr(os, "register_at_fork"):
+_FORGETS_AT_FORK = hasattr(os, "register_at_fork")
+if _FORGETS_AT_FORK:
     os.register_at_fork(after_in_child=_forget_after_fork)

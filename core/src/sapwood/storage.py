@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -32,16 +32,44 @@ __all__ = [
     "Storage",
     "Update",
     "clip_range",
+    "content_addressed_writes",
     "deferred_durability",
     "durability_deferred",
+    "immutable_object_writes",
     "reads_meta_in_one_request",
+    "writes_content_addressed",
 ]
 
 _deferred: ContextVar[bool] = ContextVar("sapwood_durability_deferred", default=False)
+_content_addressed: ContextVar[bool] = ContextVar("sapwood_content_addressed", default=False)
 
 
-@contextlib.contextmanager
-def deferred_durability() -> Iterator[None]:
+class _Hint(contextlib.AbstractContextManager[None]):
+    """Sets the given hint flags for the length of a ``with`` block (a plain class: the
+    object layer enters one for every write of an immutable object, and a generator-based
+    context manager costs several times more)."""
+
+    __slots__ = ("_flags", "_tokens")
+
+    def __init__(self, *flags: ContextVar[bool]) -> None:
+        self._flags = flags
+        self._tokens: list[Token[bool]] = []
+
+    def __enter__(self) -> None:
+        self._tokens = [flag.set(True) for flag in self._flags]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for flag, token in zip(reversed(self._flags), reversed(self._tokens), strict=True):
+            flag.reset(token)
+        self._tokens = []
+
+
+def deferred_durability() -> contextlib.AbstractContextManager[None]:
     """Within this block (and the tasks and worker threads it starts), a backend may let an
     unconditional ``put`` return before its bytes are on stable storage, provided they are
     by the time this process's next write *outside* such a block returns (or the store is
@@ -53,16 +81,41 @@ def deferred_durability() -> Iterator[None]:
     a commit depends on durable together, just before the ref, instead of once per object.
     Backends that are durable on every write (the cloud stores) ignore it.
     """
-    token = _deferred.set(True)
-    try:
-        yield
-    finally:
-        _deferred.reset(token)
+    return _Hint(_deferred)
 
 
 def durability_deferred() -> bool:
     """True inside :func:`deferred_durability`: see there what a backend may do."""
     return _deferred.get()
+
+
+def content_addressed_writes() -> contextlib.AbstractContextManager[None]:
+    """Within this block (and the tasks and worker threads it starts), every unconditional
+    ``put`` writes an immutable key: any two writes of the key, from this process or
+    another, store the same bytes with the same content type and metadata (the key names
+    its content, as a blob's hash does, or has a single writer). A backend may then let
+    such writes of one key race without coordinating them (no lock, no clean-up of what
+    an earlier, different version left), because every outcome of the race is the same
+    object. Conditional writes (``create``, ``Update``) keep their full semantics inside
+    the block, and a backend that has nothing to save ignores it.
+
+    The object layer wraps its writes of immutable objects (blobs, manifests, snapshots)
+    in this block, together with :func:`deferred_durability`. Never wrap a write of a key
+    whose content may change (a ref, a lock, user data under a chosen name): a backend may
+    then leave a reader seeing an older version's metadata.
+    """
+    return _Hint(_content_addressed)
+
+
+def writes_content_addressed() -> bool:
+    """True inside :func:`content_addressed_writes`: see there what a backend may do."""
+    return _content_addressed.get()
+
+
+def immutable_object_writes() -> contextlib.AbstractContextManager[None]:
+    """:func:`deferred_durability` and :func:`content_addressed_writes` at once: the block
+    the object layer wraps each write of an immutable object in."""
+    return _Hint(_deferred, _content_addressed)
 
 
 class ObjectMeta(msgspec.Struct, frozen=True, kw_only=True):

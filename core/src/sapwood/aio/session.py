@@ -438,6 +438,18 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
 
         ``exclusive=True`` creates only: ObjectExistsError (a FileExistsError) if ``path``
         exists now, and again at commit if another writer created it meanwhile."""
+        return object_info(await self._upload(data, path, content_type, metadata, exclusive))
+
+    async def _upload(
+        self,
+        data: UploadData,
+        path: str,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        exclusive: bool = False,
+    ) -> Entry:
+        """:meth:`upload`, giving the staged entry (the Zarr store, staging one chunk per
+        call, has no use for the public info made from it)."""
         self._check_writable()
         validate_path(path)
         checked = staging.check_metadata(metadata, "object metadata")
@@ -464,7 +476,7 @@ class AsyncSession(AsyncOpensForWriting, AsyncReads):
             await self._refuse_existing(path)
         entry = await self._new_entry(path, written, content_type, checked)
         self._stage(path, entry, exclusive=exclusive)
-        return object_info(entry)
+        return entry
 
     async def put_virtual(
         self,

@@ -32,7 +32,7 @@ from sapwood.storage import (
     ObjectMeta,
     PutMode,
     Storage,
-    deferred_durability,
+    immutable_object_writes,
     reads_meta_in_one_request,
 )
 
@@ -208,8 +208,9 @@ class ObjectLayer:
             return await stack.put(
                 key, data, mode=mode, content_type=content_type, metadata=metadata
             )
-        # Immutable objects are reachable only once a ref (written without this) moves.
-        with deferred_durability():
+        # Immutable objects are reachable only once a ref (written without this) moves,
+        # and every write of one of their keys stores the same bytes.
+        with immutable_object_writes():
             return await stack.put(
                 key, data, mode=mode, content_type=content_type, metadata=metadata
             )

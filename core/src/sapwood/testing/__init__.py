@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sapwood.testing.storage_capabilities import CapabilityTests
     from sapwood.testing.storage_conditional import ConditionalWriteTests
     from sapwood.testing.storage_conformance import StorageConformance
+    from sapwood.testing.storage_hints import HintedWriteTests
     from sapwood.testing.storage_large import LargeObjectTests
     from sapwood.testing.storage_listing import ListingTests
     from sapwood.testing.storage_ranges import ByteRangeTests
@@ -32,6 +33,7 @@ __all__ = [
     "ConditionalWriteTests",
     "CredentialProviderConformance",
     "FakeClock",
+    "HintedWriteTests",
     "LargeObjectTests",
     "LimitName",
     "LimiterConformance",
@@ -46,6 +48,7 @@ _HOMES: dict[str, str] = {
     "CacheConformance": "sapwood.testing.cache",
     "CapabilityTests": "sapwood.testing.storage_capabilities",
     "ConditionalWriteTests": "sapwood.testing.storage_conditional",
+    "HintedWriteTests": "sapwood.testing.storage_hints",
     "CredentialProviderConformance": "sapwood.testing.credentials",
     "FakeClock": "sapwood.testing.limiter",
     "LargeObjectTests": "sapwood.testing.storage_large",

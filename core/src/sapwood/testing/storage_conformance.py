@@ -23,6 +23,7 @@ from __future__ import annotations
 from sapwood.testing.storage_basic import ReadWriteTests
 from sapwood.testing.storage_capabilities import CapabilityTests
 from sapwood.testing.storage_conditional import ConditionalWriteTests
+from sapwood.testing.storage_hints import HintedWriteTests
 from sapwood.testing.storage_large import LargeObjectTests
 from sapwood.testing.storage_listing import ListingTests
 from sapwood.testing.storage_ranges import ByteRangeTests
@@ -35,6 +36,7 @@ class StorageConformance(
     ByteRangeTests,
     ListingTests,
     ConditionalWriteTests,
+    HintedWriteTests,
     LargeObjectTests,
     CapabilityTests,
 ):

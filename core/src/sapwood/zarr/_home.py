@@ -199,10 +199,16 @@ class HomeLoop:
         # One per (home, caller) pair: a sync Session's home is replaced after a shutdown.
         self._bridges: dict[tuple[asyncio.AbstractEventLoop, asyncio.AbstractEventLoop], _Bridge]
         self._bridges = {}
+        self._last_bridge: (
+            tuple[asyncio.AbstractEventLoop, asyncio.AbstractEventLoop, _Bridge] | None
+        ) = None
 
     def _bridge(
         self, home: asyncio.AbstractEventLoop, caller: asyncio.AbstractEventLoop
     ) -> _Bridge:
+        last = self._last_bridge
+        if last is not None and last[0] is home and last[1] is caller:
+            return last[2]  # the common case: one caller loop, asked once per store call
         with self._pin_lock:
             bridge = self._bridges.get((home, caller))
             if bridge is None:
@@ -213,6 +219,7 @@ class HomeLoop:
                     if not (pair[0].is_closed() or pair[1].is_closed())
                 }
                 bridge = self._bridges[(home, caller)] = _Bridge(home, caller)
+            self._last_bridge = (home, caller, bridge)
             return bridge
 
     def _home(self) -> asyncio.AbstractEventLoop | None:

@@ -270,7 +270,7 @@ class SapwoodStore(Store):
                 f"SapwoodStore.set takes a zarr Buffer, not {type(value).__name__}; wrap bytes "
                 "with zarr.core.buffer.default_buffer_prototype().buffer.from_bytes(...)"
             )
-        await self._run(self._aio.upload(value.to_bytes(), key, _content_type(key)))
+        await self._run(self._aio._upload(value.to_bytes(), key, _content_type(key)))
 
     async def set_if_not_exists(self, key: str, value: Buffer) -> None:
         """Stage ``value`` at ``key`` unless a value is already there (as the session
@@ -320,7 +320,7 @@ class SapwoodStore(Store):
             raise TypeError(
                 f"SapwoodStore.set_sync takes a zarr Buffer, not {type(value).__name__}"
             )
-        self._home.run_blocking(self._aio.upload(value.to_bytes(), key, _content_type(key)))
+        self._home.run_blocking(self._aio._upload(value.to_bytes(), key, _content_type(key)))
 
     def delete_sync(self, key: str) -> None:
         """:meth:`delete`, blocking this thread (not for use inside an event loop)."""

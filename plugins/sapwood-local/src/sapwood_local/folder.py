@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
 import secrets
 import stat
@@ -42,6 +43,7 @@ from sapwood.storage import (
     Update,
     clip_range,
     durability_deferred,
+    writes_content_addressed,
 )
 from sapwood_local import durability
 from sapwood_local.locks import key_lock
@@ -81,6 +83,28 @@ def _unique_time_ns() -> int:
         return _last_time_ns
 
 
+_staging_prefix = ""
+_staging_count = itertools.count()
+
+
+def _new_staging_prefix() -> None:
+    global _staging_prefix, _staging_count
+    _staging_prefix = f"ca.{os.getpid()}.{secrets.token_hex(4)}"
+    _staging_count = itertools.count()
+
+
+_new_staging_prefix()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_staging_prefix)
+
+
+def _staging_name() -> str:
+    """A temporary file name no other writer uses: this process's id and a random tag
+    (made once, and again in a forked child), and a count (two system calls fewer per
+    write than asking for both each time)."""
+    return f"{_staging_prefix}.{next(_staging_count)}"
+
+
 def _stat_or_none(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
@@ -115,13 +139,15 @@ class LocalFolder:
             self._real_root = os.path.realpath(self.root)
         return self._real_root
 
-    def path_of(self, key: str) -> str:
-        """The data file of ``key``, refusing keys that would leave the root."""
+    def path_of(self, key: str, *, renamed_onto: bool = False) -> str:
+        """The data file of ``key``, refusing keys that would leave the root (through
+        its folders only, with ``renamed_onto``: for a caller that only renames a file
+        onto the path, which replaces a link there instead of following it)."""
         segments = key_segments(key)
         real_root = self.real_root()
         if real_root is None:
             return os.path.join(self.root, *segments)
-        return check_no_escape(self.root, real_root, segments, key)
+        return check_no_escape(self.root, real_root, segments, key, folders_only=renamed_onto)
 
     def _sidecar_path(self, digest: str) -> str:
         return os.path.join(self._meta_dir, digest[:2], digest)
@@ -486,16 +512,66 @@ class LocalFolder:
         content_type: str | None,
         metadata: Mapping[str, str] | None,
     ) -> ObjectMeta:
-        """Store ``data`` as ``mode`` allows, atomically, holding the key's lock.
+        """Store ``data`` as ``mode`` allows, atomically, holding the key's lock (a plain
+        overwrite without metadata inside :func:`~sapwood.storage.content_addressed_writes`
+        takes none: every writer of such a key stores the same bytes).
 
         With ``fsync`` on, an unconditional write inside
         :func:`~sapwood.storage.deferred_durability` is fsynced later, together with the
         others (see :mod:`sapwood_local.durability`); any other write first makes those
         durable, then itself."""
         key_segments(key)  # refuse a bad key before creating any folder
-        deferred = self.fsync and mode == "overwrite" and durability_deferred()
+        overwrite = mode == "overwrite"
+        deferred = self.fsync and overwrite and durability_deferred()
         self.prepare()
+        if overwrite and content_type is None and not metadata and writes_content_addressed():
+            path = self.path_of(key, renamed_onto=True)
+            return self._put_content_addressed(key, path, data, deferred)
         path = self.path_of(key)
+        return self._put_coordinated(key, path, data, mode, content_type, metadata, deferred)
+
+    def _put_content_addressed(
+        self, key: str, path: str, data: bytes, deferred: bool
+    ) -> ObjectMeta:
+        """A plain overwrite of an immutable key (see
+        :func:`~sapwood.storage.content_addressed_writes`). Every writer stores the same
+        bytes without a sidecar, so the rename needs no lock and leaves no old sidecar to
+        drop (a reader ignores one that does not match the data file's identity, and one
+        that does describes the same bytes), and the file keeps the time it was written
+        (a unique time tells two versions of a key apart; here they are the same)."""
+        staged = os.path.join(self._tmp_dir, _staging_name())
+        moved = False
+        try:
+            identity = self._write_file(staged, data, sync=False)
+            if self.fsync and not deferred:
+                durability.flush_pending(also=(staged,))
+            self._move_into_place(staged, path, key)
+            moved = True
+            if deferred:
+                durability.remember(self.root, path)
+            elif self.fsync:
+                durability.sync_folders([os.path.dirname(path)])
+        except SapwoodError:
+            raise
+        except OSError as exc:
+            raise translate(exc, "write", path, key) from None
+        finally:
+            if not moved and os.path.lexists(staged):  # failed: never moved
+                with contextlib.suppress(OSError):
+                    os.unlink(staged)
+        return self._meta(key, identity, None)
+
+    def _put_coordinated(
+        self,
+        key: str,
+        path: str,
+        data: bytes,
+        mode: PutMode,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+        deferred: bool,
+    ) -> ObjectMeta:
+        """Any write, under the key's lock."""
         digest = key_hash(key)
         staged_name = f"{digest[:16]}.{os.getpid()}.{secrets.token_hex(6)}"
         staged = os.path.join(self._tmp_dir, staged_name)

@@ -84,12 +84,16 @@ def check_inside(path: str, real_root: str, key: str) -> None:
         )
 
 
-def check_no_escape(root: str, real_root: str, segments: list[str], key: str) -> str:
+def check_no_escape(
+    root: str, real_root: str, segments: list[str], key: str, *, folders_only: bool = False
+) -> str:
     """The path of ``segments`` under ``root``, refused if a symbolic link on the way
     leads outside ``real_root``. Only links cost a full resolution; plain folders cost one
-    ``lstat`` each."""
+    ``lstat`` each. ``folders_only`` leaves the last segment unchecked, for a caller that
+    only renames a file onto the path (a rename replaces a link there, never follows it)."""
     path = root
-    for depth, segment in enumerate(segments):
+    checked = segments[:-1] if folders_only else segments
+    for depth, segment in enumerate(checked):
         path = f"{path}/{segment}"
         try:
             info = os.lstat(path)
@@ -106,4 +110,4 @@ def check_no_escape(root: str, real_root: str, segments: list[str], key: str) ->
             full = path + "".join(f"/{s}" for s in segments[depth + 1 :])
             check_inside(full, real_root, key)
             return full
-    return path
+    return f"{path}/{segments[-1]}" if folders_only and segments else path
