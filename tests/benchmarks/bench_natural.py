@@ -310,7 +310,7 @@ class Runner:
 
     def __init__(self, icechunk_python: str | None, baseline_src: str | None = None) -> None:
         self.icechunk_python = icechunk_python
-        self.baseline_path = _source_path(baseline_src) if baseline_src else None
+        self.baseline_path = source_path(baseline_src) if baseline_src else None
         """PYTHONPATH of the sapwood tree the ``baseline`` contender runs (``--baseline-src``)."""
         self.last_cpu = 0.0
         """CPU seconds (every thread of the child) of the last run's timed part."""
@@ -357,7 +357,7 @@ class Runner:
         return float(figures["seconds"])
 
 
-def _source_path(tree: str) -> str:
+def source_path(tree: str) -> str:
     """The PYTHONPATH that imports sapwood and its plugins from the source tree ``tree``
     (a checkout or ``git archive`` of this repository)."""
     root = Path(tree).resolve()

@@ -33,6 +33,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+# The baseline contender's PYTHONPATH is built as the natural-path benchmark builds it
+# (this script's folder is on sys.path when it runs).
+from bench_natural import source_path
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_VENV = ROOT / ".bench-venv"
 SYSTEMS = ("sapwood", "sapwood-nofsync", "icechunk", "baseline")
@@ -158,16 +162,6 @@ def version_of(python: str, module: str) -> str:
         check=True,
         text=True,
     ).stdout.strip()
-
-
-def source_path(tree: str) -> str:
-    """The PYTHONPATH that imports sapwood and its plugins from the source tree ``tree``."""
-    root = Path(tree).resolve()
-    core = root / "core" / "src"
-    if not core.is_dir():
-        raise SystemExit(f"--baseline-src {tree!r} has no {core}: give a sapwood source tree")
-    parts = [core, *sorted((root / "plugins").glob("*/src"))]
-    return os.pathsep.join(str(p) for p in parts)
 
 
 def one_round(

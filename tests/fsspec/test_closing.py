@@ -73,50 +73,41 @@ def test_close_closes_the_repository_before_returning(memory_url: str) -> None:
     assert not pending_closes()
 
 
-def test_at_exit_the_repository_is_closed_before_the_process_ends(tmp_path: Path) -> None:
-    folder = tmp_path / "repo"
-    sapwood.Repository.create(str(folder)).close()
-    script = (
-        "import sapwood.aio.repository as r\n"
-        "from sapwood.fsspec import SapwoodFileSystem\n"
-        "original = r.AsyncRepository.close\n"
-        "async def reported(self):\n"
-        "    await original(self)\n"
-        "    print('repository closed', flush=True)\n"
-        "r.AsyncRepository.close = reported\n"
-        f"fs = SapwoodFileSystem(repo={str(folder)!r}, skip_instance_cache=True)\n"
-        "fs.pipe('main/a.txt', b'a')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["repository closed"], done.stdout + done.stderr
-
-
-def test_a_close_started_by_the_collector_finishes_before_the_process_ends(
-    tmp_path: Path,
-) -> None:
-    folder = tmp_path / "repo"
+def _process_output(folder: Path, close_delay: float, then: str) -> list[str]:
+    """The lines printed by a process that opens a filesystem on ``folder``, writes one
+    file, runs ``then`` and ends; its repository's close (which waits ``close_delay``
+    seconds first) prints "repository closed" once it is done."""
     sapwood.Repository.create(str(folder)).close()
     script = (
         "import asyncio, gc\n"
         "import sapwood.aio.repository as r\n"
         "from sapwood.fsspec import SapwoodFileSystem\n"
         "original = r.AsyncRepository.close\n"
-        "async def slow(self):\n"
-        "    await asyncio.sleep(0.2)\n"  # still running when the main thread ends
+        "async def reported(self):\n"
+        f"    await asyncio.sleep({close_delay})\n"
         "    await original(self)\n"
         "    print('repository closed', flush=True)\n"
-        "r.AsyncRepository.close = slow\n"
+        "r.AsyncRepository.close = reported\n"
         f"fs = SapwoodFileSystem(repo={str(folder)!r}, skip_instance_cache=True)\n"
         "fs.pipe('main/a.txt', b'a')\n"
-        "del fs\n"
-        "gc.collect()\n"
-        "print('collected', flush=True)\n"
+        f"{then}"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["collected", "repository closed"], done.stdout + done.stderr
+    return done.stdout.splitlines()
+
+
+def test_at_exit_the_repository_is_closed_before_the_process_ends(tmp_path: Path) -> None:
+    assert _process_output(tmp_path / "repo", 0, "") == ["repository closed"]
+
+
+def test_a_close_started_by_the_collector_finishes_before_the_process_ends(
+    tmp_path: Path,
+) -> None:
+    # The close is still running when the main thread ends.
+    lines = _process_output(
+        tmp_path / "repo", 0.2, "del fs\ngc.collect()\nprint('collected', flush=True)\n"
+    )
+    assert lines == ["collected", "repository closed"]

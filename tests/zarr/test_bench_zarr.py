@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,6 +17,9 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_zarr.py"
 
 
 def load_bench() -> ModuleType:
+    # The script imports its sibling bench_natural, found beside it when run as a script.
+    if str(SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("bench_zarr", SCRIPT)
     assert spec is not None
     assert spec.loader is not None

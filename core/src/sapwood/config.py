@@ -30,7 +30,7 @@ from typing import (
     get_origin,
     get_type_hints,
 )
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
 import msgspec
 import tomli_w
@@ -599,15 +599,7 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
                 "not UTF-8); decode the URL with the encoding it was written in",
                 field="url",
             ) from None
-        try:
-            parts = urlsplit(url)
-        except ValueError:  # its message would show the user info this error must hide
-            raise ConfigError(
-                f"{_masked_url(url)!r} is not a storage URL: its bucket part does not parse "
-                "(an unclosed '[', or characters that Unicode normalization turns into '/', "
-                "'?', '#', '@' or ':'); write scheme://BUCKET/prefix",
-                field="url",
-            ) from None
+        parts = _split_url(url, "a storage URL", "bucket", "url", "; write scheme://BUCKET/prefix")
         scheme = parts.scheme.lower()
         if not scheme:
             raise ConfigError(
@@ -676,17 +668,23 @@ class ObjectStoreConfig(ConfigStruct, frozen=True):
         return f"{base}?{urlencode(query)}" if query else base
 
 
+def _split_url(url: str, kind: str, part: str, field: str, fix: str = "") -> SplitResult:
+    """``url`` split; a ConfigError naming ``field`` if its ``part`` does not parse (never
+    urlsplit's own ValueError, whose message shows the user info a URL may carry)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        raise ConfigError(
+            f"{_masked_url(url)!r} is not {kind}: its {part} part does not parse (an unclosed "
+            "'[', or characters that Unicode normalization turns into '/', '?', '#', '@' "
+            f"or ':'){fix}",
+            field=field,
+        ) from None
+
+
 def _netloc(url: str) -> str:
     """The host part of ``url``; ConfigError if it does not parse."""
-    try:
-        return urlsplit(url).netloc
-    except ValueError:  # its message would show the user info a URL may carry
-        raise ConfigError(
-            f"{_masked_url(url)!r} is not a URL: its host part does not parse (an unclosed "
-            "'[', or characters that Unicode normalization turns into '/', '?', '#', '@' "
-            "or ':')",
-            field="endpoint_url",
-        ) from None
+    return _split_url(url, "a URL", "host", "endpoint_url").netloc
 
 
 def _check_extra_shape(extra: Mapping[str, Any]) -> None:
